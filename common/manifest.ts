@@ -1,0 +1,112 @@
+// The release manifest (slipway.json at the tarball's root) and its `run`
+// section, which slipway.yaml shares. One schema, used by `slipway build`
+// (to write it) and by the agent (to trust nothing else).
+import { z } from 'zod';
+import { APP_NAME_RE, SHA256_RE } from './names.js';
+import { isVersion } from './version.js';
+
+export const MANIFEST_FILE = 'slipway.json';
+
+const signalNames = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGKILL'] as const;
+
+const command = z.array(z.string().min(1)).min(1, 'a command needs at least the program');
+
+export const listenSchema = z.strictObject({
+  name: z.string().regex(/^[a-zA-Z0-9_.-]{1,64}$/, 'a listen name is 1 to 64 of a-z, A-Z, 0-9, _ . -'),
+  port: z.number().int().min(1).max(65535),
+  host: z.string().min(1).default('0.0.0.0'),
+  backlog: z.number().int().min(1).max(65535).optional(),
+});
+
+export const healthSchema = z.strictObject({
+  http: z.strictObject({
+    listen: z.string().optional(),
+    port: z.number().int().min(1).max(65535).optional(),
+    path: z.string().startsWith('/').default('/'),
+  }).optional(),
+  tcp: z.strictObject({
+    listen: z.string().optional(),
+    port: z.number().int().min(1).max(65535).optional(),
+  }).optional(),
+  command: command.optional(),
+  timeout_s: z.number().positive().max(3600).default(30),
+  interval_ms: z.number().int().min(10).max(60_000).default(200),
+});
+
+export const restartSchema = z.strictObject({
+  max_restarts: z.number().int().min(0).default(5),
+  window_s: z.number().positive().default(60),
+  backoff_initial_ms: z.number().int().min(0).default(100),
+  backoff_max_ms: z.number().int().min(0).default(15_000),
+  reset_after_s: z.number().positive().default(30),
+  min_healthy_s: z.number().min(0).default(60),
+});
+
+export const runSchema = z.strictObject({
+  command,
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment names are letters, digits and _'), z.string()).default({}),
+  listen: z.array(listenSchema).default([]),
+  health: healthSchema.optional(),
+  stop: z.strictObject({
+    signal: z.enum(signalNames).default('SIGTERM'),
+    drain_timeout_s: z.number().min(0).max(86_400).default(30),
+  }).default({ signal: 'SIGTERM', drain_timeout_s: 30 }),
+  min_uptime_s: z.number().min(0).max(3600).default(2),
+  restart: restartSchema.default(restartSchema.parse({})),
+  upgrade: z.union([z.enum(['hot', 'restart']), command]).optional(),
+}).superRefine((run, ctx) => {
+  const names = new Set<string>();
+  run.listen.forEach((l, i) => {
+    if (names.has(l.name)) ctx.addIssue({ code: 'custom', path: ['listen', i, 'name'], message: `listen name "${l.name}" is used twice` });
+    names.add(l.name);
+  });
+  for (const kind of ['http', 'tcp'] as const) {
+    const h = run.health?.[kind];
+    if (h?.listen !== undefined && !names.has(h.listen)) {
+      ctx.addIssue({ code: 'custom', path: ['health', kind, 'listen'], message: `health.${kind}.listen names "${h.listen}", which is not in run.listen` });
+    }
+    if (h && h.listen === undefined && h.port === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['health', kind], message: `health.${kind} needs "listen" (a run.listen name) or "port"` });
+    }
+  }
+  if (run.upgrade === 'hot' && run.listen.length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['upgrade'], message: 'upgrade "hot" needs run.listen: the sockets are what is handed over' });
+  }
+});
+
+export type RunSpec = z.infer<typeof runSchema>;
+export type ListenSpec = z.infer<typeof listenSchema>;
+
+export const tasksSchema = z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'task names are like app names'), command);
+
+export const manifestSchema = z.strictObject({
+  app: z.string().regex(APP_NAME_RE, 'app names are 1 to 63 of a-z, 0-9, _ and -'),
+  version: z.string().refine(isVersion, 'not exact semver'),
+  git: z.strictObject({
+    commit: z.string().regex(/^[0-9a-f]{40,64}$/),
+    tag: z.string(),
+  }),
+  source_date: z.string().datetime(),
+  run: runSchema,
+  tasks: tasksSchema.default({}),
+});
+
+export type Manifest = z.infer<typeof manifestSchema>;
+
+/** The upgrade strategy a manifest asks for: hot when it has sockets, else restart. */
+export function defaultStrategy(run: RunSpec): 'hot' | 'restart' | string[] {
+  if (run.upgrade !== undefined) return run.upgrade;
+  return run.listen.length > 0 ? 'hot' : 'restart';
+}
+
+export function isSha256(s: string): boolean {
+  return SHA256_RE.test(s);
+}
+
+/** Formats zod issues as "key.path: message" lines. */
+export function formatIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[], prefix = ''): string[] {
+  return issues.map((i) => {
+    const key = [prefix, ...i.path.map(String)].filter(Boolean).join('.');
+    return key ? `${key}: ${i.message}` : i.message;
+  });
+}

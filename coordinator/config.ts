@@ -1,0 +1,80 @@
+// slipway.yaml: the app's deploy config, validated with errors that name the
+// key and the line. The `run` and `tasks` sections are the manifest's own.
+import { z } from 'zod';
+import { resolve, dirname } from 'node:path';
+import { APP_NAME_RE } from '../common/names.js';
+import { runSchema, tasksSchema } from '../common/manifest.js';
+import { readConfigFile, ConfigError } from '../common/config-file.js';
+
+export const DEFAULT_CONFIG_FILE = 'slipway.yaml';
+
+const hostSchema = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/, 'a host is NAME:PORT or IP:PORT (for example 10.0.0.5:7070)')
+  .refine((h) => { const p = Number(h.slice(h.lastIndexOf(':') + 1)); return p >= 1 && p <= 65535; }, 'the port must be 1 to 65535');
+
+export const tlsClientSchema = z.union([
+  z.strictObject({ insecure: z.literal(true) }),
+  z.strictObject({ ca: z.string(), cert: z.string(), key: z.string() }),
+]);
+
+const envNameRe = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+export const environmentSchema = z.strictObject({
+  hosts: z.array(hostSchema).min(1, 'an environment needs at least one host'),
+  rollout: z.strictObject({
+    batch: z.union([z.number().int().min(1), z.string().regex(/^\d{1,3}%$/, 'a batch is a number or a percentage like "25%"')]).default(1),
+    pause_s: z.number().min(0).default(0),
+    revert: z.enum(['all', 'batch']).default('all'),
+  }).optional(),
+  concurrency: z.number().int().min(1).max(256).default(8),
+  tls: tlsClientSchema.optional(),
+});
+
+export const slipwayConfigSchema = z.strictObject({
+  app: z.string().regex(APP_NAME_RE, 'app names are 1 to 63 of a-z, 0-9, _ and -, starting with a letter or digit'),
+  build: z.strictObject({
+    command: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
+    include: z.array(z.string().min(1)).min(1, 'build.include lists the files and folders the release holds'),
+    timeout_s: z.number().positive().default(1800),
+  }),
+  run: runSchema,
+  tasks: tasksSchema.default({}),
+  before_activate: z.string().optional(),
+  hooks: z.strictObject({ pre_deploy: z.string().optional(), post_deploy: z.string().optional() }).optional(),
+  environments: z.record(z.string().regex(envNameRe, 'environment names are like app names'), environmentSchema)
+    .refine((e) => Object.keys(e).length > 0, 'at least one environment is needed'),
+  tls: tlsClientSchema.optional(),
+  signing_key: z.string().optional(),
+  deadline_s: z.number().positive().max(600).default(10),
+}).superRefine((c, ctx) => {
+  if (c.before_activate !== undefined && !(c.before_activate in c.tasks)) {
+    ctx.addIssue({ code: 'custom', path: ['before_activate'], message: `names task "${c.before_activate}", which is not in tasks` });
+  }
+});
+
+export type SlipwayConfig = z.infer<typeof slipwayConfigSchema>;
+export type EnvironmentConfig = z.infer<typeof environmentSchema>;
+export type TlsClientConfig = z.infer<typeof tlsClientSchema>;
+
+export interface LoadedConfig {
+  config: SlipwayConfig;
+  /** Absolute path of the file. */
+  file: string;
+  /** The directory holding it: the app's repo root; relative paths in the file are from here. */
+  root: string;
+}
+
+export function loadConfig(file = DEFAULT_CONFIG_FILE): LoadedConfig {
+  const abs = resolve(file);
+  const config = readConfigFile(abs, slipwayConfigSchema, file);
+  return { config, file: abs, root: dirname(abs) };
+}
+
+/** The environment by name, or a ConfigError that lists the known ones. */
+export function environment(loaded: LoadedConfig, name: string): EnvironmentConfig {
+  const env = loaded.config.environments[name];
+  if (!env) {
+    const known = Object.keys(loaded.config.environments).join(', ');
+    throw new ConfigError(loaded.file, [`unknown environment "${name}"; this file defines: ${known}`]);
+  }
+  return env;
+}

@@ -1,0 +1,43 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { ActivateRequest as _slipway_v1_ActivateRequest, ActivateRequest__Output as _slipway_v1_ActivateRequest__Output } from './slipway/v1/ActivateRequest.js';
+import type { Activation as _slipway_v1_Activation, Activation__Output as _slipway_v1_Activation__Output } from './slipway/v1/Activation.js';
+import type { AgentClient as _slipway_v1_AgentClient, AgentDefinition as _slipway_v1_AgentDefinition } from './slipway/v1/Agent.js';
+import type { AgentInfo as _slipway_v1_AgentInfo, AgentInfo__Output as _slipway_v1_AgentInfo__Output } from './slipway/v1/AgentInfo.js';
+import type { AppStatus as _slipway_v1_AppStatus, AppStatus__Output as _slipway_v1_AppStatus__Output } from './slipway/v1/AppStatus.js';
+import type { DeployEvent as _slipway_v1_DeployEvent, DeployEvent__Output as _slipway_v1_DeployEvent__Output } from './slipway/v1/DeployEvent.js';
+import type { ListReleasesRequest as _slipway_v1_ListReleasesRequest, ListReleasesRequest__Output as _slipway_v1_ListReleasesRequest__Output } from './slipway/v1/ListReleasesRequest.js';
+import type { ListReleasesResponse as _slipway_v1_ListReleasesResponse, ListReleasesResponse__Output as _slipway_v1_ListReleasesResponse__Output } from './slipway/v1/ListReleasesResponse.js';
+import type { ReleaseInfo as _slipway_v1_ReleaseInfo, ReleaseInfo__Output as _slipway_v1_ReleaseInfo__Output } from './slipway/v1/ReleaseInfo.js';
+import type { StatusRequest as _slipway_v1_StatusRequest, StatusRequest__Output as _slipway_v1_StatusRequest__Output } from './slipway/v1/StatusRequest.js';
+import type { StatusResponse as _slipway_v1_StatusResponse, StatusResponse__Output as _slipway_v1_StatusResponse__Output } from './slipway/v1/StatusResponse.js';
+import type { UploadChunk as _slipway_v1_UploadChunk, UploadChunk__Output as _slipway_v1_UploadChunk__Output } from './slipway/v1/UploadChunk.js';
+import type { UploadMeta as _slipway_v1_UploadMeta, UploadMeta__Output as _slipway_v1_UploadMeta__Output } from './slipway/v1/UploadMeta.js';
+import type { UploadResult as _slipway_v1_UploadResult, UploadResult__Output as _slipway_v1_UploadResult__Output } from './slipway/v1/UploadResult.js';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  slipway: {
+    v1: {
+      ActivateRequest: MessageTypeDefinition<_slipway_v1_ActivateRequest, _slipway_v1_ActivateRequest__Output>
+      Activation: MessageTypeDefinition<_slipway_v1_Activation, _slipway_v1_Activation__Output>
+      Agent: SubtypeConstructor<typeof grpc.Client, _slipway_v1_AgentClient> & { service: _slipway_v1_AgentDefinition }
+      AgentInfo: MessageTypeDefinition<_slipway_v1_AgentInfo, _slipway_v1_AgentInfo__Output>
+      AppStatus: MessageTypeDefinition<_slipway_v1_AppStatus, _slipway_v1_AppStatus__Output>
+      DeployEvent: MessageTypeDefinition<_slipway_v1_DeployEvent, _slipway_v1_DeployEvent__Output>
+      ListReleasesRequest: MessageTypeDefinition<_slipway_v1_ListReleasesRequest, _slipway_v1_ListReleasesRequest__Output>
+      ListReleasesResponse: MessageTypeDefinition<_slipway_v1_ListReleasesResponse, _slipway_v1_ListReleasesResponse__Output>
+      ReleaseInfo: MessageTypeDefinition<_slipway_v1_ReleaseInfo, _slipway_v1_ReleaseInfo__Output>
+      StatusRequest: MessageTypeDefinition<_slipway_v1_StatusRequest, _slipway_v1_StatusRequest__Output>
+      StatusResponse: MessageTypeDefinition<_slipway_v1_StatusResponse, _slipway_v1_StatusResponse__Output>
+      UploadChunk: MessageTypeDefinition<_slipway_v1_UploadChunk, _slipway_v1_UploadChunk__Output>
+      UploadMeta: MessageTypeDefinition<_slipway_v1_UploadMeta, _slipway_v1_UploadMeta__Output>
+      UploadResult: MessageTypeDefinition<_slipway_v1_UploadResult, _slipway_v1_UploadResult__Output>
+    }
+  }
+}
+

@@ -1,0 +1,20 @@
+// Original file: proto/slipway.proto
+
+
+export interface ActivateRequest {
+  'app'?: (string);
+  'version'?: (string);
+  'sha256'?: (string);
+  'strategy'?: (string);
+  'reason'?: (string);
+  'requested_by'?: (string);
+}
+
+export interface ActivateRequest__Output {
+  'app': (string);
+  'version': (string);
+  'sha256': (string);
+  'strategy': (string);
+  'reason': (string);
+  'requested_by': (string);
+}

@@ -1,0 +1,14 @@
+// Original file: proto/slipway.proto
+
+import type { AgentInfo as _slipway_v1_AgentInfo, AgentInfo__Output as _slipway_v1_AgentInfo__Output } from '../../slipway/v1/AgentInfo.js';
+import type { AppStatus as _slipway_v1_AppStatus, AppStatus__Output as _slipway_v1_AppStatus__Output } from '../../slipway/v1/AppStatus.js';
+
+export interface StatusResponse {
+  'agent'?: (_slipway_v1_AgentInfo | null);
+  'apps'?: (_slipway_v1_AppStatus)[];
+}
+
+export interface StatusResponse__Output {
+  'agent': (_slipway_v1_AgentInfo__Output | null);
+  'apps': (_slipway_v1_AppStatus__Output)[];
+}
