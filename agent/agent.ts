@@ -1,0 +1,128 @@
+// The agent: composes the store, the releases, the apps' runtimes and the
+// gRPC server, and owns their start and stop.
+import * as grpc from '@grpc/grpc-js';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { writeFileAtomic } from '../common/atomic.js';
+import { serverCredentials, KEEPALIVE_OPTIONS } from '../common/credentials.js';
+import { AgentService } from '../proto/load.js';
+import { ReleaseStore } from './store.js';
+import { Releases } from './releases.js';
+import { AppRuntime } from './app-runtime.js';
+import { SocketSet } from './sockets.js';
+import { LocalRunner, type ProcessRunner } from './process/runner.js';
+import { lookupUser } from './app-env.js';
+import { handlers } from './service.js';
+import { appsDir, AppPaths } from './paths.js';
+import type { AgentConfig } from './config.js';
+import type { Logger } from './logger.js';
+import type { AgentInfo } from '../proto/gen/slipway/v1/AgentInfo.js';
+
+export { SLIPWAY_VERSION as AGENT_VERSION } from '../common/package-info.js';
+import { SLIPWAY_VERSION as AGENT_VERSION } from '../common/package-info.js';
+
+export class Agent {
+  readonly store: ReleaseStore;
+  readonly releases: Releases;
+  private readonly runtimes = new Map<string, Promise<AppRuntime>>();
+  private readonly sockets = new Map<string, SocketSet>();
+  private readonly runner: ProcessRunner = new LocalRunner();
+  private server?: grpc.Server;
+  private user?: { uid: number; gid: number };
+  readonly startedAt = new Date();
+  address = '';
+
+  constructor(readonly config: AgentConfig, readonly log: Logger) {
+    this.store = new ReleaseStore(config.state_dir, config.limits.release_bytes, log);
+    this.releases = new Releases(config.state_dir, this.store, {
+      maxBytes: config.limits.release_bytes, maxEntries: config.limits.entries,
+      maxPathLength: config.limits.path_length, maxDepth: config.limits.path_depth,
+    }, log);
+  }
+
+  async start(): Promise<void> {
+    await mkdir(appsDir(this.config.state_dir), { recursive: true, mode: 0o750 });
+    await this.writeIdentity();
+    if (this.config.app_user && process.getuid?.() === 0) {
+      this.user = await lookupUser(this.config.app_user);
+      if (!this.user) throw new Error(`app_user "${this.config.app_user}" does not exist on this host; create it or remove app_user`);
+    }
+    const server = new grpc.Server({ ...KEEPALIVE_OPTIONS, 'grpc.max_receive_message_length': 8 << 20 });
+    server.addService(AgentService, handlers(this));
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(this.config.listen, serverCredentials(this.config.tls), (err, p) => (err ? reject(err) : resolve(p))));
+    this.server = server;
+    const host = this.config.listen.slice(0, this.config.listen.lastIndexOf(':'));
+    this.address = `${host}:${port}`;
+    this.log.info({ grpc: this.address, state_dir: this.config.state_dir, version: AGENT_VERSION, pid: process.pid }, 'agent listening');
+    for (const app of await this.apps()) {
+      void this.runtime(app).then((rt) => rt.reconcile()).catch((err: unknown) => this.log.error({ err, app }, 'reconcile failed'));
+    }
+  }
+
+  /** Stops serving. Apps keep running: the agent's shutdown never stops them. */
+  async stop(): Promise<void> {
+    for (const p of this.runtimes.values()) (await p).detach();
+    const server = this.server;
+    if (!server) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => { server.forceShutdown(); resolve(); }, 5_000);
+      server.tryShutdown(() => { clearTimeout(t); resolve(); });
+    });
+  }
+
+  runtime(app: string): Promise<AppRuntime> {
+    let rt = this.runtimes.get(app);
+    if (!rt) {
+      let sockets = this.sockets.get(app);
+      if (!sockets) {
+        sockets = new SocketSet(this.config.app_bind);
+        this.sockets.set(app, sockets);
+      }
+      rt = AppRuntime.load({
+        stateDir: this.config.state_dir, releases: this.releases, runner: this.runner, sockets, log: this.log,
+        logLimits: { bytes: this.config.limits.log_bytes, files: this.config.limits.log_files }, user: this.user,
+      }, app);
+      this.runtimes.set(app, rt);
+      rt.catch(() => this.runtimes.delete(app));
+    }
+    return rt;
+  }
+
+  apps(): Promise<string[]> {
+    return this.releases.apps();
+  }
+
+  async hasApp(app: string): Promise<boolean> {
+    try {
+      await stat(new AppPaths(this.config.state_dir, app).root);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  info(): AgentInfo {
+    return {
+      version: AGENT_VERSION,
+      hostname: this.config.name ?? hostname(),
+      started_at: this.startedAt.toISOString(),
+      upload_bytes_total: this.store.counters.bytes,
+      uploads_total: this.store.counters.uploads,
+      uploads_deduplicated_total: this.store.counters.deduplicated,
+      node_version: process.version,
+      state_dir: this.config.state_dir,
+    };
+  }
+
+  private async writeIdentity(): Promise<void> {
+    const file = join(this.config.state_dir, 'agent.json');
+    try {
+      await readFile(file, 'utf8');
+    } catch {
+      await writeFileAtomic(file, `${JSON.stringify({ schema: 1, id: randomUUID(), created_at: new Date().toISOString() }, null, 1)}\n`);
+    }
+  }
+}

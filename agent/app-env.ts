@@ -1,0 +1,53 @@
+// The environment an app version gets: a small base from the agent's own
+// (PATH, locale, time zone), then the manifest's run.env, then the host's own
+// settings from shared/env (KEY=VALUE lines), which win.
+import { readFile } from 'node:fs/promises';
+
+const BASE_KEYS = ['PATH', 'LANG', 'LC_ALL', 'TZ', 'HOME', 'USER', 'LOGNAME', 'TMPDIR'];
+
+export function parseEnvFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    if (eq <= 0) continue;
+    const key = line.slice(0, eq).trim();
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) continue;
+    let value = line.slice(eq + 1);
+    if (value.length >= 2 && ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'")))) {
+      value = value.slice(1, -1);
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+export async function appEnvironment(manifestEnv: Record<string, string>, sharedEnvFile: string): Promise<Record<string, string>> {
+  const base: Record<string, string> = {};
+  for (const k of BASE_KEYS) {
+    const v = process.env[k];
+    if (v !== undefined) base[k] = v;
+  }
+  base.PATH ??= '/usr/local/bin:/usr/bin:/bin';
+  let shared: Record<string, string> = {};
+  try {
+    shared = parseEnvFile(await readFile(sharedEnvFile, 'utf8'));
+  } catch {
+    shared = {};
+  }
+  return { ...base, ...manifestEnv, ...shared };
+}
+
+/** uid and gid of a user from /etc/passwd, for running apps unprivileged when the agent is root. */
+export async function lookupUser(name: string): Promise<{ uid: number; gid: number } | undefined> {
+  try {
+    for (const line of (await readFile('/etc/passwd', 'utf8')).split('\n')) {
+      const f = line.split(':');
+      if (f[0] === name) return { uid: Number(f[2]), gid: Number(f[3]) };
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}

@@ -1,0 +1,311 @@
+// One app on this host: what runs, in which state, and the work that changes
+// it (activate, crash restarts, reconcile after an agent restart).
+//
+//            activate                 ready
+//   stopped ───────────► activating ───────► running ◄───────┐
+//      ▲                     │ failed (old one restored)  │      │ ready
+//      │                     ▼                            │crash │
+//      └──────────────── (previous state)                 ▼      │
+//                                                      backoff ──► starting
+//                                    too many crashes ─► crashloop
+//
+// Every change of what runs goes through `exclusive`, one at a time per app.
+import { relative } from 'node:path';
+import { SlipwayError } from '../common/errors.js';
+import { swapSymlink, readlinkOrUndefined } from '../common/atomic.js';
+import { AppPaths } from './paths.js';
+import { readState, writeState, afterActivation, afterFailure, type AppState, type ActivationRecord, type ProcessRecord } from './state.js';
+import { appEnvironment } from './app-env.js';
+import { waitReady, NotReadyError } from './readiness.js';
+import { decideRestart, emptyHistory, type CrashHistory } from './restart-policy.js';
+import { endRecordedProcess } from './process/proc.js';
+import { AppLog } from './process/app-log.js';
+import { chooseStrategy } from './strategies/index.js';
+import { ActivationFailed, type Emit } from './strategies/strategy.js';
+import { describeExit, type AppProcess, type ProcessRunner } from './process/runner.js';
+import type { SocketSet } from './sockets.js';
+import type { Release, Releases } from './releases.js';
+import type { Logger } from './logger.js';
+
+export const APP_STATES = ['stopped', 'starting', 'running', 'backoff', 'crashloop', 'activating'] as const;
+export type AppStateName = (typeof APP_STATES)[number];
+
+export interface RuntimeDeps {
+  stateDir: string;
+  releases: Releases;
+  runner: ProcessRunner;
+  sockets: SocketSet;
+  log: Logger;
+  logLimits: { bytes: number; files: number };
+  user?: { uid: number; gid: number };
+  now?: () => number;
+}
+
+export interface ActivateRequest {
+  version: string;
+  sha256: string;
+  strategy: string;
+  reason: string;
+  requested_by: string;
+}
+
+export class AppRuntime {
+  state: AppStateName = 'stopped';
+  stateReason = '';
+  private proc?: AppProcess;
+  private release?: Release;
+  private readonly draining = new Set<AppProcess>();
+  private lock: Promise<unknown> = Promise.resolve();
+  private activatingSince?: number;
+  private crashes: CrashHistory = emptyHistory();
+  private restartTimer?: NodeJS.Timeout;
+  private readonly paths: AppPaths;
+  private readonly appLog: AppLog;
+  private readonly log: Logger;
+  private readonly now: () => number;
+
+  private constructor(private readonly deps: RuntimeDeps, readonly app: string, private persisted: AppState) {
+    this.paths = new AppPaths(deps.stateDir, app);
+    this.appLog = new AppLog(this.paths.logs, deps.logLimits.bytes, deps.logLimits.files);
+    this.log = deps.log.child({ app });
+    this.now = deps.now ?? Date.now;
+  }
+
+  static async load(deps: RuntimeDeps, app: string): Promise<AppRuntime> {
+    return new AppRuntime(deps, app, await readState(new AppPaths(deps.stateDir, app).state, app));
+  }
+
+  get persistedState(): AppState { return this.persisted; }
+  get running(): AppProcess | undefined { return this.proc?.running() ? this.proc : undefined; }
+  get runningRelease(): Release | undefined { return this.running ? this.release : undefined; }
+
+  /** Runs fn when no other change of this app is in progress. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  private setState(state: AppStateName, reason = ''): void {
+    if (state !== this.state) this.log.info({ state, from: this.state, reason: reason || undefined }, `app state ${state}`);
+    this.state = state;
+    this.stateReason = reason;
+  }
+
+  async activate(req: ActivateRequest, emit: Emit): Promise<void> {
+    if (this.activatingSince !== undefined) {
+      const s = Math.round((this.now() - this.activatingSince) / 1000);
+      throw new SlipwayError('ABORTED', `an activation of ${this.app} is already in progress (started ${s} s ago); wait for it to end`);
+    }
+    this.activatingSince = this.now();
+    try {
+      await this.exclusive(() => this.doActivate(req, emit));
+    } finally {
+      this.activatingSince = undefined;
+    }
+  }
+
+  private async doActivate(req: ActivateRequest, emit: Emit): Promise<void> {
+    const started = this.now();
+    const cur = this.runningRelease;
+    if (cur && cur.sha256 === req.sha256 && this.state === 'running') {
+      emit('done', { message: `${this.app} ${req.version} is already running (pid ${this.proc?.pid})`, pid: this.proc?.pid });
+      return;
+    }
+    const release = await this.deps.releases.ensureUnpacked(this.app, req.version, req.sha256, () => emit('unpacking', { message: `unpacking ${req.version}` }));
+    const strategy = chooseStrategy(req.strategy, release.manifest.run);
+    const before = { state: this.state, reason: this.stateReason };
+    this.setState('activating', `to ${req.version}`);
+    this.clearRestartTimer();
+    // A version two swaps old that still drains is killed at once.
+    await Promise.all([...this.draining].map((p) => p.stop('SIGKILL', 0)));
+    const from = this.proc?.running() && this.release ? { proc: this.proc, release: this.release } : undefined;
+    const record = (result: 'done' | 'failed', message: string): ActivationRecord => ({
+      version: req.version, sha256: req.sha256, at: new Date(started).toISOString(), strategy: strategy.name,
+      reason: req.reason || 'deploy', result, message, requested_by: req.requested_by,
+    });
+    try {
+      const { proc } = await strategy.activate({
+        app: this.app, from, to: release, emit,
+        start: (r) => this.startProcess(r),
+        waitReady: (p, r) => this.waitReady(p, r),
+        stop: (p, r) => this.stopProcess(p, r),
+      });
+      this.adopt(proc, release);
+      await swapSymlink(this.paths.current, relative(this.paths.root, release.dir));
+      const secs = ((this.now() - started) / 1000).toFixed(2);
+      this.persisted = afterActivation(this.persisted, record('done', `${strategy.name} in ${secs} s`));
+      await this.saveState();
+      this.crashes = emptyHistory();
+      this.setState('running');
+      emit('done', { message: `${this.app} ${req.version} is running (pid ${proc.pid}); ${strategy.name} took ${secs} s`, pid: proc.pid });
+    } catch (err) {
+      if (!(err instanceof ActivationFailed)) {
+        this.setState(before.state, before.reason);
+        throw err;
+      }
+      if (err.restored && from) {
+        this.adopt(err.restored, from.release);
+        this.setState('running');
+      } else if (from?.proc.running()) {
+        this.setState(before.state, before.reason);
+      } else {
+        this.setState('stopped', `activation of ${req.version} failed: ${err.message}`);
+      }
+      this.persisted = afterFailure(this.persisted, record('failed', err.message));
+      await this.saveState();
+      this.log.warn({ version: req.version, reason: err.message }, 'activation failed');
+      emit('failed', { message: err.message, output: err.output });
+    }
+  }
+
+  /** Makes proc the app's running process and watches it for crashes. */
+  private adopt(proc: AppProcess, release: Release): void {
+    this.proc = proc;
+    this.release = release;
+    void proc.exited.then((exit) => {
+      void this.saveState();
+      if (exit.requested || this.proc !== proc) return;
+      this.onCrash(proc, describeExit(exit));
+    });
+  }
+
+  private onCrash(proc: AppProcess, how: string): void {
+    const release = this.release;
+    if (!release) return;
+    const decision = decideRestart(release.manifest.run.restart, this.crashes, this.now() - proc.startedAt.getTime(), this.now());
+    this.crashes = decision.history;
+    this.persisted = { ...this.persisted, restarts: this.persisted.restarts + 1 };
+    if (decision.action === 'crashloop') {
+      this.log.error({ version: release.version, reason: decision.reason }, `${this.app} ${how}: crash loop, restarts stopped`);
+      this.setState('crashloop', `${how}; ${decision.reason}`);
+      void this.saveState();
+      return;
+    }
+    this.log.warn({ version: release.version, delay_ms: decision.delayMs }, `${this.app} ${how}; ${decision.reason}`);
+    this.setState('backoff', `${how}; ${decision.reason}`);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      void this.exclusive(() => this.bringUp(release)).catch((err: unknown) => this.log.error({ err }, 'restart failed'));
+    }, decision.delayMs);
+  }
+
+  /** Starts a release as the app's process and waits until it is ready; a failure counts as a crash. */
+  private async bringUp(release: Release): Promise<void> {
+    if (this.proc?.running()) return;
+    this.setState('starting', `${release.version}`);
+    let proc: AppProcess;
+    try {
+      proc = await this.startProcess(release);
+    } catch (err) {
+      this.setState('crashloop', `cannot start ${release.version}: ${(err as Error).message}`);
+      return;
+    }
+    this.adopt(proc, release);
+    try {
+      await this.waitReady(proc, release);
+      this.setState('running');
+    } catch (err) {
+      if (!proc.running()) return; // the exit handler decides what comes next
+      this.log.warn({ version: release.version, reason: (err as Error).message }, 'not ready in time; stopping it');
+      await proc.stop(release.manifest.run.stop.signal, release.manifest.run.stop.drain_timeout_s * 1000);
+      this.onCrash(proc, err instanceof NotReadyError ? err.message : String(err));
+    }
+  }
+
+  private async startProcess(release: Release): Promise<AppProcess> {
+    const run = release.manifest.run;
+    const sockets = await this.deps.sockets.ensure(run.listen);
+    const env = await appEnvironment(run.env, this.paths.sharedEnv);
+    const proc = await this.deps.runner.start({
+      app: this.app, version: release.version, sha256: release.sha256, releaseDir: release.dir,
+      command: run.command, env, sockets, log: this.appLog, uid: this.deps.user?.uid, gid: this.deps.user?.gid,
+    });
+    this.started.add(proc);
+    void proc.exited.then(() => this.started.delete(proc));
+    await this.saveState();
+    return proc;
+  }
+
+  private readonly started = new Set<AppProcess>();
+
+  private async waitReady(proc: AppProcess, release: Release): Promise<void> {
+    const run = release.manifest.run;
+    const sockets = await this.deps.sockets.ensure(run.listen);
+    const env = await appEnvironment(run.env, this.paths.sharedEnv);
+    await waitReady({ run, proc, sockets, releaseDir: release.dir, env });
+  }
+
+  private async stopProcess(proc: AppProcess, release: Release): Promise<void> {
+    const stop = release.manifest.run.stop;
+    this.draining.add(proc);
+    try {
+      await proc.stop(stop.signal, stop.drain_timeout_s * 1000);
+    } finally {
+      this.draining.delete(proc);
+      await this.saveState();
+    }
+  }
+
+  private clearRestartTimer(): void {
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+  }
+
+  private liveProcesses(): ProcessRecord[] {
+    return [...this.started].filter((p) => p.running()).map((p) => ({
+      version: p.version, sha256: p.sha256, pid: p.pid, start_ticks: p.startTicks, started_at: p.startedAt.toISOString(),
+    }));
+  }
+
+  private saving: Promise<void> = Promise.resolve();
+
+  /** Writes state.json with the live processes; writes are serialised. */
+  private saveState(): Promise<void> {
+    const next = this.saving.then(async () => {
+      this.persisted = { ...this.persisted, processes: this.liveProcesses() };
+      await writeState(this.paths.state, this.persisted);
+    });
+    this.saving = next.catch((err: unknown) => this.log.error({ err }, 'could not write state.json'));
+    return next;
+  }
+
+  /**
+   * After an agent start: end processes an earlier agent left (checked by
+   * start time, so a reused pid is never hit), remove temp leftovers, and
+   * bring the desired release up.
+   */
+  reconcile(): Promise<void> {
+    return this.exclusive(async () => {
+      await this.deps.releases.removeTempLeftovers(this.app);
+      for (const rec of this.persisted.processes) {
+        if (await endRecordedProcess(rec.pid, rec.start_ticks, 'SIGTERM', 10_000)) {
+          this.log.warn({ pid: rec.pid, version: rec.version }, 'ended an app process left by an earlier agent');
+        }
+      }
+      await this.saveState();
+      const desired = this.persisted.desired;
+      if (!desired || this.persisted.stopped) {
+        this.setState('stopped', desired ? 'stopped by an operator' : 'never activated');
+        return;
+      }
+      let release: Release;
+      try {
+        release = await this.deps.releases.ensureUnpacked(this.app, desired.version, desired.sha256);
+      } catch (err) {
+        this.setState('stopped', `desired release ${desired.version} cannot be used: ${(err as Error).message}`);
+        this.log.error({ err, version: desired.version }, 'desired release cannot be used');
+        return;
+      }
+      const want = relative(this.paths.root, release.dir);
+      if ((await readlinkOrUndefined(this.paths.current)) !== want) await swapSymlink(this.paths.current, want);
+      await this.bringUp(release);
+    });
+  }
+
+  /** Stops timers; the app itself keeps running (the agent's shutdown never stops apps). */
+  detach(): void {
+    this.clearRestartTimer();
+    this.appLog.close();
+  }
+}

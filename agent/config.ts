@@ -1,0 +1,79 @@
+// The agent's config file (/etc/slipway/agent.yaml), validated with errors
+// that name the key. Every key has a default where one is safe.
+import { z } from 'zod';
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+import { readConfigFile, ConfigError } from '../common/config-file.js';
+
+const address = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/, 'an address is HOST:PORT, for example 127.0.0.1:7070 or [::1]:7070');
+
+export const agentConfigSchema = z.strictObject({
+  listen: address.default('0.0.0.0:7070'),
+  http: address.optional(),
+  state_dir: z.string().min(1).default('/var/lib/slipway'),
+  tls: z.union([
+    z.strictObject({ insecure: z.literal(true) }),
+    z.strictObject({ ca: z.string().min(1), cert: z.string().min(1), key: z.string().min(1) }),
+  ]),
+  app_bind: z.string().refine((h) => isIP(h) !== 0, 'app_bind must be an IP address').optional(),
+  trusted_keys: z.array(z.string()).default([]),
+  allow_unsigned: z.boolean().default(false),
+  app_user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'not a user name').optional(),
+  keep_releases: z.number().int().min(1).max(1000).default(5),
+  name: z.string().min(1).max(253).optional(),
+  limits: z.strictObject({
+    release_bytes: z.number().int().positive().default(2 * 1024 ** 3),
+    entries: z.number().int().positive().default(200_000),
+    path_length: z.number().int().positive().default(1024),
+    path_depth: z.number().int().positive().default(64),
+    log_bytes: z.number().int().positive().default(10 * 1024 ** 2),
+    log_files: z.number().int().min(1).max(100).default(5),
+  }).default({
+    release_bytes: 2 * 1024 ** 3, entries: 200_000, path_length: 1024, path_depth: 64,
+    log_bytes: 10 * 1024 ** 2, log_files: 5,
+  }),
+}).superRefine((c, ctx) => {
+  const host = hostOf(c.listen);
+  if ('insecure' in c.tls && !isLoopback(host)) {
+    ctx.addIssue({
+      code: 'custom', path: ['tls', 'insecure'],
+      message: `insecure TLS is only allowed when listen is a loopback address, and listen is ${c.listen}; give tls: { ca, cert, key } or listen on 127.0.0.1`,
+    });
+  }
+  if (c.allow_unsigned && !isLoopback(host)) {
+    ctx.addIssue({ code: 'custom', path: ['allow_unsigned'], message: `allow_unsigned is only allowed when listen is a loopback address, and listen is ${c.listen}` });
+  }
+  if (c.http && !isLoopback(hostOf(c.http)) && 'insecure' in c.tls) {
+    ctx.addIssue({ code: 'custom', path: ['http'], message: 'the HTTP endpoint may bind beyond loopback only with TLS configured' });
+  }
+});
+
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+
+export function hostOf(addr: string): string {
+  const i = addr.lastIndexOf(':');
+  const host = addr.slice(0, i);
+  return host.startsWith('[') ? host.slice(1, -1) : host;
+}
+
+export function portOf(addr: string): number {
+  return Number(addr.slice(addr.lastIndexOf(':') + 1));
+}
+
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost' || host === '::1') return true;
+  return isIP(host) === 4 && host.startsWith('127.');
+}
+
+/** Reads and validates the file; relative state_dir and TLS paths are taken from the file's directory. */
+export function loadAgentConfig(file: string): AgentConfig {
+  const config = readConfigFile(file, agentConfigSchema);
+  const base = resolve(file, '..');
+  config.state_dir = resolve(base, config.state_dir);
+  if (!('insecure' in config.tls)) {
+    config.tls = { ca: resolve(base, config.tls.ca), cert: resolve(base, config.tls.cert), key: resolve(base, config.tls.key) };
+  }
+  config.trusted_keys = config.trusted_keys.map((k) => resolve(base, k));
+  if (portOf(config.listen) > 65535) throw new ConfigError(file, [`listen: port ${portOf(config.listen)} is over 65535`]);
+  return config;
+}

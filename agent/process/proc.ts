@@ -1,0 +1,50 @@
+// What /proc says about a process: alive or not, and its start time, so a
+// recorded pid is only ever signalled if it is still the same process.
+import { readFileSync } from 'node:fs';
+
+/** Start time in clock ticks since boot (field 22 of /proc/<pid>/stat), or undefined if gone or a zombie. */
+export function processStartTicks(pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) is in parentheses and may hold spaces.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (rest[0] === 'Z' || rest[0] === 'X') return undefined;
+  const ticks = Number(rest[19]);
+  return Number.isFinite(ticks) ? ticks : undefined;
+}
+
+export function isSameProcess(pid: number, startTicks: number): boolean {
+  return pid > 0 && processStartTicks(pid) === startTicks;
+}
+
+/** Signals a process group; false if it is gone. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Ends a process (and its group) that this agent did not start itself, e.g.
+ * one left by a killed agent: the stop signal, then SIGKILL at the deadline.
+ * Does nothing unless pid still has the recorded start time.
+ */
+export async function endRecordedProcess(pid: number, startTicks: number, signal: NodeJS.Signals, timeoutMs: number): Promise<boolean> {
+  if (!isSameProcess(pid, startTicks)) return false;
+  signalGroup(pid, signal);
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isSameProcess(pid, startTicks)) return true;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  signalGroup(pid, 'SIGKILL');
+  while (isSameProcess(pid, startTicks)) await new Promise((r) => setTimeout(r, 10));
+  return true;
+}

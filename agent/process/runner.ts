@@ -1,0 +1,167 @@
+// Everything that starts, signals and watches an app's processes sits behind
+// ProcessRunner, so that a later issue can move this work into a supervising
+// process that outlives the agent. LocalRunner runs apps as the agent's own
+// children, each in its own session and process group.
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { AppLog, LineTail } from './app-log.js';
+import { processStartTicks, signalGroup } from './proc.js';
+import type { BoundSocket } from '../sockets.js';
+
+export interface StartSpec {
+  app: string;
+  version: string;
+  sha256: string;
+  /** The resolved release directory (never through the `current` link). */
+  releaseDir: string;
+  command: string[];
+  env: Record<string, string>;
+  sockets: BoundSocket[];
+  log: AppLog;
+  uid?: number;
+  gid?: number;
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Whether the agent asked for it (stop, drain). */
+  requested: boolean;
+}
+
+export interface AppProcess {
+  readonly pid: number;
+  readonly version: string;
+  readonly sha256: string;
+  readonly startedAt: Date;
+  readonly startTicks: number;
+  /** Settles when the process has exited. */
+  readonly exited: Promise<ExitInfo>;
+  /** Resolves when the process writes READY=1 to NOTIFY_FD; never rejects. */
+  readonly notifiedReady: Promise<void>;
+  running(): boolean;
+  lastOutput(n: number): string[];
+  /** The stop signal to the process group; SIGKILL at the deadline. Resolves once it has exited. */
+  stop(signal: NodeJS.Signals, timeoutMs: number): Promise<ExitInfo>;
+}
+
+export interface ProcessRunner {
+  start(spec: StartSpec): Promise<AppProcess>;
+}
+
+export function describeExit(e: ExitInfo): string {
+  return e.signal ? `was killed by ${e.signal}` : `exited with code ${e.code}`;
+}
+
+export class LocalRunner implements ProcessRunner {
+  async start(spec: StartSpec): Promise<AppProcess> {
+    const n = spec.sockets.length;
+    const notifyFd = 3 + n;
+    const env: Record<string, string> = {
+      ...spec.env,
+      SLIPWAY_APP: spec.app,
+      SLIPWAY_VERSION: spec.version,
+      SLIPWAY_RELEASE_DIR: spec.releaseDir,
+      NOTIFY_FD: String(notifyFd),
+    };
+    if (n > 0) {
+      env.LISTEN_FDS = String(n);
+      env.LISTEN_FDNAMES = spec.sockets.map((s) => s.name).join(':');
+    }
+    // LISTEN_PID must be the app's own pid, which spawn cannot know: the shell
+    // sets it to its own pid and then execs the app, which keeps that pid.
+    const [program, ...args] = spec.command;
+    const child = spawn('/bin/sh', ['-c', 'LISTEN_PID=$$; export LISTEN_PID; exec "$0" "$@"', program, ...args], {
+      cwd: spec.releaseDir,
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe', ...spec.sockets.map((s) => s.fd), 'pipe'],
+      uid: spec.uid,
+      gid: spec.gid,
+    });
+    const spawned = await new Promise<Error | undefined>((resolve) => {
+      child.once('spawn', () => resolve(undefined));
+      child.once('error', (err) => resolve(err));
+    });
+    if (spawned || child.pid === undefined) {
+      throw new Error(`could not start ${spec.command.join(' ')}: ${spawned?.message ?? 'no pid'}`);
+    }
+    return new LocalProcess(child, spec, notifyFd);
+  }
+}
+
+class LocalProcess implements AppProcess {
+  readonly pid: number;
+  readonly version: string;
+  readonly sha256: string;
+  readonly startedAt = new Date();
+  readonly startTicks: number;
+  readonly exited: Promise<ExitInfo>;
+  readonly notifiedReady: Promise<void>;
+  private readonly tail = new LineTail();
+  private alive = true;
+  private requested = false;
+
+  constructor(private readonly child: ChildProcess, spec: StartSpec, notifyFd: number) {
+    this.pid = child.pid as number;
+    this.version = spec.version;
+    this.sha256 = spec.sha256;
+    this.startTicks = processStartTicks(this.pid) ?? 0;
+    const log = spec.log;
+    log.note(`started ${spec.app} ${spec.version} pid ${this.pid}: ${spec.command.join(' ')}`);
+    for (const s of [child.stdout, child.stderr]) {
+      s?.on('data', (d: Buffer) => {
+        log.write(d);
+        this.tail.push(d);
+      });
+    }
+    this.exited = new Promise((resolve) => {
+      child.once('exit', async (code, signal) => {
+        // Let the last output arrive (stdio closes just after exit), but do
+        // not wait for a grandchild that still holds the pipes.
+        await Promise.race([new Promise((r) => child.once('close', r)), new Promise((r) => setTimeout(r, 200))]);
+        this.alive = false;
+        const info: ExitInfo = { code, signal, requested: this.requested };
+        log.note(`${spec.app} ${spec.version} pid ${this.pid} ${describeExit(info)}${this.requested ? ' (stopped by the agent)' : ''}`);
+        resolve(info);
+      });
+    });
+    const notify = child.stdio[notifyFd] as Readable | null;
+    this.notifiedReady = new Promise((resolve) => {
+      let buf = '';
+      notify?.on('data', (d: Buffer) => {
+        buf += d.toString();
+        if (/(^|\n)READY=1(\n|$)/.test(buf)) resolve();
+        if (buf.length > 4096) buf = buf.slice(-64);
+      });
+      notify?.on('error', () => { /* the app closed it */ });
+    });
+  }
+
+  running(): boolean {
+    return this.alive;
+  }
+
+  lastOutput(n: number): string[] {
+    return this.tail.last(n);
+  }
+
+  async stop(signal: NodeJS.Signals, timeoutMs: number): Promise<ExitInfo> {
+    if (!this.alive) return this.exited;
+    this.requested = true;
+    signalGroup(this.pid, signal);
+    let timer: NodeJS.Timeout | undefined;
+    const killed = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        signalGroup(this.pid, 'SIGKILL');
+        resolve();
+      }, timeoutMs);
+    });
+    await Promise.race([this.exited, killed]);
+    clearTimeout(timer);
+    const info = await this.exited;
+    // Whatever the app left in its group goes with it.
+    signalGroup(this.pid, 'SIGKILL');
+    return info;
+  }
+}

@@ -1,0 +1,96 @@
+// The gRPC handlers of slipway.v1.Agent: validate the request, call the
+// agent, shape the answer. No decisions here.
+import type * as grpc from '@grpc/grpc-js';
+import { invalid, notFound } from '../common/errors.js';
+import { appNameProblem, versionProblem, sha256Problem } from '../common/names.js';
+import { unary, serverStream } from './rpc.js';
+import type { Agent } from './agent.js';
+import type { AppRuntime } from './app-runtime.js';
+import type { ActivationRecord } from './state.js';
+import type { AgentHandlers } from '../proto/gen/slipway/v1/Agent.js';
+import type { AppStatus } from '../proto/gen/slipway/v1/AppStatus.js';
+import type { Activation } from '../proto/gen/slipway/v1/Activation.js';
+import type { DeployEvent } from '../proto/gen/slipway/v1/DeployEvent.js';
+import type { ActivateRequest__Output } from '../proto/gen/slipway/v1/ActivateRequest.js';
+import type { ReleaseInfo } from '../proto/gen/slipway/v1/ReleaseInfo.js';
+
+function check(problem: string | undefined): void {
+  if (problem) throw invalid(problem);
+}
+
+export function handlers(agent: Agent): AgentHandlers {
+  const log = agent.log;
+  return {
+    Upload: agent.store.handler(),
+
+    Activate: serverStream(log, 'Activate', async (req: ActivateRequest__Output, call: grpc.ServerWritableStream<ActivateRequest__Output, DeployEvent>) => {
+      check(appNameProblem(req.app) ?? versionProblem(req.version) ?? sha256Problem(req.sha256));
+      if (req.strategy && !['hot', 'restart'].includes(req.strategy)) throw invalid(`strategy "${req.strategy}" is not one of: hot, restart`);
+      const rt = await agent.runtime(req.app);
+      const t0 = Date.now();
+      const from = rt.runningRelease?.version ?? '';
+      await rt.activate(
+        { version: req.version, sha256: req.sha256, strategy: req.strategy, reason: req.reason, requested_by: req.requested_by },
+        (event, d = {}) => {
+          if (call.cancelled) return;
+          call.write({
+            event, app: req.app, version: req.version, message: d.message ?? '', at: new Date().toISOString(),
+            pid: d.pid ?? 0, output: d.output ?? [], from_version: from, elapsed_s: (Date.now() - t0) / 1000,
+          });
+        },
+      );
+    }),
+
+    Status: unary(log, 'Status', async (req) => {
+      if (req.app) check(appNameProblem(req.app));
+      const apps = req.app ? [req.app] : await agent.apps();
+      if (req.app && !apps.includes(req.app)) throw notFound(`app ${req.app} is not on this host`);
+      const out: AppStatus[] = [];
+      for (const app of apps) {
+        if (req.app || (await agent.hasApp(app))) out.push(appStatus(await agent.runtime(app)));
+      }
+      return { agent: agent.info(), apps: out };
+    }),
+
+    ListReleases: unary(log, 'ListReleases', async (req) => {
+      if (req.app) check(appNameProblem(req.app));
+      const apps = req.app ? [req.app] : await agent.apps();
+      const releases: ReleaseInfo[] = [];
+      for (const app of apps) {
+        const rt = (await agent.hasApp(app)) ? await agent.runtime(app) : undefined;
+        const st = rt?.persistedState;
+        const current = st?.desired?.sha256;
+        const target = st && st.stack.length >= 2 ? st.stack[st.stack.length - 2].sha256 : undefined;
+        for (const r of await agent.releases.list(app)) {
+          releases.push({ ...r, size: r.size, current: r.sha256 === current, rollback_target: r.sha256 === target });
+        }
+      }
+      return { releases };
+    }),
+  };
+}
+
+function activation(a: ActivationRecord | undefined): Activation | null {
+  if (!a) return null;
+  return { ...a };
+}
+
+export function appStatus(rt: AppRuntime): AppStatus {
+  const st = rt.persistedState;
+  const proc = rt.running;
+  const rel = rt.runningRelease;
+  return {
+    app: rt.app,
+    state: rt.state,
+    state_reason: rt.stateReason,
+    version: rel?.version ?? '',
+    sha256: rel?.sha256 ?? '',
+    desired_version: st.desired?.version ?? '',
+    desired_sha256: st.desired?.sha256 ?? '',
+    pid: proc?.pid ?? 0,
+    started_at: proc?.startedAt.toISOString() ?? '',
+    restarts: st.restarts,
+    last_activation: activation(st.history.at(-1)),
+    stack: st.stack.map((a) => ({ ...a })),
+  };
+}

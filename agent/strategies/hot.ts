@@ -1,0 +1,34 @@
+// `upgrade: hot`: the new version starts on the same inherited sockets while
+// the old one still serves; once the new one is ready, the old one drains
+// (its stop signal, SIGKILL at stop.drain_timeout_s). If the new one fails,
+// it is stopped and the old one never noticed.
+import { NotReadyError } from '../readiness.js';
+import { ActivationFailed, type ActivationStrategy, type SwapContext, type SwapResult } from './strategy.js';
+
+export const hotStrategy: ActivationStrategy = {
+  name: 'hot',
+  async activate(ctx: SwapContext): Promise<SwapResult> {
+    let proc;
+    try {
+      proc = await ctx.start(ctx.to);
+    } catch (err) {
+      throw new ActivationFailed(`could not start ${ctx.to.version}: ${(err as Error).message}`, [], ctx.from?.proc);
+    }
+    ctx.emit('starting', { message: `started ${ctx.to.version} (pid ${proc.pid}) beside the running version`, pid: proc.pid });
+    try {
+      await ctx.waitReady(proc, ctx.to);
+    } catch (err) {
+      const output = err instanceof NotReadyError ? err.output : proc.lastOutput(20);
+      await ctx.stop(proc, ctx.to);
+      throw new ActivationFailed((err as Error).message, output, ctx.from?.proc);
+    }
+    ctx.emit('ready', { message: `${ctx.to.version} is ready (pid ${proc.pid})`, pid: proc.pid });
+    const from = ctx.from;
+    if (from && from.proc.running()) {
+      ctx.emit('draining', { message: `draining ${from.release.version} (pid ${from.proc.pid})`, pid: from.proc.pid });
+      // The drain runs on; the runtime tracks it and kills it if another swap comes first.
+      void ctx.stop(from.proc, from.release);
+    }
+    return { proc };
+  },
+};

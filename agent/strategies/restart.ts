@@ -1,0 +1,45 @@
+// `upgrade: restart`: stop the old version, then start the new one. For apps
+// that cannot share a socket. If the new one fails, the old one is started
+// again, so the host ends on the version it had.
+import { NotReadyError } from '../readiness.js';
+import { ActivationFailed, type ActivationStrategy, type SwapContext, type SwapResult } from './strategy.js';
+
+export const restartStrategy: ActivationStrategy = {
+  name: 'restart',
+  async activate(ctx: SwapContext): Promise<SwapResult> {
+    const from = ctx.from;
+    if (from && from.proc.running()) {
+      ctx.emit('draining', { message: `stopping ${from.release.version} (pid ${from.proc.pid})`, pid: from.proc.pid });
+      await ctx.stop(from.proc, from.release);
+    }
+    let proc;
+    try {
+      proc = await ctx.start(ctx.to);
+    } catch (err) {
+      throw new ActivationFailed(`could not start ${ctx.to.version}: ${(err as Error).message}`, [], await restore(ctx));
+    }
+    ctx.emit('starting', { message: `started ${ctx.to.version} (pid ${proc.pid})`, pid: proc.pid });
+    try {
+      await ctx.waitReady(proc, ctx.to);
+    } catch (err) {
+      const output = err instanceof NotReadyError ? err.output : proc.lastOutput(20);
+      await ctx.stop(proc, ctx.to);
+      throw new ActivationFailed((err as Error).message, output, await restore(ctx));
+    }
+    ctx.emit('ready', { message: `${ctx.to.version} is ready (pid ${proc.pid})`, pid: proc.pid });
+    return { proc };
+  },
+};
+
+/** Starts the old version again after a failure; undefined if there was none or it fails too. */
+async function restore(ctx: SwapContext) {
+  const from = ctx.from;
+  if (!from) return undefined;
+  try {
+    const proc = await ctx.start(from.release);
+    await ctx.waitReady(proc, from.release);
+    return proc;
+  } catch {
+    return undefined;
+  }
+}
