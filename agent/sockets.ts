@@ -46,7 +46,7 @@ export async function bindSocket(spec: ListenSpec, appBind?: string): Promise<Bo
   const out: { address?: string; port?: number } = {};
   handle.getsockname(out);
   try {
-    await makeListening(handle.fd, spec.backlog ?? 511);
+    await makeListening(handle.fd, 511);
   } catch (err) {
     handle.close();
     throw err;

@@ -15,7 +15,6 @@ export const listenSchema = z.strictObject({
   name: z.string().regex(/^[a-zA-Z0-9_.-]{1,64}$/, 'a listen name is 1 to 64 of a-z, A-Z, 0-9, _ . -'),
   port: z.number().int().min(1).max(65535),
   host: z.string().min(1).default('0.0.0.0'),
-  backlog: z.number().int().min(1).max(65535).optional(),
 });
 
 export const healthSchema = z.strictObject({

@@ -1,0 +1,134 @@
+// A connection to one agent: typed calls with deadlines, and errors turned
+// into messages an operator can act on. UNAVAILABLE and DEADLINE_EXCEEDED
+// mean the host could not be reached; other codes mean the host said no.
+import * as grpc from '@grpc/grpc-js';
+import { createReadStream } from 'node:fs';
+import { once } from 'node:events';
+import { AgentClientCtor } from '../proto/load.js';
+import { clientCredentials, KEEPALIVE_OPTIONS, type TlsSettings } from '../common/credentials.js';
+import type { AgentClient } from '../proto/gen/slipway/v1/Agent.js';
+import type { StatusResponse__Output } from '../proto/gen/slipway/v1/StatusResponse.js';
+import type { ReleaseInfo__Output } from '../proto/gen/slipway/v1/ReleaseInfo.js';
+import type { UploadResult__Output } from '../proto/gen/slipway/v1/UploadResult.js';
+import type { DeployEvent__Output } from '../proto/gen/slipway/v1/DeployEvent.js';
+import type { ActivateRequest } from '../proto/gen/slipway/v1/ActivateRequest.js';
+
+export class HostError extends Error {
+  constructor(readonly host: string, message: string, readonly unreachable: boolean, readonly code?: grpc.status) {
+    super(message);
+    this.name = 'HostError';
+  }
+}
+
+/** Turns a gRPC error into a HostError whose message says what happened. */
+export function hostError(host: string, err: unknown): HostError {
+  if (err instanceof HostError) return err;
+  const e = err as Partial<grpc.ServiceError>;
+  const details = e.details || e.message || String(err);
+  switch (e.code) {
+    case grpc.status.UNAVAILABLE:
+      return new HostError(host, `unreachable: ${shortReason(details)}`, true, e.code);
+    case grpc.status.DEADLINE_EXCEEDED:
+      return new HostError(host, 'unreachable: no answer before the deadline', true, e.code);
+    case undefined:
+      return new HostError(host, details, false);
+    default:
+      return new HostError(host, details, false, e.code);
+  }
+}
+
+function shortReason(details: string): string {
+  const m = /(ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|ECONNRESET)/.exec(details);
+  if (m) {
+    const words: Record<string, string> = {
+      ECONNREFUSED: 'connection refused (is slipway-agent running there?)',
+      EHOSTUNREACH: 'no route to host', ENETUNREACH: 'network unreachable', ETIMEDOUT: 'connection timed out',
+      ENOTFOUND: 'host name not found', EAI_AGAIN: 'host name lookup failed', ECONNRESET: 'connection reset',
+    };
+    return words[m[1]];
+  }
+  return details.replace(/^No connection established\. Last error: /, '');
+}
+
+export interface UploadMetaInput {
+  app: string;
+  version: string;
+  sha256: string;
+  size: number;
+}
+
+export class AgentConnection {
+  private readonly client: AgentClient;
+
+  constructor(readonly host: string, tls: TlsSettings, private readonly deadlineMs: number) {
+    this.client = new AgentClientCtor(host, clientCredentials(tls), {
+      ...KEEPALIVE_OPTIONS,
+      'grpc.max_receive_message_length': 8 << 20,
+      'grpc.initial_reconnect_backoff_ms': 200,
+    }) as unknown as AgentClient;
+  }
+
+  private deadline(ms = this.deadlineMs): grpc.CallOptions {
+    return { deadline: Date.now() + ms };
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  status(app = ''): Promise<StatusResponse__Output> {
+    return new Promise((resolve, reject) => {
+      this.client.Status({ app }, this.deadline(), (err, res) => (err || !res ? reject(hostError(this.host, err)) : resolve(res)));
+    });
+  }
+
+  listReleases(app = ''): Promise<ReleaseInfo__Output[]> {
+    return new Promise((resolve, reject) => {
+      this.client.ListReleases({ app }, this.deadline(), (err, res) => (err || !res ? reject(hostError(this.host, err)) : resolve(res.releases)));
+    });
+  }
+
+  /**
+   * Streams a tarball in 1 MiB chunks with backpressure. The deadline covers
+   * the whole upload, so it grows with the size.
+   */
+  upload(file: string, meta: UploadMetaInput, onBytes?: (sent: number) => void): Promise<UploadResult__Output> {
+    const ms = this.deadlineMs + Math.ceil(meta.size / (1024 * 1024)) * 1000;
+    return new Promise((resolve, reject) => {
+      const call = this.client.Upload(this.deadline(ms), (err, res) => (err || !res ? reject(hostError(this.host, err)) : resolve(res)));
+      // A client stream reports failure only through the callback and 'status';
+      // waiting for 'drain' alone could hang for ever (dependencies.md §2.5).
+      const ended = new Promise<'ended'>((r) => call.once('status', () => r('ended')));
+      void (async () => {
+        call.write({ meta: { app: meta.app, version: meta.version, sha256: meta.sha256, size: meta.size } });
+        let sent = 0;
+        for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+          const buf = chunk as Buffer;
+          sent += buf.length;
+          const ok = call.write({ data: buf });
+          onBytes?.(sent);
+          if (!ok && (await Promise.race([once(call, 'drain').then(() => 'drain' as const), ended])) === 'ended') return;
+        }
+        call.end();
+      })().catch((err: unknown) => {
+        call.cancel();
+        reject(hostError(this.host, err));
+      });
+    });
+  }
+
+  /** Runs an activation; each event goes to onEvent. Resolves with the last event. */
+  async activate(req: ActivateRequest, onEvent: (e: DeployEvent__Output) => void, timeoutMs: number): Promise<DeployEvent__Output | undefined> {
+    const call = this.client.Activate(req, this.deadline(timeoutMs));
+    let last: DeployEvent__Output | undefined;
+    try {
+      for await (const ev of call) {
+        last = ev as DeployEvent__Output;
+        onEvent(last);
+      }
+    } catch (err) {
+      throw hostError(this.host, err);
+    }
+    return last;
+  }
+}

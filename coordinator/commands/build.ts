@@ -1,0 +1,28 @@
+// slipway build [VERSION]
+import type { Command } from 'commander';
+import { buildRelease } from '../build/build.js';
+import { action, load, globals, printJson } from './common.js';
+import { formatBytes, color } from '../output.js';
+
+export function register(program: Command): void {
+  program.command('build [version]')
+    .description('build a release from git tag VERSION (default: the tag on HEAD) in a fresh worktree')
+    .option('-o, --out <dir>', 'where to write the tarball (default: .slipway/releases)')
+    .addHelpText('after', '\nThe same commit always gives the same bytes, so a re-deploy sends nothing.\nExample: slipway build 1.1.0')
+    .action(action(async (version: string | undefined, opts: { out?: string }, cmd: Command) => {
+      const loaded = load(cmd);
+      const json = globals(cmd).json === true;
+      const res = await buildRelease({
+        root: loaded.root, config: loaded.config, configFile: loaded.file, version, outDir: opts.out,
+        log: json ? undefined : (line) => process.stderr.write(`${color.dim('build |')} ${line}\n`),
+      });
+      if (json) {
+        printJson({ command: 'build', ok: true, ...res });
+      } else {
+        for (const n of res.notes) process.stderr.write(`note: ${n}\n`);
+        process.stdout.write(`built ${res.app} ${res.version} from ${res.tag} (${res.commit.slice(0, 12)})\n`);
+        process.stdout.write(`  ${res.tarball}\n  sha256 ${res.sha256}, ${formatBytes(res.size)}, ${res.files} entries\n`);
+      }
+      return 0;
+    }));
+}

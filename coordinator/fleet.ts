@@ -1,0 +1,72 @@
+// Talking to every host of an environment: connections with the right
+// credentials, and a bounded-concurrency fan-out that never throws (each
+// host's outcome is a value).
+import { resolve } from 'node:path';
+import { isIP } from 'node:net';
+import { AgentConnection, hostError, type HostError } from './client.js';
+import { ConfigError } from '../common/config-file.js';
+import type { LoadedConfig, EnvironmentConfig } from './config.js';
+import type { TlsSettings } from '../common/credentials.js';
+
+export type Outcome<T> = { host: string; ok: true; value: T } | { host: string; ok: false; error: HostError };
+
+export function isLoopbackHost(host: string): boolean {
+  const name = host.slice(0, host.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  return name === 'localhost' || name === '::1' || (isIP(name) === 4 && name.startsWith('127.'));
+}
+
+/** The TLS settings for an environment (its own, else the file's), with paths from the repo root. */
+export function tlsFor(loaded: LoadedConfig, envName: string, env: EnvironmentConfig): TlsSettings {
+  const tls = env.tls ?? loaded.config.tls;
+  if (!tls) {
+    throw new ConfigError(loaded.file, [`tls: environment "${envName}" has no TLS settings; give tls: { ca, cert, key } (or tls: { insecure: true } for loopback hosts)`]);
+  }
+  if ('insecure' in tls) {
+    const far = env.hosts.filter((h) => !isLoopbackHost(h));
+    if (far.length > 0) {
+      throw new ConfigError(loaded.file, [`tls: insecure is only for loopback hosts, and environment "${envName}" has ${far.join(', ')}`]);
+    }
+    return tls;
+  }
+  return { ca: resolve(loaded.root, tls.ca), cert: resolve(loaded.root, tls.cert), key: resolve(loaded.root, tls.key) };
+}
+
+export class Fleet {
+  readonly connections: AgentConnection[];
+
+  constructor(readonly hosts: string[], tls: TlsSettings, readonly deadlineMs: number, readonly concurrency = 8) {
+    this.connections = hosts.map((h) => new AgentConnection(h, tls, deadlineMs));
+  }
+
+  static forEnv(loaded: LoadedConfig, envName: string, env: EnvironmentConfig, hostFilter?: string): Fleet {
+    let hosts = env.hosts;
+    if (hostFilter) {
+      hosts = hosts.filter((h) => h === hostFilter || h.startsWith(`${hostFilter}:`));
+      if (hosts.length === 0) throw new ConfigError(loaded.file, [`--host ${hostFilter} is not in environment "${envName}" (${env.hosts.join(', ')})`]);
+    }
+    return new Fleet(hosts, tlsFor(loaded, envName, env), loaded.config.deadline_s * 1000, env.concurrency);
+  }
+
+  /** Runs fn for each host, at most `concurrency` at a time; outcomes in host order. */
+  async each<T>(fn: (conn: AgentConnection) => Promise<T>): Promise<Outcome<T>[]> {
+    const out: Outcome<T>[] = new Array(this.connections.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < this.connections.length) {
+        const i = next++;
+        const conn = this.connections[i];
+        try {
+          out[i] = { host: conn.host, ok: true, value: await fn(conn) };
+        } catch (err) {
+          out[i] = { host: conn.host, ok: false, error: hostError(conn.host, err) };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, this.connections.length) }, worker));
+    return out;
+  }
+
+  close(): void {
+    for (const c of this.connections) c.close();
+  }
+}
