@@ -47,8 +47,10 @@ export function compareVersions(a: string, b: string): number {
     const na = /^\d+$/.test(pa[i]);
     const nb = /^\d+$/.test(pb[i]);
     if (na && nb) {
-      const d = Number(pa[i]) - Number(pb[i]);
-      if (d !== 0) return d;
+      // No leading zeros, so the longer number is the bigger one; compared as
+      // strings, numbers past 2^53 keep their order (Number() would round them).
+      if (pa[i].length !== pb[i].length) return pa[i].length - pb[i].length;
+      if (pa[i] !== pb[i]) return pa[i] < pb[i] ? -1 : 1;
     } else if (na !== nb) {
       return na ? -1 : 1;
     } else if (pa[i] !== pb[i]) {

@@ -9,12 +9,13 @@ import { readConfigFile, ConfigError } from '../common/config-file.js';
 export const DEFAULT_CONFIG_FILE = 'slipway.yaml';
 
 const hostSchema = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/, 'a host is NAME:PORT or IP:PORT (for example 10.0.0.5:7070)')
-  .refine((h) => { const p = Number(h.slice(h.lastIndexOf(':') + 1)); return p >= 1 && p <= 65535; }, 'the port must be 1 to 65535');
+  // Only a host that has the NAME:PORT shape gets the port check (else both messages showed for "nohost").
+  .refine((h) => { const m = /:(\d{1,5})$/.exec(h); return !m || (Number(m[1]) >= 1 && Number(m[1]) <= 65535); }, 'the port must be 1 to 65535');
 
 export const tlsClientSchema = z.union([
   z.strictObject({ insecure: z.literal(true) }),
   z.strictObject({ ca: z.string(), cert: z.string(), key: z.string() }),
-]);
+], { error: 'either { insecure: true } or { ca, cert, key } (paths of PEM files)' });
 
 const envNameRe = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 

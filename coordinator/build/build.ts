@@ -119,7 +119,6 @@ export async function buildRelease(opts: BuildOptions): Promise<BuildResult> {
   const { config } = opts;
   const repo = await repoInfo(root);
   const { version, tag, commit, notes } = await resolveTag(root, opts.version);
-  for (const n of notes) log(`note: ${n}`);
 
   const problem = packageVersionProblem(await fileAt(root, commit, `${repo.prefix}package.json`), version, tag);
   if (problem) throw new BuildError(problem);
