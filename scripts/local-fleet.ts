@@ -1,0 +1,101 @@
+// Starts real agents on this machine, each with its own state dir, loopback
+// port and app address: what the demo and the integration tests use.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** dist/agent/main.js, found from the sources (scripts/) and from dist/scripts/. */
+export const AGENT_BIN = here.includes(`${join('dist', 'scripts')}`) ? join(here, '..', 'agent', 'main.js') : join(here, '..', 'dist', 'agent', 'main.js');
+export const CLI_BIN = join(dirname(AGENT_BIN), '..', 'coordinator', 'cli.js');
+
+export interface LocalAgentOptions {
+  dir: string;
+  name: string;
+  appBind?: string;
+  /** Fixed port; default 0 (any free one). */
+  port?: number;
+  extraConfig?: string;
+}
+
+export class LocalAgent {
+  child?: ChildProcess;
+  address = '';
+  readonly logLines: string[] = [];
+  readonly configFile: string;
+  readonly stateDir: string;
+
+  constructor(readonly opts: LocalAgentOptions) {
+    this.stateDir = join(opts.dir, 'state');
+    this.configFile = join(opts.dir, 'agent.yaml');
+    mkdirSync(opts.dir, { recursive: true });
+    writeFileSync(this.configFile, [
+      `# agent ${opts.name}, started by slipway's local fleet`,
+      `name: ${opts.name}`,
+      `listen: 127.0.0.1:${opts.port ?? 0}`,
+      'state_dir: state',
+      'tls: { insecure: true }',
+      'allow_unsigned: true',
+      opts.appBind ? `app_bind: ${opts.appBind}` : '',
+      opts.extraConfig ?? '',
+    ].join('\n'));
+  }
+
+  /** Starts the agent and resolves once it listens (its address is then known). */
+  start(timeoutMs = 20_000): Promise<void> {
+    const child = spawn(process.execPath, [AGENT_BIN, '--config', this.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`agent ${this.opts.name} did not start within ${timeoutMs} ms:\n${this.logLines.slice(-20).join('\n')}`)), timeoutMs);
+      const onLine = (line: string) => {
+        this.logLines.push(line);
+        if (this.logLines.length > 5000) this.logLines.splice(0, 1000);
+        try {
+          const rec = JSON.parse(line) as { msg?: string; grpc?: string };
+          if (rec.msg === 'agent listening' && rec.grpc) {
+            this.address = rec.grpc;
+            clearTimeout(timer);
+            resolve();
+          }
+        } catch { /* not JSON */ }
+      };
+      createInterface({ input: child.stdout! }).on('line', onLine);
+      createInterface({ input: child.stderr! }).on('line', onLine);
+      child.once('exit', (code, sig) => {
+        clearTimeout(timer);
+        reject(new Error(`agent ${this.opts.name} exited (${code ?? sig}) before it listened:\n${this.logLines.slice(-20).join('\n')}`));
+      });
+    });
+  }
+
+  /** Stops the agent (SIGTERM, or SIGKILL with kill = true) and waits for it. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill(signal);
+    await exited;
+  }
+
+  /** Lines of the agent's JSON log whose msg contains `text`. */
+  logged(text: string): string[] {
+    return this.logLines.filter((l) => l.includes(text));
+  }
+}
+
+/** Ends every process of the apps an agent started (they run in their own sessions). */
+export function killAppsUnder(stateDir: string): void {
+  // The state files record each app's processes; the agent's own stop leaves them running by design.
+  try {
+    for (const app of readdirSync(join(stateDir, 'apps'))) {
+      try {
+        const st = JSON.parse(readFileSync(join(stateDir, 'apps', app, 'state.json'), 'utf8')) as { processes?: { pid: number }[] };
+        for (const p of st.processes ?? []) {
+          try { process.kill(-p.pid, 'SIGKILL'); } catch { /* gone */ }
+        }
+      } catch { /* no state */ }
+    }
+  } catch { /* no apps */ }
+}
