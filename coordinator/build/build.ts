@@ -140,7 +140,7 @@ export async function buildRelease(opts: BuildOptions): Promise<BuildResult> {
       await runBuildCommand(command, { cwd: buildDir, env, timeoutMs: config.build.timeout_s * 1000, log });
     }
     const { paths } = await collectReleaseFiles(buildDir, config.build.include);
-    log(`packing ${paths.length} entries into ${tarball}`);
+    log(`packing ${paths.length + 1} entries (slipway.json and build.include) into ${tarball}`);
     const packed = await packRelease(buildDir, paths, manifestJson(manifest), tarball, new Date(epoch * 1000));
     log(`${tarball}: ${packed.size} bytes, sha256 ${packed.sha256}`);
     return { app: config.app, version, tag, commit, sourceDate, tarball, ...packed, notes };
