@@ -16,7 +16,7 @@ export function parseConfigText<S extends z.ZodType>(text: string, schema: S, fi
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(file, doc.errors.map((e) => {
-      const line = e.linePos?.[0]?.line;
+      const line = e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line;
       return `${line ? `line ${line}: ` : ''}${e.message.split('\n')[0]}`;
     }));
   }
