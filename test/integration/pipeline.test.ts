@@ -129,3 +129,19 @@ test('a release directory without its completion marker is removed and unpacked 
   assert.equal((JSON.parse((await get(appHost(a), repo.port)).body) as { version: string }).version, '1.0.0');
   await waitFor(() => a.logged('has no completion marker').length > 0, 'the agent to log the re-unpack');
 });
+
+test('the restart strategy stops the old version, then starts the new one from its own directory', async () => {
+  const d = await cli(repo.dir, '--json', 'deploy', 'staging', '1.1.0', '--strategy', 'restart');
+  assert.equal(d.code, 0, d.stdout + d.stderr);
+  const out = JSON.parse(d.stdout) as { hosts: { events: { event: string }[]; pid: number }[] };
+  for (const h of out.hosts) {
+    assert.deepEqual(h.events.map((e) => e.event), ['draining', 'starting', 'ready', 'done']);
+  }
+  assert.deepEqual(await versionsServed(), ['1.1.0', '1.1.0', '1.1.0']);
+  for (const [i, a] of agents.entries()) {
+    const { readlinkSync } = await import('node:fs');
+    const cwd = readlinkSync(`/proc/${out.hosts[i].pid}/cwd`);
+    assert.match(cwd, /\/releases\/1\.1\.0-[0-9a-f]{12}$/, 'runs from the resolved release dir, not through current');
+    assert.ok(cwd.startsWith(a.stateDir));
+  }
+});
