@@ -14,7 +14,7 @@ import { relative } from 'node:path';
 import { SlipwayError } from '../common/errors.js';
 import { swapSymlink, readlinkOrUndefined } from '../common/atomic.js';
 import { AppPaths } from './paths.js';
-import { readState, writeState, afterActivation, afterFailure, type AppState, type ActivationRecord, type ProcessRecord } from './state.js';
+import { readState, writeState, afterActivation, afterFailure, rollbackTarget, type AppState, type ActivationRecord, type ProcessRecord } from './state.js';
 import { appEnvironment } from './app-env.js';
 import { waitReady, NotReadyError } from './readiness.js';
 import { decideRestart, emptyHistory, type CrashHistory } from './restart-policy.js';
@@ -23,6 +23,7 @@ import { AppLog } from './process/app-log.js';
 import { chooseStrategy } from './strategies/index.js';
 import { ActivationFailed, type Emit } from './strategies/strategy.js';
 import { describeExit, type AppProcess, type ProcessRunner } from './process/runner.js';
+import { runCommand } from './process/run-command.js';
 import type { SocketSet } from './sockets.js';
 import type { Release, Releases } from './releases.js';
 import type { Logger } from './logger.js';
@@ -47,6 +48,8 @@ export interface ActivateRequest {
   strategy: string;
   reason: string;
   requested_by: string;
+  /** Pop the current activation instead of pushing: the release must be the rollback target. */
+  undo: boolean;
 }
 
 export class AppRuntime {
@@ -107,8 +110,15 @@ export class AppRuntime {
 
   private async doActivate(req: ActivateRequest, emit: Emit): Promise<void> {
     const started = this.now();
+    if (req.undo) {
+      const target = rollbackTarget(this.persisted);
+      if (!target || target.sha256 !== req.sha256) {
+        const has = target ? `${target.version} (${target.sha256.slice(0, 12)})` : 'none (fewer than two successful activations)';
+        throw new SlipwayError('FAILED_PRECONDITION', `the rollback target of ${this.app} on this host is ${has}, not ${req.version} (${req.sha256.slice(0, 12)})`);
+      }
+    }
     const cur = this.runningRelease;
-    if (cur && cur.sha256 === req.sha256 && this.state === 'running') {
+    if (!req.undo && cur && cur.sha256 === req.sha256 && this.state === 'running') {
       emit('done', { message: `${this.app} ${req.version} is already running (pid ${this.proc?.pid})`, pid: this.proc?.pid });
       return;
     }
@@ -130,15 +140,17 @@ export class AppRuntime {
         start: (r) => this.startProcess(r),
         waitReady: (p, r) => this.waitReady(p, r),
         stop: (p, r) => this.stopProcess(p, r),
+        runCommand: (argv, r, pid) => this.runInRelease(argv, r, pid, release),
       });
       this.adopt(proc, release);
       await swapSymlink(this.paths.current, relative(this.paths.root, release.dir));
       const secs = ((this.now() - started) / 1000).toFixed(2);
-      this.persisted = afterActivation(this.persisted, record('done', `${strategy.name} in ${secs} s`));
+      this.persisted = afterActivation(this.persisted, record('done', `${strategy.name} in ${secs} s`), req.undo);
       await this.saveState();
       this.crashes = emptyHistory();
       this.setState('running');
-      emit('done', { message: `${this.app} ${req.version} is running (pid ${proc.pid}); ${strategy.name} took ${secs} s`, pid: proc.pid });
+      // A rollout that puts a host back says so with its own event.
+      emit(req.reason === 'revert' ? 'rolled_back' : 'done', { message: `${this.app} ${req.version} is running (pid ${proc.pid}); ${strategy.name} took ${secs} s`, pid: proc.pid });
     } catch (err) {
       if (!(err instanceof ActivationFailed)) {
         this.setState(before.state, before.reason);
@@ -245,6 +257,14 @@ export class AppRuntime {
       this.draining.delete(proc);
       await this.saveState();
     }
+  }
+
+  /** Runs an upgrade command in a release's directory (the `command` strategy). */
+  private async runInRelease(argv: string[], release: Release, pid: number, next: Release): Promise<{ code: number | null; output: string[] }> {
+    const env = { ...(await appEnvironment(release.manifest.run.env, this.paths.sharedEnv)), SLIPWAY_APP: this.app, SLIPWAY_PID: String(pid), SLIPWAY_VERSION: next.version, SLIPWAY_RELEASE_DIR: next.dir };
+    const timeoutMs = (next.manifest.run.health?.timeout_s ?? 60) * 1000;
+    this.appLog.note(`upgrade command in ${release.version}: ${argv.join(' ')}`);
+    return runCommand(argv, release.dir, env, timeoutMs, this.appLog, this.deps.user);
   }
 
   private clearRestartTimer(): void {

@@ -6,7 +6,7 @@ import { appNameProblem, versionProblem, sha256Problem } from '../common/names.j
 import { unary, serverStream } from './rpc.js';
 import type { Agent } from './agent.js';
 import type { AppRuntime } from './app-runtime.js';
-import type { ActivationRecord } from './state.js';
+import { rollbackTarget, type ActivationRecord } from './state.js';
 import type { AgentHandlers } from '../proto/gen/slipway/v1/Agent.js';
 import type { AppStatus } from '../proto/gen/slipway/v1/AppStatus.js';
 import type { Activation } from '../proto/gen/slipway/v1/Activation.js';
@@ -30,7 +30,7 @@ export function handlers(agent: Agent): AgentHandlers {
       const t0 = Date.now();
       const from = rt.runningRelease?.version ?? '';
       await rt.activate(
-        { version: req.version, sha256: req.sha256, strategy: req.strategy, reason: req.reason, requested_by: req.requested_by },
+        { version: req.version, sha256: req.sha256, strategy: req.strategy, reason: req.reason, requested_by: req.requested_by, undo: req.undo },
         (event, d = {}) => {
           if (call.cancelled) return;
           call.write({
@@ -60,7 +60,7 @@ export function handlers(agent: Agent): AgentHandlers {
         const rt = (await agent.hasApp(app)) ? await agent.runtime(app) : undefined;
         const st = rt?.persistedState;
         const current = st?.desired?.sha256;
-        const target = st && st.stack.length >= 2 ? st.stack[st.stack.length - 2].sha256 : undefined;
+        const target = st ? rollbackTarget(st)?.sha256 : undefined;
         for (const r of await agent.releases.list(app)) {
           releases.push({ ...r, size: r.size, current: r.sha256 === current, rollback_target: r.sha256 === target });
         }

@@ -66,13 +66,23 @@ export async function writeState(file: string, state: AppState): Promise<void> {
   await writeFileAtomic(file, `${JSON.stringify(state, null, 1)}\n`, 0o600);
 }
 
-/** Pure: the state after a successful activation: it becomes desired and is pushed on the stack. */
-export function afterActivation(state: AppState, rec: ActivationRecord): AppState {
+/** Pure: the entry beneath the current one on the activation stack. */
+export function rollbackTarget(state: AppState): ActivationRecord | undefined {
+  return state.stack.length >= 2 ? state.stack[state.stack.length - 2] : undefined;
+}
+
+/**
+ * Pure: the state after a successful activation: it becomes desired and is
+ * pushed on the stack; an undo instead pops the current entry, so the one
+ * beneath (the release just activated) is on top again.
+ */
+export function afterActivation(state: AppState, rec: ActivationRecord, undo = false): AppState {
+  const stack = undo ? [...state.stack.slice(0, -2), rec] : [...state.stack, rec];
   return {
     ...state,
     desired: { version: rec.version, sha256: rec.sha256 },
     stopped: false,
-    stack: [...state.stack, rec].slice(-STACK_MAX),
+    stack: stack.slice(-STACK_MAX),
     history: [...state.history, rec].slice(-HISTORY_MAX),
   };
 }

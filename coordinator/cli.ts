@@ -7,6 +7,7 @@ import { register as registerBuild } from './commands/build.js';
 import { register as registerInit } from './commands/init.js';
 import { register as registerDeploy } from './commands/deploy.js';
 import { register as registerStatus } from './commands/status.js';
+import { register as registerRollback } from './commands/rollback.js';
 import { EXIT_USAGE } from './errors.js';
 
 const program = new Command('slipway')
@@ -20,6 +21,7 @@ const program = new Command('slipway')
 registerInit(program);
 registerBuild(program);
 registerDeploy(program);
+registerRollback(program);
 registerStatus(program);
 
 try {

@@ -3,11 +3,13 @@ import { SlipwayError } from '../../common/errors.js';
 import { defaultStrategy, type RunSpec } from '../../common/manifest.js';
 import { restartStrategy } from './restart.js';
 import { hotStrategy } from './hot.js';
+import { commandStrategy } from './command.js';
 import type { ActivationStrategy } from './strategy.js';
 
 const strategies: Record<string, ActivationStrategy> = {
   restart: restartStrategy,
   hot: hotStrategy,
+  command: commandStrategy,
 };
 
 export function chooseStrategy(requested: string, run: RunSpec): ActivationStrategy {

@@ -24,6 +24,8 @@ export interface SwapContext {
   waitReady(proc: AppProcess, release: Release): Promise<void>;
   /** The stop signal and drain deadline come from the release's manifest. */
   stop(proc: AppProcess, release: Release): Promise<void>;
+  /** Runs a command in a release's directory with the app's environment; output is the last lines. */
+  runCommand(argv: string[], release: Release, pid: number): Promise<{ code: number | null; output: string[] }>;
   emit: Emit;
 }
 

@@ -3,55 +3,90 @@ import type { Command } from 'commander';
 import { environment } from '../config.js';
 import { Fleet } from '../fleet.js';
 import { localRelease } from '../release-file.js';
-import { deploy } from '../deploy.js';
+import { deploy, type HostDeploy } from '../deploy.js';
+import { batchSize } from '../plans.js';
 import { UsageError } from '../errors.js';
 import { Progress, table, color, formatBytes } from '../output.js';
 import { action, load, globals, printJson, operatorName } from './common.js';
 
+const OUTCOME_TEXT: Record<HostDeploy['outcome'], string> = {
+  switched: 'switched', failed: 'failed', reverted: 'put back', revert_failed: 'put back failed',
+  not_reached: 'not reached', upload_failed: 'upload failed', uploaded: 'uploaded',
+};
+
+export function summaryTable(results: HostDeploy[]): string {
+  return table(['HOST', 'UPLOAD', 'RESULT', 'NOW', 'PID', 'WHY'], results.map((r) => [
+    r.host,
+    r.upload === 'sent' ? formatBytes(r.uploaded_bytes) : r.upload,
+    r.ok ? color.ok(OUTCOME_TEXT[r.outcome]) : r.outcome === 'not_reached' || r.outcome === 'reverted' ? color.warn(OUTCOME_TEXT[r.outcome]) : color.bad(OUTCOME_TEXT[r.outcome]),
+    r.state || '-',
+    r.pid ? String(r.pid) : '-',
+    r.error?.message ?? (r.outcome === 'reverted' ? `back on ${r.before?.version} after another host failed` : ''),
+  ]));
+}
+
 export function register(program: Command): void {
   program.command('deploy <env> <version>')
-    .description('upload a built release to every host of ENV (only where it is missing), then activate it')
+    .description('upload a built release to every host of ENV (only where it is missing), then activate it batch by batch')
     .option('--strategy <hot|restart>', 'how to switch versions (default: the manifest\'s upgrade)')
+    .option('--batch <n|n%>', 'hosts per batch (default: the environment\'s rollout.batch, else 1)')
     .option('--upload-only', 'upload, but do not activate')
     .option('--host <host>', 'only this host of the environment')
     .option('--timeout <seconds>', 'how long an activation may take per host', '300')
-    .addHelpText('after', '\nExit codes: 0 every host runs VERSION, 1 some host failed, 2 bad usage or config.\nExample: slipway deploy staging 1.1.0')
-    .action(action(async (envName: string, versionArg: string, opts: { strategy?: string; uploadOnly?: boolean; host?: string; timeout: string }, cmd: Command) => {
+    .addHelpText('after', `
+Every host receives the release first; then batches are activated one after
+another, each done when all its hosts are ready, with rollout.pause_s between.
+When a host fails the rollout stops and, with rollout.revert: all (the
+default), every host it switched goes back to the version it had.
+Ctrl-C stops after the current batch.
+
+Exit codes: 0 every host runs VERSION, 1 some host failed, 2 bad usage or config.
+Example: slipway deploy staging 1.1.0 --batch 25%`)
+    .action(action(async (envName: string, versionArg: string, opts: { strategy?: string; batch?: string; uploadOnly?: boolean; host?: string; timeout: string }, cmd: Command) => {
       const json = globals(cmd).json === true;
       if (opts.strategy && !['hot', 'restart'].includes(opts.strategy)) throw new UsageError(`--strategy must be hot or restart, not "${opts.strategy}"`);
       const timeout = Number(opts.timeout);
       if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--timeout must be a number of seconds, not "${opts.timeout}"`);
       const loaded = load(cmd);
       const env = environment(loaded, envName);
+      const batch = opts.batch ?? env.rollout?.batch ?? 1;
+      try {
+        batchSize(batch, env.hosts.length);
+      } catch (err) {
+        throw new UsageError(`--batch: ${(err as Error).message}`);
+      }
       const rel = await localRelease(loaded, versionArg);
       if (!json) for (const n of rel.notes) process.stderr.write(`note: ${n}\n`);
       const fleet = Fleet.forEnv(loaded, envName, env, opts.host);
       const progress = new Progress(!json);
       if (!json) process.stderr.write(`deploying ${rel.app} ${rel.version} (${rel.sha256.slice(0, 12)}, ${formatBytes(rel.size)}) to ${envName}: ${fleet.hosts.length} host(s)\n`);
+      let interrupted = false;
+      const onInt = () => {
+        if (interrupted) process.exit(130);
+        interrupted = true;
+        process.stderr.write('\nCtrl-C: stopping after the current batch (again to quit now)\n');
+      };
+      process.on('SIGINT', onInt);
       let results;
       try {
         results = await deploy(fleet, rel, {
           strategy: opts.strategy ?? '', requestedBy: operatorName(), uploadOnly: opts.uploadOnly === true,
-          activateTimeoutMs: timeout * 1000, progress,
+          activateTimeoutMs: timeout * 1000, progress, batch, pauseS: env.rollout?.pause_s ?? 0, revert: env.rollout?.revert ?? 'all',
+          interrupted: () => interrupted,
         });
       } finally {
+        process.off('SIGINT', onInt);
         progress.stop();
         fleet.close();
       }
-      const ok = results.every((r) => r.ok);
+      const ok = results.every((r) => r.ok) && !interrupted;
       if (json) {
-        printJson({ command: 'deploy', ok, app: rel.app, env: envName, version: rel.version, sha256: rel.sha256, hosts: results });
+        printJson({ command: 'deploy', ok, app: rel.app, env: envName, version: rel.version, sha256: rel.sha256, interrupted, hosts: results });
       } else {
-        process.stdout.write(`${table(['HOST', 'UPLOAD', 'RESULT', 'NOW', 'PID'], results.map((r) => [
-          r.host,
-          r.upload === 'sent' ? formatBytes(r.uploaded_bytes) : r.upload,
-          r.ok ? color.ok(opts.uploadOnly ? 'uploaded' : 'done') : color.bad(`failed: ${r.error?.message ?? 'unknown'}`),
-          r.state || '-',
-          r.pid ? String(r.pid) : '-',
-        ]))}\n`);
+        process.stdout.write(`${summaryTable(results)}\n`);
         const failed = results.filter((r) => !r.ok).length;
         process.stdout.write(ok ? `${rel.app} ${rel.version} ${opts.uploadOnly ? 'uploaded to' : 'runs on'} every host of ${envName}\n`
-          : color.bad(`${failed} of ${results.length} host(s) failed\n`));
+          : color.bad(`${failed} of ${results.length} host(s) do not run ${rel.version}${interrupted ? ' (interrupted)' : ''}\n`));
       }
       return ok ? 0 : 1;
     }));

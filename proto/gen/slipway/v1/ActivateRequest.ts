@@ -8,6 +8,7 @@ export interface ActivateRequest {
   'strategy'?: (string);
   'reason'?: (string);
   'requested_by'?: (string);
+  'undo'?: (boolean);
 }
 
 export interface ActivateRequest__Output {
@@ -17,4 +18,5 @@ export interface ActivateRequest__Output {
   'strategy': (string);
   'reason': (string);
   'requested_by': (string);
+  'undo': (boolean);
 }

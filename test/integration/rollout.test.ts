@@ -1,0 +1,98 @@
+// Rollbacks and rolling deploys over four real agents.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { tempDir, makeAppRepo, startAgents, stopAgents, cleanup, cli, type AppRepo } from '../helpers/env.js';
+import { AgentConnection } from '../../coordinator/client.js';
+import type { LocalAgent } from '../../scripts/local-fleet.js';
+
+let dir: string;
+let agents: LocalAgent[];
+let repo: AppRepo;
+let conns: AgentConnection[];
+
+before(async () => {
+  dir = tempDir('rollout');
+  agents = await startAgents(dir, 4);
+  repo = makeAppRepo(dir, agents.map((a) => a.address));
+  for (const v of ['1.0.0', '1.1.0', '1.2.0', '1.3.0', '1.4.0']) {
+    repo.release(v, { 'message.txt': `release ${v}\n` });
+    const b = await cli(repo.dir, 'build', v);
+    assert.equal(b.code, 0, b.stderr);
+  }
+  conns = agents.map((a) => new AgentConnection(a.address, { insecure: true }, 5000));
+});
+
+after(async () => {
+  for (const c of conns) c.close();
+  await stopAgents(agents);
+  cleanup(dir);
+});
+
+async function fleetState(): Promise<{ version: string; pid: number; state: string }[]> {
+  return Promise.all(conns.map(async (c) => {
+    const a = (await c.status('hello')).apps[0];
+    return { version: a.version, pid: a.pid, state: a.state };
+  }));
+}
+
+const versions = async () => (await fleetState()).map((s) => s.version);
+
+test('two rollbacks go back two steps; a rollback to a named version goes there', async () => {
+  for (const v of ['1.0.0', '1.1.0', '1.2.0']) {
+    const d = await cli(repo.dir, 'deploy', 'staging', v);
+    assert.equal(d.code, 0, d.stdout + d.stderr);
+  }
+  assert.deepEqual(await versions(), ['1.2.0', '1.2.0', '1.2.0', '1.2.0']);
+  const r1 = await cli(repo.dir, '--json', 'rollback', 'staging');
+  assert.equal(r1.code, 0, r1.stdout + r1.stderr);
+  assert.equal((JSON.parse(r1.stdout) as { version: string }).version, '1.1.0');
+  assert.deepEqual(await versions(), ['1.1.0', '1.1.0', '1.1.0', '1.1.0']);
+  const r2 = await cli(repo.dir, 'rollback', 'staging');
+  assert.equal(r2.code, 0, r2.stdout + r2.stderr);
+  assert.deepEqual(await versions(), ['1.0.0', '1.0.0', '1.0.0', '1.0.0']);
+  // The stack is now [1.0.0]: nothing left to undo, and the error says what to do.
+  const r3 = await cli(repo.dir, 'rollback', 'staging');
+  assert.equal(r3.code, 1);
+  assert.match(r3.stderr, /no earlier activation to go back to.*slipway rollback ENV VERSION/);
+  const r4 = await cli(repo.dir, 'rollback', 'staging', '1.2.0');
+  assert.equal(r4.code, 0, r4.stdout + r4.stderr);
+  assert.deepEqual(await versions(), ['1.2.0', '1.2.0', '1.2.0', '1.2.0']);
+});
+
+test('a rollback is refused before any host is touched when one host lacks the target', async () => {
+  const up = await cli(repo.dir, 'deploy', 'staging', '1.3.0', '--upload-only', '--host', agents[0].address);
+  assert.equal(up.code, 0, up.stdout + up.stderr);
+  const before = await fleetState();
+  const r = await cli(repo.dir, 'rollback', 'staging', '1.3.0');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`1\\.3\\.0 is not on ${agents[1].address}, ${agents[2].address}, ${agents[3].address}; nothing was changed`));
+  assert.deepEqual(await fleetState(), before);
+});
+
+test('a rolling deploy, batch 1, whose 3rd host fails: hosts 1 and 2 are put back, 3 keeps the old, 4 is untouched', async () => {
+  const before = await fleetState();
+  assert.deepEqual(before.map((s) => s.version), ['1.2.0', '1.2.0', '1.2.0', '1.2.0']);
+  const shared = join(agents[2].stateDir, 'apps', 'hello', 'shared');
+  mkdirSync(shared, { recursive: true });
+  writeFileSync(join(shared, 'env'), 'HELLO_CRASH_ON_START=1\n');
+  try {
+    const d = await cli(repo.dir, '--json', 'deploy', 'staging', '1.4.0', '--batch', '1');
+    assert.equal(d.code, 1, d.stdout + d.stderr);
+    const out = JSON.parse(d.stdout) as { ok: boolean; hosts: { host: string; outcome: string; output: string[] }[] };
+    assert.equal(out.ok, false);
+    assert.deepEqual(out.hosts.map((h) => h.outcome), ['reverted', 'reverted', 'failed', 'not_reached']);
+    assert.ok(out.hosts[2].output.some((l) => /HELLO_CRASH_ON_START/.test(l)), 'the failed host reports its output');
+    const after = await fleetState();
+    assert.deepEqual(after.map((s) => s.version), ['1.2.0', '1.2.0', '1.2.0', '1.2.0']);
+    assert.equal(after[2].pid, before[2].pid, 'host 3 never stopped its old version');
+    assert.equal(after[3].pid, before[3].pid, 'host 4 was not touched');
+    assert.ok(after.every((s) => s.state === 'running'));
+    // The reverted hosts popped the failed activation: their rollback target is what it was.
+    const st = await conns[0].status('hello');
+    assert.equal(st.apps[0].stack.at(-1)?.version, '1.2.0');
+  } finally {
+    rmSync(join(shared, 'env'), { force: true });
+  }
+});
