@@ -139,6 +139,10 @@ async function main(): Promise<number> {
   step('A re-deploy of a release a host already has sends nothing');
   await slipway(repo, 'deploy', 'staging', '1.1.0');
 
+  step('Roll back: every host undoes its last activation, hot, as fast as the upgrade');
+  if (await slipway(repo, 'rollback', 'staging')) return 1;
+  await curlAll(appHosts, port);
+
   say(`\n${bold('Done.')} Next: read README.md, then docs/. Stopping the agents and apps now.`);
   return 0;
 }

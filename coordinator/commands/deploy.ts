@@ -17,7 +17,7 @@ const OUTCOME_TEXT: Record<HostDeploy['outcome'], string> = {
 export function summaryTable(results: HostDeploy[]): string {
   return table(['HOST', 'UPLOAD', 'RESULT', 'NOW', 'PID', 'WHY'], results.map((r) => [
     r.host,
-    r.upload === 'sent' ? formatBytes(r.uploaded_bytes) : r.upload,
+    r.upload === 'sent' ? formatBytes(r.uploaded_bytes) : r.upload === 'not_started' ? '-' : r.upload,
     r.ok ? color.ok(OUTCOME_TEXT[r.outcome]) : r.outcome === 'not_reached' || r.outcome === 'reverted' ? color.warn(OUTCOME_TEXT[r.outcome]) : color.bad(OUTCOME_TEXT[r.outcome]),
     r.state || '-',
     r.pid ? String(r.pid) : '-',
