@@ -4,6 +4,8 @@
 //   GET /version  JSON: {"app", "version", "pid", "host", "greeting", "message"}
 //   GET /healthz  200 "ok"
 //   GET /sleep?ms=N  answers after N ms (at most 60 s): an in-flight request for drain tests
+//   GET /stream   a long-lived answer: "tick <n> <version> pid <pid>" every 100 ms until
+//                 the client closes it (drain tests: a connection that outlives a swap)
 //
 // Environment:
 //   SLIPWAY_VERSION, SLIPWAY_APP  set by the agent (else package.json's version and name)
@@ -19,6 +21,7 @@ import http from 'node:http';
 import os from 'node:os';
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { setInterval, clearInterval } from 'node:timers'; // imported: the lint config has no such globals
 import { listen, notifyReady, drainOnSignal } from './lib/listen.js';
 
 const here = new URL('.', import.meta.url);
@@ -62,6 +65,16 @@ const server = http.createServer((req, res) => {
       const ms = Math.min(Math.max(Number(url.searchParams.get('ms')) || 0, 0), 60_000);
       const timer = setTimeout(() => send(200, 'text/plain; charset=utf-8', `slept ${ms} ms pid ${process.pid}\n`), ms);
       res.once('close', () => clearTimeout(timer));
+      return;
+    }
+    case '/stream': {
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+      if (req.method === 'HEAD') return res.end();
+      let n = 0;
+      const tick = () => res.write(`tick ${n++} ${version} pid ${process.pid}\n`);
+      tick();
+      const timer = setInterval(tick, 100);
+      res.once('close', () => clearInterval(timer));
       return;
     }
     default:
