@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
-import { mkdtempSync, mkdirSync, writeFileSync, readdirSync, existsSync, readFileSync, readlinkSync, lstatSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, readdirSync, existsSync, readFileSync, readlinkSync, lstatSync, rmSync, symlinkSync, linkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unpackTarball, UnsafeArchiveError, DEFAULT_LIMITS, type UnpackLimits } from '../../agent/unpack/index.js';
@@ -257,5 +257,36 @@ test('abort removes dest', async () => {
     assertNothingLeft(s);
   } finally {
     rmSync(s.base, { recursive: true, force: true });
+  }
+});
+
+test('pass 3 catches a tree that differs from the headers', async () => {
+  const { verifyTree } = await import('../../agent/unpack/verify.js');
+  const { ArchiveRules } = await import('../../agent/unpack/rules.js');
+  const base = mkdtempSync(join(tmpdir(), 'slipway-verify-'));
+  try {
+    const rules = new ArchiveRules();
+    rules.add({ path: 'a/f', type: 'File', size: 1 });
+    rules.add({ path: 'l', type: 'SymbolicLink', size: 0, linkpath: 'a' });
+    mkdirSync(join(base, 'a'));
+    writeFileSync(join(base, 'a/f'), 'x');
+    symlinkSync('a', join(base, 'l'));
+    assert.deepEqual(verifyTree(base, rules.tree), []);
+    writeFileSync(join(base, 'extra'), 'x');
+    assert.match(verifyTree(base, rules.tree).join('\n'), /"extra" was extracted but is not in the archive's headers/);
+    rmSync(join(base, 'extra'));
+    linkSync(join(base, 'a/f'), join(base, 'a/g'));
+    rules.add({ path: 'a/g', type: 'File', size: 1 });
+    assert.match(verifyTree(base, rules.tree).join('\n'), /"a\/f" has 2 hard links/);
+    rmSync(join(base, 'a/g'));
+    rules.tree.delete('a/g');
+    rmSync(join(base, 'l'));
+    symlinkSync('..', join(base, 'l'));
+    assert.match(verifyTree(base, rules.tree).join('\n'), /symlink "l" points to "\.\.", the archive says "a"/);
+    rmSync(join(base, 'l'));
+    writeFileSync(join(base, 'l'), 'not a link');
+    assert.match(verifyTree(base, rules.tree).join('\n'), /"l" was extracted as a file, the archive says symlink/);
+  } finally {
+    rmSync(base, { recursive: true, force: true });
   }
 });
