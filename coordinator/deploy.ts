@@ -146,7 +146,7 @@ export async function activateOne(conn: AgentConnection, req: ActivateArgs, r: H
     const last = await conn.activate(req, (ev: DeployEvent__Output) => {
       r.events.push({ event: ev.event, at: ev.at, message: ev.message });
       if (ev.pid) r.pid = ev.pid;
-      const text = `${ev.event.padEnd(11)} ${ev.message}`;
+      const text = `${`+${ev.elapsed_s.toFixed(2)}s`.padStart(8)} ${ev.event.padEnd(11)} ${ev.message}`;
       p.line(conn.host, ev.event === 'failed' ? color.bad(text) : ev.event === 'done' || ev.event === 'rolled_back' ? color.ok(text) : text);
       if (ev.event === 'failed') {
         r.output = ev.output;
