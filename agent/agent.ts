@@ -15,6 +15,7 @@ import { SocketSet } from './sockets.js';
 import { LocalRunner, type ProcessRunner } from './process/runner.js';
 import { lookupUser } from './app-env.js';
 import { handlers } from './service.js';
+import { AgentEvents } from './events.js';
 import { appsDir, AppPaths } from './paths.js';
 import type { AgentConfig } from './config.js';
 import type { Logger } from './logger.js';
@@ -32,6 +33,7 @@ export class Agent {
   private server?: grpc.Server;
   private user?: { uid: number; gid: number };
   readonly startedAt = new Date();
+  readonly events = new AgentEvents();
   address = '';
 
   constructor(readonly config: AgentConfig, readonly log: Logger) {
@@ -83,7 +85,7 @@ export class Agent {
       }
       rt = AppRuntime.load({
         stateDir: this.config.state_dir, releases: this.releases, runner: this.runner, sockets, log: this.log,
-        logLimits: { bytes: this.config.limits.log_bytes, files: this.config.limits.log_files }, user: this.user,
+        logLimits: { bytes: this.config.limits.log_bytes, files: this.config.limits.log_files }, user: this.user, events: this.events,
       }, app);
       this.runtimes.set(app, rt);
       rt.catch(() => this.runtimes.delete(app));

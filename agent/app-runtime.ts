@@ -27,6 +27,7 @@ import { runCommand } from './process/run-command.js';
 import type { SocketSet } from './sockets.js';
 import type { Release, Releases } from './releases.js';
 import type { Logger } from './logger.js';
+import type { AgentEvents } from './events.js';
 
 export const APP_STATES = ['stopped', 'starting', 'running', 'backoff', 'crashloop', 'activating'] as const;
 export type AppStateName = (typeof APP_STATES)[number];
@@ -40,6 +41,7 @@ export interface RuntimeDeps {
   logLimits: { bytes: number; files: number };
   user?: { uid: number; gid: number };
   now?: () => number;
+  events?: AgentEvents;
 }
 
 export interface ActivateRequest {
@@ -90,7 +92,10 @@ export class AppRuntime {
   }
 
   private setState(state: AppStateName, reason = ''): void {
-    if (state !== this.state) this.log.info({ state, from: this.state, reason: reason || undefined }, `app state ${state}`);
+    if (state !== this.state) {
+      this.log.info({ state, from: this.state, reason: reason || undefined }, `app state ${state}`);
+      this.deps.events?.emit('state', { app: this.app, state, from: this.state, reason });
+    }
     this.state = state;
     this.stateReason = reason;
   }
@@ -149,6 +154,7 @@ export class AppRuntime {
       await this.saveState();
       this.crashes = emptyHistory();
       this.setState('running');
+      this.deps.events?.emit('activation', { app: this.app, version: req.version, strategy: strategy.name, result: 'done', seconds: (this.now() - started) / 1000, reason: req.reason || 'deploy' });
       // A rollout that puts a host back says so with its own event.
       emit(req.reason === 'revert' ? 'rolled_back' : 'done', { message: `${this.app} ${req.version} is running (pid ${proc.pid}); ${strategy.name} took ${secs} s`, pid: proc.pid });
     } catch (err) {
@@ -165,6 +171,7 @@ export class AppRuntime {
         this.setState('stopped', `activation of ${req.version} failed: ${err.message}`);
       }
       this.persisted = afterFailure(this.persisted, record('failed', err.message));
+      this.deps.events?.emit('activation', { app: this.app, version: req.version, strategy: strategy.name, result: 'failed', seconds: (this.now() - started) / 1000, reason: req.reason || 'deploy' });
       await this.saveState();
       this.log.warn({ version: req.version, reason: err.message }, 'activation failed');
       emit('failed', { message: err.message, output: err.output });
@@ -196,6 +203,7 @@ export class AppRuntime {
     }
     this.log.warn({ version: release.version, delay_ms: decision.delayMs }, `${this.app} ${how}; ${decision.reason}`);
     this.setState('backoff', `${how}; ${decision.reason}`);
+    this.deps.events?.emit('restart', { app: this.app, version: release.version, reason: `${how}; ${decision.reason}` });
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       void this.exclusive(() => this.bringUp(release)).catch((err: unknown) => this.log.error({ err }, 'restart failed'));

@@ -1,0 +1,14 @@
+// What happens in the agent, for whoever watches (metrics, logs, later the
+// HTTP endpoint): one typed emitter the runtimes and the store report to.
+import { EventEmitter } from 'node:events';
+
+export interface AgentEventMap {
+  /** An activation ended. */
+  activation: [{ app: string; version: string; strategy: string; result: 'done' | 'failed'; seconds: number; reason: string }];
+  /** An app changed state. */
+  state: [{ app: string; state: string; from: string; reason: string }];
+  /** The agent restarted a crashed app. */
+  restart: [{ app: string; version: string; reason: string }];
+}
+
+export class AgentEvents extends EventEmitter<AgentEventMap> {}
