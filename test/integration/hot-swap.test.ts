@@ -231,11 +231,18 @@ test(`a connection that outlives stop.drain_timeout_s is cut when the old versio
 test('a new version that never becomes ready within health.timeout_s fails the deploy (exit 1); the old version keeps serving with the same pid', async () => {
   const before = await served();
   const yaml = readFileSync(join(repo.dir, 'slipway.yaml'), 'utf8');
+  // min_uptime_s above health.timeout_s: the agent's fallback rule counts a
+  // process that has stayed up min_uptime_s as ready, and during a hot swap the
+  // http check is answered by the old version, so with min_uptime_s (default
+  // 2) below the timeout this release WOULD be swapped in without serving (see
+  // the commit message). Here only READY=1 can make it ready, and it never comes.
   const slow = yaml
     .replace(/timeout_s: 30 /, 'timeout_s: 2 ')
-    .replace(/NODE_ENV: production/, 'NODE_ENV: production\n    HELLO_START_DELAY_MS: "60000"');
+    .replace(/NODE_ENV: production/, 'NODE_ENV: production\n    HELLO_START_DELAY_MS: "60000"')
+    .replace(/^( {2}upgrade: hot)$/m, '$1\n  min_uptime_s: 30');
   assert.match(slow, /timeout_s: 2 /);
   assert.match(slow, /HELLO_START_DELAY_MS/);
+  assert.match(slow, /min_uptime_s: 30/);
   repo.release('2.0.0', { 'slipway.yaml': slow, 'message.txt': 'never ready\n' });
   const b = await cli(repo.dir, 'build', '2.0.0');
   assert.equal(b.code, 0, b.stderr);
