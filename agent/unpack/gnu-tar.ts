@@ -26,8 +26,8 @@ export const GNU_TAR_FLAGS = [
 
 export interface Running { child: ChildProcess; done: Promise<void> }
 
-function run(file: string, args: string[], what: string): Running {
-  const child = spawn(file, args, { env: ENV, stdio: ['ignore', 'ignore', 'pipe'] });
+function run(file: string, args: string[], what: string, stdin: number | 'ignore' = 'ignore'): Running {
+  const child = spawn(file, args, { env: ENV, stdio: [stdin, 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => { if (stderr.length < 4096) stderr += c.toString(); });
   const done = new Promise<void>((resolve, reject) => {
@@ -42,10 +42,11 @@ function run(file: string, args: string[], what: string): Running {
   return { child, done };
 }
 
-export function extractWithGnuTar(tarball: string, dest: string): Running {
+/** `fd`: the tarball, opened by the caller at offset 0 (pass 1 only reads it with positional reads). */
+export function extractWithGnuTar(fd: number, dest: string): Running {
   // sh only to set the umask, then exec: the pid we hold is tar's own.
-  return run('/bin/sh', ['-c', 'umask 022 && exec "$0" "$@"', GNU_TAR, ...GNU_TAR_FLAGS, '--file', tarball, '--directory', dest],
-    'release tarball could not be extracted');
+  return run('/bin/sh', ['-c', 'umask 022 && exec "$0" "$@"', GNU_TAR, ...GNU_TAR_FLAGS, '--file', '-', '--directory', dest],
+    'release tarball could not be extracted', fd);
 }
 
 /** One syncfs(2) for the file system holding `dir`, instead of an fsync per file. */

@@ -29,7 +29,7 @@
 // removes `dest` entirely before the error is thrown.
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
-import { mkdir, rm, chmod } from 'node:fs/promises';
+import { mkdir, rm, chmod, open, type FileHandle } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { SlipwayError } from '../../common/errors.js';
 import { DEFAULT_LIMITS, type UnpackLimits } from './rules.js';
@@ -75,17 +75,25 @@ export async function unpackTarball(
   const { signal, onProgress } = opts;
   const aborted = () => new SlipwayError('ABORTED', 'unpacking was aborted');
   if (signal?.aborted) throw aborted();
-  if (!existsSync(tarball)) throw new SlipwayError('NOT_FOUND', `release tarball ${tarball} does not exist`);
   await checkGnuTar();
+  // Opened once: pass 1 and GNU tar read the same file even if its path is replaced meanwhile.
+  let fh: FileHandle;
+  try {
+    fh = await open(tarball, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new SlipwayError('NOT_FOUND', `release tarball ${tarball} does not exist`);
+    throw err;
+  }
   try {
     await mkdir(dest, { mode: 0o700 });
   } catch (err) {
+    await fh.close();
     // Never remove a directory we did not create.
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new SlipwayError('ALREADY_EXISTS', `unpack target ${dest} already exists`);
     throw err;
   }
 
-  const worker = startWorker({ tarball, limits: opts.limits ?? {} });
+  const worker = startWorker({ fd: fh.fd, limits: opts.limits ?? {} });
   let child: Running | undefined;
   // The first fatal event (worker crash, abort) rejects `failed` and kills GNU tar or sync.
   let fatal: Error | undefined;
@@ -136,7 +144,7 @@ export async function unpackTarball(
     if (scanned.kind !== 'scanned') throw new SlipwayError('INTERNAL', scanned.kind === 'failed' ? scanned.message : `unexpected ${scanned.kind}`);
     onProgress?.(scanned.entries);
 
-    await finish(extractWithGnuTar(tarball, dest));
+    await finish(extractWithGnuTar(fh.fd, dest));
 
     worker.postMessage({ kind: 'verify', dest } satisfies ParentMessage);
     const verified = await next();
@@ -155,5 +163,6 @@ export async function unpackTarball(
     signal?.removeEventListener('abort', onAbort);
     worker.removeAllListeners('exit');
     await worker.terminate();
+    await fh.close();
   }
 }

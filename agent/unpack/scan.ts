@@ -1,8 +1,8 @@
 // Pass 1: read the gzip'd tarball through node-tar's parser (headers only:
 // entry bodies are skipped) and check every entry against ArchiveRules.
 // Nothing is written. Runs inside the unpack worker.
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { read, readSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { Parser, type ReadEntry } from 'tar';
 import { ArchiveRules, type UnpackLimits } from './rules.js';
 
@@ -14,14 +14,10 @@ export type ScanOutcome =
 /** node-tar warning codes that mean broken bytes rather than hostile content. */
 const CORRUPT_CODES = new Set(['TAR_BAD_ARCHIVE', 'TAR_ENTRY_INVALID', 'TAR_ABORT']);
 
-export async function scanTarball(tarball: string, limits: Partial<UnpackLimits>, onProgress: (entries: number) => void): Promise<ScanOutcome> {
+/** `fd` is the tarball, opened once by the caller: GNU tar reads the same file, whatever happens to its path. */
+export async function scanTarball(fd: number, limits: Partial<UnpackLimits>, onProgress: (entries: number) => void): Promise<ScanOutcome> {
   const magic = Buffer.alloc(2);
-  const fh = await open(tarball, 'r');
-  try {
-    await fh.read(magic, 0, 2, 0);
-  } finally {
-    await fh.close();
-  }
+  readSync(fd, magic, 0, 2, 0); // positional: the fd's offset stays at 0 for GNU tar
   if (magic[0] !== 0x1f || magic[1] !== 0x8b) return { ok: false, kind: 'corrupt', message: 'not gzip data' };
 
   const rules = new ArchiveRules(limits);
@@ -58,14 +54,14 @@ export async function scanTarball(tarball: string, limits: Partial<UnpackLimits>
       resolve();
     });
   });
-  const input = createReadStream(tarball, { highWaterMark: 1 << 20 });
-  try {
-    for await (const chunk of input as AsyncIterable<Buffer>) {
-      if (stop || corrupt !== undefined) break;
-      if (!parser.write(chunk)) await Promise.race([new Promise<void>((r) => parser.once('drain', () => r())), done]);
-    }
-  } finally {
-    input.destroy();
+  // Positional reads of the caller's fd (never closed or moved here).
+  const readAt = promisify(read);
+  for (let pos = 0; !stop && corrupt === undefined;) {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    const { bytesRead } = await readAt(fd, buf, 0, buf.length, pos);
+    if (bytesRead === 0) break;
+    pos += bytesRead;
+    if (!parser.write(buf.subarray(0, bytesRead))) await Promise.race([new Promise<void>((r) => parser.once('drain', () => r())), done]);
   }
   if (!stop && corrupt === undefined) {
     parser.end();

@@ -6,7 +6,7 @@ import { scanTarball } from './scan.js';
 import { verifyTree } from './verify.js';
 import type { ArchiveRules, UnpackLimits } from './rules.js';
 
-export interface WorkerInput { tarball: string; limits: Partial<UnpackLimits> }
+export interface WorkerInput { fd: number; limits: Partial<UnpackLimits> }
 
 export type WorkerMessage =
   | { kind: 'progress'; entries: number }
@@ -36,7 +36,7 @@ port.on('message', (m: ParentMessage) => {
 
 let last = 0;
 try {
-  const outcome = await scanTarball(input.tarball, input.limits, (entries) => {
+  const outcome = await scanTarball(input.fd, input.limits, (entries) => {
     const now = Date.now();
     if (now - last >= 250) {
       last = now;
