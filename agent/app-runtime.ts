@@ -14,7 +14,7 @@ import { relative } from 'node:path';
 import { SlipwayError } from '../common/errors.js';
 import { swapSymlink, readlinkOrUndefined } from '../common/atomic.js';
 import { AppPaths } from './paths.js';
-import { readState, writeState, afterActivation, afterFailure, rollbackTarget, type AppState, type ActivationRecord, type ProcessRecord } from './state.js';
+import { readState, writeState, afterActivation, afterFailure, afterRestart, rollbackTarget, type AppState, type ActivationRecord, type ProcessRecord } from './state.js';
 import { appEnvironment } from './app-env.js';
 import { waitReady, NotReadyError } from './readiness.js';
 import { decideRestart, emptyHistory, type CrashHistory } from './restart-policy.js';
@@ -52,6 +52,8 @@ export interface ActivateRequest {
   requested_by: string;
   /** Pop the current activation instead of pushing: the release must be the rollback target. */
   undo: boolean;
+  /** A restart onto the release that runs: done even if it runs, and recorded in the history only. */
+  restart?: boolean;
 }
 
 export class AppRuntime {
@@ -123,7 +125,7 @@ export class AppRuntime {
       }
     }
     const cur = this.runningRelease;
-    if (!req.undo && cur && cur.sha256 === req.sha256 && this.state === 'running') {
+    if (!req.undo && !req.restart && cur && cur.sha256 === req.sha256 && this.state === 'running') {
       emit('done', { message: `${this.app} ${req.version} is already running (pid ${this.proc?.pid})`, pid: this.proc?.pid });
       return;
     }
@@ -150,7 +152,8 @@ export class AppRuntime {
       this.adopt(proc, release);
       await swapSymlink(this.paths.current, relative(this.paths.root, release.dir));
       const secs = ((this.now() - started) / 1000).toFixed(2);
-      this.persisted = afterActivation(this.persisted, record('done', `${strategy.name} in ${secs} s`), req.undo);
+      const rec = record('done', `${strategy.name} in ${secs} s`);
+      this.persisted = req.restart ? afterRestart(this.persisted, rec) : afterActivation(this.persisted, rec, req.undo);
       await this.saveState();
       this.crashes = emptyHistory();
       this.setState('running');
@@ -176,6 +179,61 @@ export class AppRuntime {
       this.log.warn({ version: req.version, reason: err.message }, 'activation failed');
       emit('failed', { message: err.message, output: err.output });
     }
+  }
+
+  /** An operator's stop: the app stops and stays stopped; reconcile leaves it alone. */
+  stopApp(emit: Emit, by: string): Promise<void> {
+    return this.exclusive(async () => {
+      this.clearRestartTimer();
+      this.persisted = { ...this.persisted, stopped: true };
+      await this.saveState();
+      const proc = this.proc;
+      if (proc?.running() && this.release) {
+        emit('draining', { message: `stopping ${this.release.version} (pid ${proc.pid})`, pid: proc.pid });
+        await this.stopProcess(proc, this.release);
+      }
+      await Promise.all([...this.draining].map((p) => p.stop('SIGKILL', 0)));
+      this.setState('stopped', `stopped by ${by || 'an operator'}`);
+      emit('done', { message: `${this.app} is stopped; it stays stopped until started` });
+    });
+  }
+
+  /** An operator's start of the desired release. */
+  startApp(emit: Emit): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.proc?.running()) {
+        emit('done', { message: `${this.app} ${this.release?.version} is already running (pid ${this.proc.pid})`, pid: this.proc.pid });
+        return;
+      }
+      const desired = this.persisted.desired;
+      if (!desired) throw new SlipwayError('FAILED_PRECONDITION', `${this.app} was never activated on this host; deploy a version first`);
+      const release = await this.deps.releases.ensureUnpacked(this.app, desired.version, desired.sha256, () => emit('unpacking', { message: `unpacking ${desired.version}` }));
+      this.clearRestartTimer();
+      this.crashes = emptyHistory();
+      this.persisted = { ...this.persisted, stopped: false };
+      await this.saveState();
+      this.setState('starting', release.version);
+      const proc = await this.startProcess(release);
+      this.adopt(proc, release);
+      emit('starting', { message: `started ${release.version} (pid ${proc.pid})`, pid: proc.pid });
+      try {
+        await this.waitReady(proc, release);
+      } catch (err) {
+        const output = err instanceof NotReadyError ? err.output : proc.lastOutput(20);
+        await this.stopProcess(proc, release);
+        this.setState('stopped', `start failed: ${(err as Error).message}`);
+        emit('failed', { message: (err as Error).message, output });
+        return;
+      }
+      this.setState('running');
+      emit('ready', { message: `${release.version} is ready (pid ${proc.pid})`, pid: proc.pid });
+      emit('done', { message: `${this.app} ${release.version} is running (pid ${proc.pid})`, pid: proc.pid });
+    });
+  }
+
+  /** The desired release, for a restart onto it. */
+  get desired(): { version: string; sha256: string } | null {
+    return this.persisted.desired;
   }
 
   /** Makes proc the app's running process and watches it for crashes. */

@@ -17,6 +17,7 @@ export class AppPaths {
   get sharedEnv(): string { return join(this.root, 'shared', 'env'); }
   get state(): string { return join(this.root, 'state.json'); }
   get logs(): string { return join(this.root, 'logs'); }
+  get appLog(): string { return join(this.root, 'logs', 'app.log'); }
   tarball(sha256: string): string { return join(this.store, `${sha256}.tar.gz`); }
   tarballMeta(sha256: string): string { return join(this.store, `${sha256}.json`); }
   release(version: string, sha256: string): string { return join(this.releases, releaseDirName(version, sha256)); }

@@ -1,7 +1,7 @@
 // The gRPC handlers of slipway.v1.Agent: validate the request, call the
 // agent, shape the answer. No decisions here.
 import type * as grpc from '@grpc/grpc-js';
-import { invalid, notFound } from '../common/errors.js';
+import { invalid, notFound, SlipwayError } from '../common/errors.js';
 import { appNameProblem, versionProblem, sha256Problem } from '../common/names.js';
 import { unary, serverStream } from './rpc.js';
 import type { Agent } from './agent.js';
@@ -13,6 +13,12 @@ import type { Activation } from '../proto/gen/slipway/v1/Activation.js';
 import type { DeployEvent } from '../proto/gen/slipway/v1/DeployEvent.js';
 import type { ActivateRequest__Output } from '../proto/gen/slipway/v1/ActivateRequest.js';
 import type { ReleaseInfo } from '../proto/gen/slipway/v1/ReleaseInfo.js';
+import type { ControlRequest__Output } from '../proto/gen/slipway/v1/ControlRequest.js';
+import type { LogsRequest__Output } from '../proto/gen/slipway/v1/LogsRequest.js';
+import type { LogLine } from '../proto/gen/slipway/v1/LogLine.js';
+import type { Emit } from './strategies/strategy.js';
+import { AppPaths } from './paths.js';
+import { tailLog, follow } from './log-reader.js';
 
 function check(problem: string | undefined): void {
   if (problem) throw invalid(problem);
@@ -28,16 +34,9 @@ export function handlers(agent: Agent): AgentHandlers {
       if (req.strategy && !['hot', 'restart'].includes(req.strategy)) throw invalid(`strategy "${req.strategy}" is not one of: hot, restart`);
       const rt = await agent.runtime(req.app);
       const t0 = Date.now();
-      const from = rt.runningRelease?.version ?? '';
       await rt.activate(
         { version: req.version, sha256: req.sha256, strategy: req.strategy, reason: req.reason, requested_by: req.requested_by, undo: req.undo },
-        (event, d = {}) => {
-          if (call.cancelled) return;
-          call.write({
-            event, app: req.app, version: req.version, message: d.message ?? '', at: new Date().toISOString(),
-            pid: d.pid ?? 0, output: d.output ?? [], from_version: from, elapsed_s: (Date.now() - t0) / 1000,
-          });
-        },
+        eventWriter(call, req.app, () => req.version, t0, rt.runningRelease?.version ?? ''),
       );
     }),
 
@@ -50,6 +49,38 @@ export function handlers(agent: Agent): AgentHandlers {
         if (req.app || (await agent.hasApp(app))) out.push(appStatus(await agent.runtime(app)));
       }
       return { agent: agent.info(), apps: out };
+    }),
+
+    Control: serverStream(log, 'Control', async (req: ControlRequest__Output, call: grpc.ServerWritableStream<ControlRequest__Output, DeployEvent>) => {
+      check(appNameProblem(req.app));
+      if (!(await agent.hasApp(req.app))) throw notFound(`app ${req.app} is not on this host`);
+      const rt = await agent.runtime(req.app);
+      const t0 = Date.now();
+      const version = rt.desired?.version ?? '';
+      const emit = eventWriter(call, req.app, () => version, t0);
+      switch (req.action) {
+        case 'stop': return rt.stopApp(emit, req.requested_by);
+        case 'start': return rt.startApp(emit);
+        case 'restart': {
+          const d = rt.desired;
+          if (!d) throw new SlipwayError('FAILED_PRECONDITION', `${req.app} was never activated on this host; deploy a version first`);
+          return rt.activate({ ...d, strategy: '', reason: 'restart', requested_by: req.requested_by, undo: false, restart: true }, emit);
+        }
+        default: throw invalid(`action "${req.action}" is not one of: start, stop, restart`);
+      }
+    }),
+
+    Logs: serverStream(log, 'Logs', async (req: LogsRequest__Output, call: grpc.ServerWritableStream<LogsRequest__Output, LogLine>) => {
+      check(appNameProblem(req.app));
+      if (!(await agent.hasApp(req.app))) throw notFound(`app ${req.app} is not on this host`);
+      const file = new AppPaths(agent.config.state_dir, req.app).appLog;
+      const n = Math.min(req.lines || 100, 10_000);
+      for (const line of await tailLog(file, n)) call.write({ line });
+      if (!req.follow) return;
+      const ac = new AbortController();
+      call.on('cancelled', () => ac.abort());
+      call.on('close', () => ac.abort());
+      await follow(file, (lines) => { for (const line of lines) call.write({ line }); }, ac.signal);
     }),
 
     ListReleases: unary(log, 'ListReleases', async (req) => {
@@ -67,6 +98,17 @@ export function handlers(agent: Agent): AgentHandlers {
       }
       return { releases };
     }),
+  };
+}
+
+/** An Emit that writes DeployEvents to a server stream. */
+function eventWriter<Req>(call: grpc.ServerWritableStream<Req, DeployEvent>, app: string, version: () => string, t0: number, from = ''): Emit {
+  return (event, d = {}) => {
+    if (call.cancelled) return;
+    call.write({
+      event, app, version: version(), message: d.message ?? '', at: new Date().toISOString(),
+      pid: d.pid ?? 0, output: d.output ?? [], from_version: from, elapsed_s: (Date.now() - t0) / 1000,
+    });
   };
 }
 

@@ -87,6 +87,11 @@ export function afterActivation(state: AppState, rec: ActivationRecord, undo = f
   };
 }
 
+/** Pure: the state after a restart onto the same release: it runs again; only the history changes. */
+export function afterRestart(state: AppState, rec: ActivationRecord): AppState {
+  return { ...state, stopped: false, history: [...state.history, rec].slice(-HISTORY_MAX) };
+}
+
 /** Pure: the state after a failed activation: only the history changes. */
 export function afterFailure(state: AppState, rec: ActivationRecord): AppState {
   return { ...state, history: [...state.history, rec].slice(-HISTORY_MAX) };

@@ -8,6 +8,7 @@ import { register as registerInit } from './commands/init.js';
 import { register as registerDeploy } from './commands/deploy.js';
 import { register as registerStatus } from './commands/status.js';
 import { register as registerRollback } from './commands/rollback.js';
+import { register as registerControl } from './commands/control.js';
 import { EXIT_USAGE } from './errors.js';
 
 const program = new Command('slipway')
@@ -23,6 +24,7 @@ registerBuild(program);
 registerDeploy(program);
 registerRollback(program);
 registerStatus(program);
+registerControl(program);
 
 try {
   await program.parseAsync();

@@ -12,6 +12,7 @@ import type { ReleaseInfo__Output } from '../proto/gen/slipway/v1/ReleaseInfo.js
 import type { UploadResult__Output } from '../proto/gen/slipway/v1/UploadResult.js';
 import type { DeployEvent__Output } from '../proto/gen/slipway/v1/DeployEvent.js';
 import type { ActivateRequest } from '../proto/gen/slipway/v1/ActivateRequest.js';
+import type { LogLine__Output } from '../proto/gen/slipway/v1/LogLine.js';
 
 export class HostError extends Error {
   constructor(readonly host: string, message: string, readonly unreachable: boolean, readonly code?: grpc.status) {
@@ -117,9 +118,24 @@ export class AgentConnection {
     });
   }
 
-  /** Runs an activation; each event goes to onEvent. Resolves with the last event. */
-  async activate(req: ActivateRequest, onEvent: (e: DeployEvent__Output) => void, timeoutMs: number): Promise<DeployEvent__Output | undefined> {
-    const call = this.client.Activate(req, this.deadline(timeoutMs));
+  /** start | stop | restart; events like an activation's. Resolves with the last event. */
+  async control(app: string, action: string, requestedBy: string, onEvent: (e: DeployEvent__Output) => void, timeoutMs: number): Promise<DeployEvent__Output | undefined> {
+    return this.drain(this.client.Control({ app, action, requested_by: requestedBy }, this.deadline(timeoutMs)), onEvent);
+  }
+
+  /** The app's last lines, then (follow) new ones until the signal aborts. */
+  async logs(app: string, lines: number, followLog: boolean, onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
+    const call = this.client.Logs({ app, lines, follow: followLog }, followLog ? {} : this.deadline());
+    signal?.addEventListener('abort', () => call.cancel(), { once: true });
+    try {
+      for await (const l of call) onLine((l as LogLine__Output).line);
+    } catch (err) {
+      if (signal?.aborted) return;
+      throw hostError(this.host, err);
+    }
+  }
+
+  private async drain(call: AsyncIterable<unknown>, onEvent: (e: DeployEvent__Output) => void): Promise<DeployEvent__Output | undefined> {
     let last: DeployEvent__Output | undefined;
     try {
       for await (const ev of call) {
@@ -130,5 +146,10 @@ export class AgentConnection {
       throw hostError(this.host, err);
     }
     return last;
+  }
+
+  /** Runs an activation; each event goes to onEvent. Resolves with the last event. */
+  async activate(req: ActivateRequest, onEvent: (e: DeployEvent__Output) => void, timeoutMs: number): Promise<DeployEvent__Output | undefined> {
+    return this.drain(this.client.Activate(req, this.deadline(timeoutMs)), onEvent);
   }
 }

@@ -6,9 +6,13 @@ import type { Activation as _slipway_v1_Activation, Activation__Output as _slipw
 import type { AgentClient as _slipway_v1_AgentClient, AgentDefinition as _slipway_v1_AgentDefinition } from './slipway/v1/Agent.js';
 import type { AgentInfo as _slipway_v1_AgentInfo, AgentInfo__Output as _slipway_v1_AgentInfo__Output } from './slipway/v1/AgentInfo.js';
 import type { AppStatus as _slipway_v1_AppStatus, AppStatus__Output as _slipway_v1_AppStatus__Output } from './slipway/v1/AppStatus.js';
+import type { ControlRequest as _slipway_v1_ControlRequest, ControlRequest__Output as _slipway_v1_ControlRequest__Output } from './slipway/v1/ControlRequest.js';
 import type { DeployEvent as _slipway_v1_DeployEvent, DeployEvent__Output as _slipway_v1_DeployEvent__Output } from './slipway/v1/DeployEvent.js';
+import type { HostInfo as _slipway_v1_HostInfo, HostInfo__Output as _slipway_v1_HostInfo__Output } from './slipway/v1/HostInfo.js';
 import type { ListReleasesRequest as _slipway_v1_ListReleasesRequest, ListReleasesRequest__Output as _slipway_v1_ListReleasesRequest__Output } from './slipway/v1/ListReleasesRequest.js';
 import type { ListReleasesResponse as _slipway_v1_ListReleasesResponse, ListReleasesResponse__Output as _slipway_v1_ListReleasesResponse__Output } from './slipway/v1/ListReleasesResponse.js';
+import type { LogLine as _slipway_v1_LogLine, LogLine__Output as _slipway_v1_LogLine__Output } from './slipway/v1/LogLine.js';
+import type { LogsRequest as _slipway_v1_LogsRequest, LogsRequest__Output as _slipway_v1_LogsRequest__Output } from './slipway/v1/LogsRequest.js';
 import type { ReleaseInfo as _slipway_v1_ReleaseInfo, ReleaseInfo__Output as _slipway_v1_ReleaseInfo__Output } from './slipway/v1/ReleaseInfo.js';
 import type { StatusRequest as _slipway_v1_StatusRequest, StatusRequest__Output as _slipway_v1_StatusRequest__Output } from './slipway/v1/StatusRequest.js';
 import type { StatusResponse as _slipway_v1_StatusResponse, StatusResponse__Output as _slipway_v1_StatusResponse__Output } from './slipway/v1/StatusResponse.js';
@@ -28,9 +32,13 @@ export interface ProtoGrpcType {
       Agent: SubtypeConstructor<typeof grpc.Client, _slipway_v1_AgentClient> & { service: _slipway_v1_AgentDefinition }
       AgentInfo: MessageTypeDefinition<_slipway_v1_AgentInfo, _slipway_v1_AgentInfo__Output>
       AppStatus: MessageTypeDefinition<_slipway_v1_AppStatus, _slipway_v1_AppStatus__Output>
+      ControlRequest: MessageTypeDefinition<_slipway_v1_ControlRequest, _slipway_v1_ControlRequest__Output>
       DeployEvent: MessageTypeDefinition<_slipway_v1_DeployEvent, _slipway_v1_DeployEvent__Output>
+      HostInfo: MessageTypeDefinition<_slipway_v1_HostInfo, _slipway_v1_HostInfo__Output>
       ListReleasesRequest: MessageTypeDefinition<_slipway_v1_ListReleasesRequest, _slipway_v1_ListReleasesRequest__Output>
       ListReleasesResponse: MessageTypeDefinition<_slipway_v1_ListReleasesResponse, _slipway_v1_ListReleasesResponse__Output>
+      LogLine: MessageTypeDefinition<_slipway_v1_LogLine, _slipway_v1_LogLine__Output>
+      LogsRequest: MessageTypeDefinition<_slipway_v1_LogsRequest, _slipway_v1_LogsRequest__Output>
       ReleaseInfo: MessageTypeDefinition<_slipway_v1_ReleaseInfo, _slipway_v1_ReleaseInfo__Output>
       StatusRequest: MessageTypeDefinition<_slipway_v1_StatusRequest, _slipway_v1_StatusRequest__Output>
       StatusResponse: MessageTypeDefinition<_slipway_v1_StatusResponse, _slipway_v1_StatusResponse__Output>

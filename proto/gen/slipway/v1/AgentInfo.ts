@@ -11,6 +11,8 @@ export interface AgentInfo {
   'uploads_deduplicated_total'?: (number | string | Long);
   'node_version'?: (string);
   'state_dir'?: (string);
+  'open_files_limit'?: (number | string | Long);
+  'warnings'?: (string)[];
 }
 
 export interface AgentInfo__Output {
@@ -22,4 +24,6 @@ export interface AgentInfo__Output {
   'uploads_deduplicated_total': (string);
   'node_version': (string);
   'state_dir': (string);
+  'open_files_limit': (string);
+  'warnings': (string)[];
 }
