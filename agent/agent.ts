@@ -17,6 +17,12 @@ import { lookupUser } from './app-env.js';
 import { handlers } from './service.js';
 import { AgentEvents } from './events.js';
 import { appsDir, AppPaths } from './paths.js';
+// --- monitoring (issue 5): HTTP endpoint, metrics, host sampler, grpc.health.v1
+import { HealthImplementation } from 'grpc-health-check';
+import { HostSampler } from './host-sampler.js';
+import { AgentMetrics } from './metrics.js';
+import { HttpEndpoint } from './http/server.js';
+// --- end monitoring
 import type { AgentConfig } from './config.js';
 import type { Logger } from './logger.js';
 import type { AgentInfo } from '../proto/gen/slipway/v1/AgentInfo.js';
@@ -35,6 +41,13 @@ export class Agent {
   readonly startedAt = new Date();
   readonly events = new AgentEvents();
   address = '';
+  // --- monitoring (issue 5)
+  readonly sampler: HostSampler;
+  readonly metrics: AgentMetrics;
+  private readonly health = new HealthImplementation({ '': 'SERVING', 'slipway.v1.Agent': 'SERVING' });
+  private http?: HttpEndpoint;
+  httpAddress = '';
+  // --- end monitoring
 
   constructor(readonly config: AgentConfig, readonly log: Logger) {
     this.store = new ReleaseStore(config.state_dir, config.limits.release_bytes, log);
@@ -42,6 +55,14 @@ export class Agent {
       maxBytes: config.limits.release_bytes, maxEntries: config.limits.entries,
       maxPathLength: config.limits.path_length, maxDepth: config.limits.path_depth,
     }, log);
+    // --- monitoring (issue 5)
+    this.sampler = new HostSampler({
+      stateDir: config.state_dir,
+      runtimes: async () => Promise.all((await this.apps()).map((app) => this.runtime(app))),
+      releaseCount: async (app) => (await this.releases.list(app)).length,
+    }, config.sample_interval_s * 1000, (err) => log.warn({ err }, 'host sample failed'));
+    this.metrics = new AgentMetrics({ events: this.events, sampler: this.sampler, uploadBytes: () => this.store.counters.bytes, agentVersion: AGENT_VERSION }, this.startedAt);
+    // --- end monitoring
   }
 
   async start(): Promise<void> {
@@ -53,12 +74,28 @@ export class Agent {
     }
     const server = new grpc.Server({ ...KEEPALIVE_OPTIONS, 'grpc.max_receive_message_length': 8 << 20 });
     server.addService(AgentService, handlers(this));
+    this.health.addToServer(server); // grpc.health.v1.Health (monitoring, issue 5); before bindAsync
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync(this.config.listen, serverCredentials(this.config.tls), (err, p) => (err ? reject(err) : resolve(p))));
     this.server = server;
     const host = this.config.listen.slice(0, this.config.listen.lastIndexOf(':'));
     this.address = `${host}:${port}`;
-    this.log.info({ grpc: this.address, state_dir: this.config.state_dir, version: AGENT_VERSION, pid: process.pid }, 'agent listening');
+    // --- monitoring (issue 5)
+    await this.sampler.start();
+    if (this.config.http !== false) {
+      this.http = new HttpEndpoint({
+        version: AGENT_VERSION, name: this.config.name, stateDir: this.config.state_dir, startedAt: this.startedAt,
+        sampler: this.sampler, metrics: this.metrics, uploads: () => ({ ...this.store.counters }), warnings: () => this.warnings(),
+      }, this.log);
+      try {
+        this.httpAddress = await this.http.listen(this.config.http);
+      } catch (err) {
+        throw new Error(`the HTTP endpoint cannot listen on ${this.config.http} (config key http): ${(err as Error).message}`);
+      }
+    }
+    for (const w of this.warnings()) this.log.warn(w);
+    // --- end monitoring
+    this.log.info({ grpc: this.address, http: this.httpAddress || undefined, state_dir: this.config.state_dir, version: AGENT_VERSION, pid: process.pid }, 'agent listening');
     for (const app of await this.apps()) {
       void this.runtime(app).then((rt) => rt.reconcile()).catch((err: unknown) => this.log.error({ err, app }, 'reconcile failed'));
     }
@@ -66,6 +103,12 @@ export class Agent {
 
   /** Stops serving. Apps keep running: the agent's shutdown never stops them. */
   async stop(): Promise<void> {
+    // --- monitoring (issue 5)
+    this.health.setStatus('', 'NOT_SERVING');
+    this.health.setStatus('slipway.v1.Agent', 'NOT_SERVING');
+    this.sampler.stop();
+    await this.http?.close();
+    // --- end monitoring
     for (const p of this.runtimes.values()) (await p).detach();
     const server = this.server;
     if (!server) return;
@@ -116,8 +159,20 @@ export class Agent {
       uploads_deduplicated_total: this.store.counters.deduplicated,
       node_version: process.version,
       state_dir: this.config.state_dir,
+      open_files_limit: this.sampler.agentOpenFilesLimit,
+      warnings: this.warnings(),
     };
   }
+
+  // --- monitoring (issue 5)
+  /** Things an operator should fix on this host. */
+  warnings(): string[] {
+    const limit = this.sampler.agentOpenFilesLimit;
+    return limit > 0 && limit < 65_536
+      ? [`the open-file limit is ${limit}, below 65,536: apps inherit it and busy servers run out of sockets; raise LimitNOFILE in the agent's unit`]
+      : [];
+  }
+  // --- end monitoring
 
   private async writeIdentity(): Promise<void> {
     const file = join(this.config.state_dir, 'agent.json');

@@ -9,7 +9,10 @@ const address = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$
 
 export const agentConfigSchema = z.strictObject({
   listen: address.default('0.0.0.0:7070'),
-  http: address.optional(),
+  // The health and metrics endpoint (agent/http/); false turns it off. Beyond loopback only when set so.
+  http: z.union([address, z.literal(false)]).default('127.0.0.1:7071'),
+  // How often host and app figures are sampled for /metrics, /status and Status (agent/host-sampler.ts).
+  sample_interval_s: z.number().min(0.1).max(3600).default(10),
   state_dir: z.string().min(1).default('/var/lib/slipway'),
   tls: z.union([
     z.strictObject({ insecure: z.literal(true) }),
@@ -43,7 +46,7 @@ export const agentConfigSchema = z.strictObject({
   if (c.allow_unsigned && !isLoopback(host)) {
     ctx.addIssue({ code: 'custom', path: ['allow_unsigned'], message: `allow_unsigned is only allowed when listen is a loopback address, and listen is ${c.listen}` });
   }
-  if (c.http && !isLoopback(hostOf(c.http)) && 'insecure' in c.tls) {
+  if (c.http !== false && !isLoopback(hostOf(c.http)) && 'insecure' in c.tls) {
     ctx.addIssue({ code: 'custom', path: ['http'], message: 'the HTTP endpoint may bind beyond loopback only with TLS configured' });
   }
 });

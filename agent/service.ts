@@ -19,6 +19,7 @@ import type { LogLine } from '../proto/gen/slipway/v1/LogLine.js';
 import type { Emit } from './strategies/strategy.js';
 import { AppPaths } from './paths.js';
 import { tailLog, follow } from './log-reader.js';
+import { appStatusFigures } from './metrics.js';
 
 function check(problem: string | undefined): void {
   if (problem) throw invalid(problem);
@@ -46,9 +47,11 @@ export function handlers(agent: Agent): AgentHandlers {
       if (req.app && !apps.includes(req.app)) throw notFound(`app ${req.app} is not on this host`);
       const out: AppStatus[] = [];
       for (const app of apps) {
-        if (req.app || (await agent.hasApp(app))) out.push(appStatus(await agent.runtime(app)));
+        if (!req.app && !(await agent.hasApp(app))) continue;
+        const rt = await agent.runtime(app);
+        out.push({ ...appStatus(rt), ...appStatusFigures(rt, agent.sampler, agent.metrics) }); // figures: issue 5
       }
-      return { agent: agent.info(), apps: out };
+      return { agent: agent.info(), apps: out, host: agent.sampler.host() ?? null };
     }),
 
     Control: serverStream(log, 'Control', async (req: ControlRequest__Output, call: grpc.ServerWritableStream<ControlRequest__Output, DeployEvent>) => {

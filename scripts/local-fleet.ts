@@ -18,11 +18,15 @@ export interface LocalAgentOptions {
   /** Fixed port; default 0 (any free one). */
   port?: number;
   extraConfig?: string;
+  /** The HTTP endpoint's address (default 127.0.0.1:0: any free port, so agents never collide); false: off. */
+  http?: string | false;
 }
 
 export class LocalAgent {
   child?: ChildProcess;
   address = '';
+  /** The HTTP endpoint's bound address, from the 'agent listening' line ('' when off). */
+  httpAddress = '';
   readonly logLines: string[] = [];
   readonly configFile: string;
   readonly stateDir: string;
@@ -39,6 +43,7 @@ export class LocalAgent {
       'tls: { insecure: true }',
       'allow_unsigned: true',
       opts.appBind ? `app_bind: ${opts.appBind}` : '',
+      `http: ${opts.http === false ? 'false' : (opts.http ?? '127.0.0.1:0')}`,
       opts.extraConfig ?? '',
     ].join('\n'));
   }
@@ -53,9 +58,10 @@ export class LocalAgent {
         this.logLines.push(line);
         if (this.logLines.length > 5000) this.logLines.splice(0, 1000);
         try {
-          const rec = JSON.parse(line) as { msg?: string; grpc?: string };
+          const rec = JSON.parse(line) as { msg?: string; grpc?: string; http?: string };
           if (rec.msg === 'agent listening' && rec.grpc) {
             this.address = rec.grpc;
+            this.httpAddress = rec.http ?? '';
             clearTimeout(timer);
             resolve();
           }

@@ -1,0 +1,77 @@
+// The agent's HTTP endpoint for load balancers, orchestrators and Prometheus:
+//   GET /healthz  200 while the agent's event loop answers
+//   GET /readyz   200 when every app that should run is running and ready, else 503 naming the app and why
+//   GET /status   the agent, the host and each app, as JSON (docs/monitoring.md)
+//   GET /metrics  Prometheus text format
+// Small and dependency-light: node:http, and answers built from memory.
+// Binding beyond loopback is an explicit `http:` in the agent's config.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readiness, statusReport, type ReportSource } from './report.js';
+import type { Logger } from '../logger.js';
+
+export class HttpEndpoint {
+  private server?: http.Server;
+  address = '';
+
+  constructor(private readonly src: ReportSource, private readonly log: Logger) {}
+
+  async listen(addr: string): Promise<string> {
+    const i = addr.lastIndexOf(':');
+    const host = addr.slice(0, i).replace(/^\[|\]$/g, '');
+    const port = Number(addr.slice(i + 1));
+    const server = http.createServer((req, res) => void this.handle(req, res));
+    server.keepAliveTimeout = 65_000; // longer than common scrapers' and load balancers' idle timeouts
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host, port }, () => { server.off('error', reject); resolve(); });
+    });
+    server.on('error', (err) => this.log.error({ err }, 'http endpoint error'));
+    this.server = server;
+    const a = server.address() as AddressInfo;
+    this.address = a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+    return this.address;
+  }
+
+  close(): Promise<void> {
+    const server = this.server;
+    if (!server) return Promise.resolve();
+    return new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const send = (status: number, type: string, body: string) => {
+      res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+    const json = (status: number, obj: object) => send(status, 'application/json; charset=utf-8', `${JSON.stringify(obj)}\n`);
+    try {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.setHeader('Allow', 'GET, HEAD');
+        return json(405, { error: `method ${req.method} not allowed; use GET` });
+      }
+      const path = (req.url ?? '/').split('?')[0];
+      switch (path) {
+        case '/healthz':
+          return json(200, { status: 'ok', version: this.src.version, uptime_s: (Date.now() - this.src.startedAt.getTime()) / 1000 });
+        case '/readyz': {
+          const r = readiness(this.src);
+          return json(r.status, r.body);
+        }
+        case '/status':
+          return json(200, statusReport(this.src));
+        case '/metrics':
+          return send(200, this.src.metrics.contentType, await this.src.metrics.text());
+        default:
+          return json(404, { error: `no such path ${path}; try /healthz, /readyz, /status or /metrics` });
+      }
+    } catch (err) {
+      this.log.error({ err, url: req.url }, 'http endpoint request failed');
+      if (!res.headersSent) json(500, { error: (err as Error).message });
+      else res.destroy();
+    }
+  }
+}
