@@ -9,6 +9,7 @@ import { register as registerDeploy } from './commands/deploy.js';
 import { register as registerStatus } from './commands/status.js';
 import { register as registerRollback } from './commands/rollback.js';
 import { register as registerControl } from './commands/control.js';
+import { register as registerPing } from './commands/ping.js';
 import { EXIT_USAGE } from './errors.js';
 
 const program = new Command('slipway')
@@ -25,6 +26,7 @@ registerDeploy(program);
 registerRollback(program);
 registerStatus(program);
 registerControl(program);
+registerPing(program);
 
 try {
   await program.parseAsync();

@@ -77,6 +77,31 @@ export class AgentConnection {
     this.client.close();
   }
 
+  // --- monitoring (issue 5): grpc.health.v1 over the same channel
+  private healthClient?: grpc.Client & { check: (req: { service: string }, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: { status: string }) => void) => void };
+
+  /**
+   * The standard grpc.health.v1 check on the agent's gRPC port, over this
+   * connection's channel; resolves with the serving status and the round
+   * trip in ms (the first call includes connecting). grpc-health-check is
+   * loaded here, only by the commands that need it.
+   */
+  async health(service = ''): Promise<{ status: string; ms: number }> {
+    if (!this.healthClient) {
+      const { service: healthService } = await import('grpc-health-check');
+      const Ctor = grpc.makeClientConstructor(healthService, 'grpc.health.v1.Health');
+      this.healthClient = new Ctor(this.host, grpc.credentials.createInsecure(), { channelOverride: this.client.getChannel() }) as unknown as NonNullable<typeof this.healthClient>;
+    }
+    const hc = this.healthClient;
+    const t0 = performance.now();
+    return new Promise((resolve, reject) => {
+      hc.check({ service }, this.deadline(), (err, res) => (err || !res
+        ? reject(hostError(this.host, err))
+        : resolve({ status: res.status, ms: performance.now() - t0 })));
+    });
+  }
+  // --- end monitoring
+
   status(app = ''): Promise<StatusResponse__Output> {
     return new Promise((resolve, reject) => {
       this.client.Status({ app }, this.deadline(), (err, res) => (err || !res ? reject(hostError(this.host, err)) : resolve(res)));

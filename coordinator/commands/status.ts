@@ -1,63 +1,159 @@
-// slipway status ENV and slipway versions ENV: what runs, and what is there.
+// slipway status ENV [--watch] and slipway versions ENV: what runs, and what is there.
 import type { Command } from 'commander';
-import { environment } from '../config.js';
-import { Fleet } from '../fleet.js';
+import { environment, type LoadedConfig } from '../config.js';
+import { Fleet, tlsFor, type Outcome } from '../fleet.js';
+import { ConfigError } from '../../common/config-file.js';
+import { UsageError } from '../errors.js';
 import { table, color, formatDuration, formatBytes } from '../output.js';
 import { action, load, globals, printJson } from './common.js';
+import type { AgentConnection } from '../client.js';
+import type { StatusResponse__Output } from '../../proto/gen/slipway/v1/StatusResponse.js';
+
+/** Every host of the environment (or the one --host names), asked all at once: status is read-only and cheap. */
+function statusFleet(loaded: LoadedConfig, envName: string, hostFilter?: string): Fleet {
+  const env = environment(loaded, envName);
+  let hosts = env.hosts;
+  if (hostFilter) {
+    hosts = hosts.filter((h) => h === hostFilter || h.startsWith(`${hostFilter}:`));
+    if (hosts.length === 0) throw new ConfigError(loaded.file, [`--host ${hostFilter} is not in environment "${envName}" (${env.hosts.join(', ')})`]);
+  }
+  return new Fleet(hosts, tlsFor(loaded, envName, env), loaded.config.deadline_s * 1000, Math.max(1, hosts.length));
+}
+
+function askStatus(c: AgentConnection, app: string): Promise<StatusResponse__Output> {
+  return c.status(app).catch((err: unknown) => {
+    // An agent that never saw the app answers NOT_FOUND; that host is reachable and runs nothing.
+    if ((err as { code?: number }).code === 5) return c.status('').then((s) => ({ ...s, apps: [] }));
+    throw err;
+  });
+}
+
+const pct = (part: number, whole: number) => (whole > 0 ? Math.round((1000 * part) / whole) / 10 : null);
+
+/** One host's line of `status --json` (docs/json-output.md). */
+function hostEntry(o: Outcome<StatusResponse__Output>, app: string, now: number) {
+  if (!o.ok) return { host: o.host, ok: false as const, error: { message: o.error.message, unreachable: o.error.unreachable } };
+  const a = o.value.apps.find((x) => x.app === app);
+  const ag = o.value.agent;
+  const h = o.value.host;
+  return {
+    host: o.host, ok: true as const,
+    agent: {
+      version: ag?.version ?? '', hostname: ag?.hostname ?? '',
+      uptime_s: ag?.started_at ? Math.max(0, (now - Date.parse(ag.started_at)) / 1000) : null,
+      open_files_limit: Number(ag?.open_files_limit ?? 0) || null, warnings: ag?.warnings ?? [],
+    },
+    system: h ? {
+      cpu_percent: Math.round(h.cpu_percent * 10) / 10, load1: h.load1,
+      memory_total: Number(h.memory_total), memory_available: Number(h.memory_available),
+      memory_used_percent: pct(Number(h.memory_total) - Number(h.memory_available), Number(h.memory_total)),
+      disk_path: h.disk_path, disk_total: Number(h.disk_total), disk_free: Number(h.disk_free),
+      disk_used_percent: pct(Number(h.disk_total) - Number(h.disk_free), Number(h.disk_total)),
+      uptime_s: h.uptime_s, sampled_at: h.sampled_at,
+    } : null,
+    app: a ? {
+      app: a.app, state: a.state, state_reason: a.state_reason, state_since: a.state_since || null,
+      version: a.version, sha256: a.sha256, desired_version: a.desired_version, pid: a.pid, started_at: a.started_at,
+      uptime_s: a.started_at ? Math.max(0, (now - Date.parse(a.started_at)) / 1000) : 0, restarts: a.restarts,
+      cpu_percent: a.pid ? Math.round(a.cpu_percent * 10) / 10 : null, memory_rss: a.pid ? Number(a.memory_rss) : null,
+      open_files_limit: Number(a.open_files_limit) || null, releases_present: a.releases_present,
+      last_activation: a.last_activation,
+    } : null,
+  };
+}
+
+type HostEntry = ReturnType<typeof hostEntry>;
+
+/** The whole `status --json` object, and its exit code. */
+async function fleetStatus(fleet: Fleet, app: string, envName: string) {
+  const outcomes = await fleet.each((c) => askStatus(c, app));
+  const now = Date.now();
+  const hosts: HostEntry[] = outcomes.map((o) => hostEntry(o, app, now));
+  const ok = hosts.every((h) => h.ok);
+  const versions = [...new Set(hosts.flatMap((h) => (h.ok && h.app?.version ? [h.app.version] : [])))].sort();
+  const agentVersions = [...new Set(hosts.flatMap((h) => (h.ok && h.agent.version ? [h.agent.version] : [])))].sort();
+  const notRunning = hosts.filter((h) => h.ok && h.app?.state !== 'running').map((h) => h.host);
+  return {
+    doc: {
+      command: 'status', ok, app, env: envName, at: new Date(now).toISOString(),
+      versions, mixed_versions: versions.length > 1, agent_versions: agentVersions, not_running: notRunning,
+      unreachable: hosts.filter((h) => !h.ok).map((h) => h.host), hosts,
+    },
+    code: ok ? 0 : 1,
+  };
+}
+
+type StatusDoc = Awaited<ReturnType<typeof fleetStatus>>['doc'];
+
+/** The table: not-running states, mixed versions and unreachable hosts stand out (colour on a terminal, a marker always). */
+export function renderStatus(d: StatusDoc): string {
+  const mixed = d.mixed_versions;
+  const mixedAgents = d.agent_versions.length > 1;
+  const rows = d.hosts.map((h) => {
+    if (!h.ok) {
+      const what = h.error.unreachable ? 'unreachable' : 'error';
+      return [h.host, d.app, '-', color.bad(`${what} !`), '-', '-', '-', '-', '-', '-', '-', color.bad(h.error.message)];
+    }
+    const a = h.app;
+    const s = h.system;
+    const state = a?.state ?? 'not deployed';
+    return [
+      h.host, d.app,
+      a?.version ? (mixed ? color.warn(`${a.version} *`) : a.version) : '-',
+      state === 'running' ? color.ok(state) : color.bad(`${state} !`),
+      a?.pid ? String(a.pid) : '-',
+      a?.pid ? formatDuration(a.uptime_s) : '-',
+      String(a?.restarts ?? 0),
+      a?.memory_rss ? formatBytes(a.memory_rss) : '-',
+      s ? `${Math.round(s.cpu_percent)}%` : '-',
+      s?.memory_used_percent != null ? `${Math.round(s.memory_used_percent)}%` : '-',
+      s ? `${formatBytes(s.disk_free)} free` : '-',
+      mixedAgents ? color.warn(`${h.agent.version} *`) : h.agent.version,
+    ];
+  });
+  const lines = [table(['HOST', 'APP', 'VERSION', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'RSS', 'CPU', 'MEM', 'DISK', 'AGENT'], rows)];
+  if (mixed) lines.push(color.warn(`* hosts run different versions of ${d.app}: ${d.versions.join(', ')}`));
+  if (mixedAgents) lines.push(color.warn(`* hosts run different agent versions: ${d.agent_versions.join(', ')}`));
+  const notRunning = d.not_running.length;
+  if (notRunning > 0) lines.push(color.bad(`! ${d.app} is not running on ${notRunning} of ${d.hosts.length} host(s)`));
+  if (d.unreachable.length > 0) lines.push(color.bad(`! ${d.unreachable.length} host(s) did not answer`));
+  for (const h of d.hosts) for (const w of h.ok ? h.agent.warnings : []) lines.push(color.warn(`${h.host}: ${w}`));
+  return `${lines.join('\n')}\n`;
+}
 
 export function register(program: Command): void {
   program.command('status <env>')
-    .description('host, app, version, state, pid, uptime and restarts on every host of ENV')
+    .description('host, app, version, state, pid, uptime, restarts, CPU, memory, disk and agent version on every host of ENV')
     .option('--host <host>', 'only this host')
-    .addHelpText('after', '\nExit codes: 0 every host answered, 1 some host did not.')
-    .action(action(async (envName: string, opts: { host?: string }, cmd: Command) => {
-      const loaded = load(cmd);
-      const fleet = Fleet.forEnv(loaded, envName, environment(loaded, envName), opts.host);
-      const app = loaded.config.app;
-      const outcomes = await fleet.each((c) => c.status(app).catch((err: unknown) => {
-        // An agent that never saw the app answers NOT_FOUND; that host is reachable and runs nothing.
-        if ((err as { code?: number }).code === 5) return c.status('').then((s) => ({ ...s, apps: [] }));
-        throw err;
-      })).finally(() => fleet.close());
-      const now = Date.now();
-      const hosts = outcomes.map((o) => {
-        if (!o.ok) return { host: o.host, ok: false, error: { message: o.error.message, unreachable: o.error.unreachable } };
-        const a = o.value.apps.find((x) => x.app === app);
-        return {
-          host: o.host, ok: true, agent: { version: o.value.agent?.version, hostname: o.value.agent?.hostname },
-          app: a ? {
-            app: a.app, state: a.state, state_reason: a.state_reason, version: a.version, sha256: a.sha256,
-            desired_version: a.desired_version, pid: a.pid, started_at: a.started_at,
-            uptime_s: a.started_at ? Math.max(0, (now - Date.parse(a.started_at)) / 1000) : 0, restarts: a.restarts,
-            last_activation: a.last_activation,
-          } : null,
-        };
-      });
-      const ok = hosts.every((h) => h.ok);
-      if (globals(cmd).json) {
-        printJson({ command: 'status', ok, app, env: envName, hosts });
-        return ok ? 0 : 1;
-      }
-      const versions = new Set(hosts.map((h) => h.app?.version).filter(Boolean));
-      const mixed = versions.size > 1;
-      process.stdout.write(`${table(['HOST', 'APP', 'VERSION', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'AGENT'], hosts.map((h) => {
-        if (!h.ok) return [h.host, app, '-', color.bad(`! ${h.error?.message}`), '-', '-', '-', '-'];
-        const a = h.app;
-        const state = a?.state ?? 'stopped';
-        return [
-          h.host, app,
-          a?.version ? (mixed ? color.warn(`${a.version} *`) : a.version) : '-',
-          state === 'running' ? color.ok(state) : color.bad(`${state} !`),
-          a?.pid ? String(a.pid) : '-',
-          a?.pid ? formatDuration(a.uptime_s) : '-',
-          String(a?.restarts ?? 0),
-          h.agent?.version ?? '-',
-        ];
-      }))}\n`);
-      if (mixed) process.stdout.write(color.warn(`* hosts run different versions: ${[...versions].join(', ')}\n`));
-      return ok ? 0 : 1;
-    }));
+    .option('-w, --watch', 'redraw every few seconds until Ctrl-C')
+    .option('--interval <s>', 'seconds between redraws with --watch', '2')
+    .addHelpText('after', `
+Columns: RSS is the app's resident memory; CPU, MEM and DISK are the host's
+(CPU busy over the agent's last sample, memory in use, free space where the
+agent keeps its state). A state other than running is marked "!", a version
+that differs between hosts "*" (and coloured on a terminal; NO_COLOR=1 turns
+colour off). A host that does not answer is a row with the reason.
 
+Exit codes: 0 every host answered, 1 some host did not.`)
+    .action(action(async (envName: string, opts: { host?: string; watch?: boolean; interval: string }, cmd: Command) => {
+      const loaded = load(cmd);
+      const interval = Number(opts.interval);
+      if (!Number.isFinite(interval) || interval < 0.2 || interval > 3600) throw new UsageError(`--interval must be a number of seconds from 0.2 to 3600, not ${opts.interval}`);
+      const fleet = statusFleet(loaded, envName, opts.host);
+      const json = globals(cmd).json === true;
+      const app = loaded.config.app;
+      try {
+        if (!opts.watch) {
+          const { doc, code } = await fleetStatus(fleet, app, envName);
+          if (json) printJson(doc);
+          else process.stdout.write(renderStatus(doc));
+          return code;
+        }
+        return await watch(fleet, app, envName, interval * 1000, json);
+      } finally {
+        fleet.close();
+      }
+    }));
   program.command('versions <env>')
     .description('releases present on each host of ENV (stored tarballs and unpacked directories)')
     .option('--host <host>', 'only this host')
@@ -87,4 +183,37 @@ export function register(program: Command): void {
       process.stdout.write(`${table(['HOST', 'VERSION', 'SHA256', 'WHERE', 'SIZE'], rows)}\n`);
       return ok ? 0 : 1;
     }));
+}
+
+/** Redraws until Ctrl-C (SIGINT) or SIGTERM; the exit code is the last round's. */
+async function watch(fleet: Fleet, app: string, envName: string, intervalMs: number, json: boolean): Promise<number> {
+  let stop!: () => void;
+  const stopped = new Promise<void>((r) => { stop = r; });
+  let done = false;
+  const onSignal = () => { done = true; stop(); };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const tty = process.stdout.isTTY === true && !json;
+  let code = 0;
+  try {
+    while (!done) {
+      const round = await fleetStatus(fleet, app, envName);
+      code = round.code;
+      if (done) break;
+      if (json) {
+        process.stdout.write(`${JSON.stringify({ schema: 1, ...round.doc })}\n`);
+      } else {
+        const title = color.dim(`slipway status ${envName}: ${new Date().toLocaleTimeString()}, every ${intervalMs / 1000} s; Ctrl-C to stop`);
+        // On a terminal: clear and draw from the top. Elsewhere: one block per round.
+        process.stdout.write(`${tty ? '\x1b[H\x1b[2J' : ''}${title}\n${renderStatus(round.doc)}${tty ? '' : '\n'}`);
+      }
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([stopped, new Promise((r) => { timer = setTimeout(r, intervalMs); })]);
+      clearTimeout(timer);
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  return code;
 }
