@@ -11,8 +11,8 @@ import { AgentService } from '../proto/load.js';
 import { ReleaseStore } from './store.js';
 import { Releases } from './releases.js';
 import { AppRuntime } from './app-runtime.js';
-import { SocketSet } from './sockets.js';
-import { LocalRunner, type ProcessRunner } from './process/runner.js';
+import { SupervisedRunner } from './process/supervised-runner.js';
+import cron, { type ScheduledTask } from 'node-cron';
 import { lookupUser } from './app-env.js';
 import { handlers } from './service.js';
 import { AgentEvents } from './events.js';
@@ -34,8 +34,8 @@ export class Agent {
   readonly store: ReleaseStore;
   readonly releases: Releases;
   private readonly runtimes = new Map<string, Promise<AppRuntime>>();
-  private readonly sockets = new Map<string, SocketSet>();
-  private readonly runner: ProcessRunner = new LocalRunner();
+  readonly runner: SupervisedRunner;
+  private reconcileTask?: ScheduledTask;
   private server?: grpc.Server;
   private user?: { uid: number; gid: number };
   readonly startedAt = new Date();
@@ -50,6 +50,7 @@ export class Agent {
   // --- end monitoring
 
   constructor(readonly config: AgentConfig, readonly log: Logger) {
+    this.runner = new SupervisedRunner(config.state_dir, AGENT_VERSION, log);
     this.store = new ReleaseStore(config.state_dir, config.limits.release_bytes, log);
     this.releases = new Releases(config.state_dir, this.store, {
       maxBytes: config.limits.release_bytes, maxEntries: config.limits.entries,
@@ -96,8 +97,17 @@ export class Agent {
     for (const w of this.warnings()) this.log.warn(w);
     // --- end monitoring
     this.log.info({ grpc: this.address, http: this.httpAddress || undefined, state_dir: this.config.state_dir, version: AGENT_VERSION, pid: process.pid }, 'agent listening');
+    // --- watchdog (issue 4): re-attach to the supervising process (or start one), then reconcile now and every minute
+    await this.runner.connect();
+    void this.reconcileAll();
+    this.reconcileTask = cron.schedule(this.config.reconcile_schedule, () => this.reconcileAll(), { name: 'reconcile', timezone: 'UTC', noOverlap: true });
+    // --- end watchdog
+  }
+
+  /** Compares what should run with what runs, for every app, and mends it. */
+  async reconcileAll(): Promise<void> {
     for (const app of await this.apps()) {
-      void this.runtime(app).then((rt) => rt.reconcile()).catch((err: unknown) => this.log.error({ err, app }, 'reconcile failed'));
+      await this.runtime(app).then((rt) => rt.reconcile()).catch((err: unknown) => this.log.error({ err, app }, 'reconcile failed'));
     }
   }
 
@@ -109,7 +119,9 @@ export class Agent {
     this.sampler.stop();
     await this.http?.close();
     // --- end monitoring
+    await this.reconcileTask?.stop();
     for (const p of this.runtimes.values()) (await p).detach();
+    this.runner.close();
     const server = this.server;
     if (!server) return;
     await new Promise<void>((resolve) => {
@@ -121,13 +133,8 @@ export class Agent {
   runtime(app: string): Promise<AppRuntime> {
     let rt = this.runtimes.get(app);
     if (!rt) {
-      let sockets = this.sockets.get(app);
-      if (!sockets) {
-        sockets = new SocketSet(this.config.app_bind);
-        this.sockets.set(app, sockets);
-      }
       rt = AppRuntime.load({
-        stateDir: this.config.state_dir, releases: this.releases, runner: this.runner, sockets, log: this.log,
+        stateDir: this.config.state_dir, releases: this.releases, runner: this.runner, appBind: this.config.app_bind, log: this.log,
         logLimits: { bytes: this.config.limits.log_bytes, files: this.config.limits.log_files }, user: this.user, events: this.events,
       }, app);
       this.runtimes.set(app, rt);

@@ -24,7 +24,6 @@ import { chooseStrategy } from './strategies/index.js';
 import { ActivationFailed, type Emit } from './strategies/strategy.js';
 import { describeExit, type AppProcess, type ProcessRunner } from './process/runner.js';
 import { runCommand } from './process/run-command.js';
-import type { SocketSet } from './sockets.js';
 import type { Release, Releases } from './releases.js';
 import type { Logger } from './logger.js';
 import type { AgentEvents } from './events.js';
@@ -36,7 +35,8 @@ export interface RuntimeDeps {
   stateDir: string;
   releases: Releases;
   runner: ProcessRunner;
-  sockets: SocketSet;
+  /** Bind apps' sockets to this address instead of the manifest's host. */
+  appBind?: string;
   log: Logger;
   logLimits: { bytes: number; files: number };
   user?: { uid: number; gid: number };
@@ -54,6 +54,8 @@ export interface ActivateRequest {
   undo: boolean;
   /** A restart onto the release that runs: done even if it runs, and recorded in the history only. */
   restart?: boolean;
+  /** Recorded with the activation, e.g. why the agent rolled back on its own. */
+  note?: string;
 }
 
 export class AppRuntime {
@@ -67,13 +69,11 @@ export class AppRuntime {
   private crashes: CrashHistory = emptyHistory();
   private restartTimer?: NodeJS.Timeout;
   private readonly paths: AppPaths;
-  private readonly appLog: AppLog;
   private readonly log: Logger;
   private readonly now: () => number;
 
   private constructor(private readonly deps: RuntimeDeps, readonly app: string, private persisted: AppState) {
     this.paths = new AppPaths(deps.stateDir, app);
-    this.appLog = new AppLog(this.paths.logs, deps.logLimits.bytes, deps.logLimits.files);
     this.log = deps.log.child({ app });
     this.now = deps.now ?? Date.now;
   }
@@ -139,7 +139,7 @@ export class AppRuntime {
     const from = this.proc?.running() && this.release ? { proc: this.proc, release: this.release } : undefined;
     const record = (result: 'done' | 'failed', message: string): ActivationRecord => ({
       version: req.version, sha256: req.sha256, at: new Date(started).toISOString(), strategy: strategy.name,
-      reason: req.reason || 'deploy', result, message, requested_by: req.requested_by,
+      reason: req.reason || 'deploy', result, message: req.note ? `${req.note}; ${message}` : message, requested_by: req.requested_by,
     });
     try {
       const { proc } = await strategy.activate({
@@ -159,7 +159,7 @@ export class AppRuntime {
       this.setState('running');
       this.deps.events?.emit('activation', { app: this.app, version: req.version, strategy: strategy.name, result: 'done', seconds: (this.now() - started) / 1000, reason: req.reason || 'deploy' });
       // A rollout that puts a host back says so with its own event.
-      emit(req.reason === 'revert' ? 'rolled_back' : 'done', { message: `${this.app} ${req.version} is running (pid ${proc.pid}); ${strategy.name} took ${secs} s`, pid: proc.pid });
+      emit(req.reason === 'revert' ? 'rolled_back' : req.reason === 'auto_rollback' ? 'auto_rolled_back' : 'done', { message: `${this.app} ${req.version} is running (pid ${proc.pid}); ${strategy.name} took ${secs} s`, pid: proc.pid });
     } catch (err) {
       if (!(err instanceof ActivationFailed)) {
         this.setState(before.state, before.reason);
@@ -219,7 +219,7 @@ export class AppRuntime {
       try {
         await this.waitReady(proc, release);
       } catch (err) {
-        const output = err instanceof NotReadyError ? err.output : proc.lastOutput(20);
+        const output = err instanceof NotReadyError ? err.output : await proc.lastOutput(20);
         await this.stopProcess(proc, release);
         this.setState('stopped', `start failed: ${(err as Error).message}`);
         emit('failed', { message: (err as Error).message, output });
@@ -257,6 +257,7 @@ export class AppRuntime {
       this.log.error({ version: release.version, reason: decision.reason }, `${this.app} ${how}: crash loop, restarts stopped`);
       this.setState('crashloop', `${how}; ${decision.reason}`);
       void this.saveState();
+      this.maybeAutoRollback(release, `${how}; ${decision.reason}`);
       return;
     }
     this.log.warn({ version: release.version, delay_ms: decision.delayMs }, `${this.app} ${how}; ${decision.reason}`);
@@ -293,25 +294,30 @@ export class AppRuntime {
 
   private async startProcess(release: Release): Promise<AppProcess> {
     const run = release.manifest.run;
-    const sockets = await this.deps.sockets.ensure(run.listen);
     const env = await appEnvironment(run.env, this.paths.sharedEnv);
     const proc = await this.deps.runner.start({
-      app: this.app, version: release.version, sha256: release.sha256, releaseDir: release.dir,
-      command: run.command, env, sockets, log: this.appLog, uid: this.deps.user?.uid, gid: this.deps.user?.gid,
+      app: this.app, version: release.version, sha256: release.sha256, releaseDir: release.dir, command: run.command, env,
+      sockets: run.listen.map((l) => ({ name: l.name, host: this.deps.appBind ?? l.host, port: l.port })),
+      logDir: this.paths.logs, logBytes: this.deps.logLimits.bytes, logFiles: this.deps.logLimits.files,
+      uid: this.deps.user?.uid, gid: this.deps.user?.gid,
     });
-    this.started.add(proc);
-    void proc.exited.then(() => this.started.delete(proc));
+    this.track(proc);
     await this.saveState();
     return proc;
   }
 
+  /** Processes of this app that state.json records (so a later agent can find them). */
   private readonly started = new Set<AppProcess>();
+
+  private track(proc: AppProcess): void {
+    this.started.add(proc);
+    void proc.exited.then(() => this.started.delete(proc));
+  }
 
   private async waitReady(proc: AppProcess, release: Release): Promise<void> {
     const run = release.manifest.run;
-    const sockets = await this.deps.sockets.ensure(run.listen);
     const env = await appEnvironment(run.env, this.paths.sharedEnv);
-    await waitReady({ run, proc, sockets, releaseDir: release.dir, env });
+    await waitReady({ run, proc, releaseDir: release.dir, env });
   }
 
   private async stopProcess(proc: AppProcess, release: Release): Promise<void> {
@@ -329,8 +335,30 @@ export class AppRuntime {
   private async runInRelease(argv: string[], release: Release, pid: number, next: Release): Promise<{ code: number | null; output: string[] }> {
     const env = { ...(await appEnvironment(release.manifest.run.env, this.paths.sharedEnv)), SLIPWAY_APP: this.app, SLIPWAY_PID: String(pid), SLIPWAY_VERSION: next.version, SLIPWAY_RELEASE_DIR: next.dir };
     const timeoutMs = (next.manifest.run.health?.timeout_s ?? 60) * 1000;
-    this.appLog.note(`upgrade command in ${release.version}: ${argv.join(' ')}`);
-    return runCommand(argv, release.dir, env, timeoutMs, this.appLog, this.deps.user);
+    const log = new AppLog(this.paths.logs, this.deps.logLimits.bytes, this.deps.logLimits.files);
+    log.note(`upgrade command in ${release.version}: ${argv.join(' ')}`);
+    try {
+      return await runCommand(argv, release.dir, env, timeoutMs, log, this.deps.user);
+    } finally {
+      log.close();
+    }
+  }
+
+  /**
+   * A crash loop right after an activation (within run.restart.min_healthy_s)
+   * goes back to the rollback target on its own; otherwise the app stays in
+   * crashloop until an operator acts.
+   */
+  private maybeAutoRollback(release: Release, why: string): void {
+    const top = this.persisted.stack.at(-1);
+    const target = rollbackTarget(this.persisted);
+    const sinceS = top ? (this.now() - Date.parse(top.at)) / 1000 : Infinity;
+    if (!top || !target || top.sha256 !== release.sha256 || sinceS >= release.manifest.run.restart.min_healthy_s) return;
+    this.log.error({ from: release.version, to: target.version, reason: why }, `crash loop ${Math.round(sinceS)} s after activating ${release.version}: rolling back to ${target.version}`);
+    void this.activate({
+      version: target.version, sha256: target.sha256, strategy: '', reason: 'auto_rollback', undo: true,
+      requested_by: 'slipway-agent', note: `crash loop of ${release.version}: ${why}`,
+    }, (event, d) => this.log.info({ event, ...d }, `auto rollback: ${event}`)).catch((err: unknown) => this.log.error({ err }, 'auto rollback failed'));
   }
 
   private clearRestartTimer(): void {
@@ -357,21 +385,35 @@ export class AppRuntime {
   }
 
   /**
-   * After an agent start: end processes an earlier agent left (checked by
-   * start time, so a reused pid is never hit), remove temp leftovers, and
-   * bring the desired release up.
+   * After an agent start, and on the reconcile schedule: re-attach to what
+   * the supervising process still runs, end processes whose supervisor is
+   * gone (checked by start time, so a reused pid is never hit), remove temp
+   * leftovers, and bring the desired release up if it does not run. The rule
+   * for an interrupted activation: state.json's desired release is the truth;
+   * a version that runs beside it is stopped. It never restarts an app that
+   * serves its desired release.
    */
   reconcile(): Promise<void> {
     return this.exclusive(async () => {
       await this.deps.releases.removeTempLeftovers(this.app);
+      const supervised = await this.deps.runner.attach(this.app);
+      const known = new Set(supervised.map((p) => p.pid));
       for (const rec of this.persisted.processes) {
+        if (known.has(rec.pid)) continue;
         if (await endRecordedProcess(rec.pid, rec.start_ticks, 'SIGTERM', 10_000)) {
-          this.log.warn({ pid: rec.pid, version: rec.version }, 'ended an app process left by an earlier agent');
+          this.log.warn({ pid: rec.pid, version: rec.version }, 'ended an app process left without its supervising process');
         }
       }
-      await this.saveState();
+      const live = supervised.filter((p) => p.running());
       const desired = this.persisted.desired;
+      const keep = desired && !this.persisted.stopped ? live.find((p) => p.sha256 === desired.sha256) : undefined;
+      for (const p of live) {
+        if (p === keep) continue;
+        this.log.warn({ pid: p.pid, version: p.version }, 'stopping a process that is not the desired release (left by an interrupted activation)');
+        await p.stop('SIGTERM', 10_000);
+      }
       if (!desired || this.persisted.stopped) {
+        await this.saveState();
         this.setState('stopped', desired ? 'stopped by an operator' : 'never activated');
         return;
       }
@@ -385,6 +427,16 @@ export class AppRuntime {
       }
       const want = relative(this.paths.root, release.dir);
       if ((await readlinkOrUndefined(this.paths.current)) !== want) await swapSymlink(this.paths.current, want);
+      if (keep) {
+        this.track(keep);
+        this.adopt(keep, release);
+        await this.saveState();
+        if (this.state !== 'running') this.log.info({ pid: keep.pid, version: release.version }, 're-attached to the running app');
+        this.setState('running');
+        return;
+      }
+      await this.saveState();
+      if (this.state === 'crashloop' || this.activatingSince !== undefined || this.restartTimer) return;
       await this.bringUp(release);
     });
   }
@@ -392,6 +444,5 @@ export class AppRuntime {
   /** Stops timers; the app itself keeps running (the agent's shutdown never stops apps). */
   detach(): void {
     this.clearRestartTimer();
-    this.appLog.close();
   }
 }

@@ -1,6 +1,7 @@
 // The agent's config file (/etc/slipway/agent.yaml), validated with errors
 // that name the key. Every key has a default where one is safe.
 import { z } from 'zod';
+import cron from 'node-cron';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { readConfigFile, ConfigError } from '../common/config-file.js';
@@ -23,6 +24,8 @@ export const agentConfigSchema = z.strictObject({
   allow_unsigned: z.boolean().default(false),
   app_user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'not a user name').optional(),
   keep_releases: z.number().int().min(1).max(1000).default(5),
+  /** When the agent compares desired and running state and mends it (node-cron, UTC; it also runs at start). */
+  reconcile_schedule: z.string().refine((e) => cron.validate(e), 'not a cron expression (five fields, or six with seconds first)').default('* * * * *'),
   name: z.string().min(1).max(253).optional(),
   limits: z.strictObject({
     release_bytes: z.number().int().positive().default(2 * 1024 ** 3),

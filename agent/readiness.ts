@@ -1,15 +1,16 @@
 // When a newly started version counts as ready (design.md, the readiness
 // rule): evidence from that very process first (READY=1 on NOTIFY_FD, or a
-// `command` check run with its SLIPWAY_PID), or, for apps that cannot signal,
-// staying up for min_uptime_s; then an `http`/`tcp` check confirms that the
-// service answers. The process exiting, or the timeout, fails it.
+// `command` check run with its SLIPWAY_PID), or, for apps that cannot signal
+// (run.notify is false), staying up for min_uptime_s; then an `http`/`tcp`
+// check confirms that the service answers. The process exiting, or the
+// timeout, fails it.
 import net from 'node:net';
 import http from 'node:http';
 import { spawn } from 'node:child_process';
 import type { RunSpec } from '../common/manifest.js';
 import type { AppProcess } from './process/runner.js';
 import { describeExit } from './process/runner.js';
-import type { BoundSocket } from './sockets.js';
+import type { SocketSpec } from './supervisor/protocol.js';
 
 export class NotReadyError extends Error {
   constructor(message: string, readonly output: string[]) {
@@ -21,7 +22,6 @@ export class NotReadyError extends Error {
 export interface ReadyOptions {
   run: RunSpec;
   proc: AppProcess;
-  sockets: BoundSocket[];
   releaseDir: string;
   env: Record<string, string>;
   signal?: AbortSignal;
@@ -29,39 +29,45 @@ export interface ReadyOptions {
 
 export type Evidence = 'notify' | 'command' | 'uptime';
 
-/** Resolves with the evidence that made the process ready; rejects with NotReadyError. */
+/** Why a wait ended without readiness; turned into a NotReadyError with the process's last output. */
+class Stop {
+  constructor(readonly why: string, readonly timeout = false) {}
+}
+
+/**
+ * Resolves with the evidence that made the process ready; rejects with
+ * NotReadyError. With `run.notify: true` only READY=1 (or a command check)
+ * counts, never mere uptime: a slow start is then not mistaken for a ready one
+ * while the old version answers the shared socket.
+ */
 export async function waitReady(o: ReadyOptions): Promise<Evidence> {
   const health = o.run.health;
   const timeoutS = health?.timeout_s ?? 30;
   const intervalMs = health?.interval_ms ?? 200;
-  const deadline = Date.now() + timeoutS * 1000;
   const ac = new AbortController();
   const stopAll = () => ac.abort();
   o.signal?.addEventListener('abort', stopAll, { once: true });
-  const fail = (why: string) => new NotReadyError(why, o.proc.lastOutput(20));
   try {
-    const exited = o.proc.exited.then((e) => { throw fail(`the new version ${describeExit(e)} before it was ready`); });
-    const timedOut = sleep(timeoutS * 1000, ac.signal).then(() => { throw fail(`the new version was not ready within health.timeout_s = ${timeoutS} s`); });
-    const aborted = new Promise<never>((_, rej) => ac.signal.addEventListener('abort', () => rej(fail('activation cancelled')), { once: true }));
-    const evidence: Promise<Evidence>[] = [
-      o.proc.notifiedReady.then(() => 'notify' as const),
-      sleep(o.run.min_uptime_s * 1000, ac.signal).then(() => 'uptime' as const),
-    ];
+    const exited = o.proc.exited.then((e) => { throw new Stop(`the new version ${describeExit(e)} before it was ready`); });
+    const timedOut = sleep(timeoutS * 1000, ac.signal).then(() => { throw new Stop(`the new version was not ready within health.timeout_s = ${timeoutS} s`, true); });
+    const aborted = new Promise<never>((_, rej) => ac.signal.addEventListener('abort', () => rej(new Stop('activation cancelled')), { once: true }));
+    const evidence: Promise<Evidence>[] = [o.proc.notifiedReady.then(() => 'notify' as const)];
+    if (!o.run.notify) evidence.push(sleep(o.run.min_uptime_s * 1000, ac.signal).then(() => 'uptime' as const));
     const cmd = health?.command;
     if (cmd) evidence.push(poll(() => runCheck(cmd, o.releaseDir, { ...o.env, SLIPWAY_PID: String(o.proc.pid) }), intervalMs, ac.signal).then(() => 'command' as const));
     const got = await Promise.race([Promise.race(evidence), exited, timedOut, aborted]);
-    const confirm = confirmCheck(o.run, o.sockets);
+    const confirm = confirmCheck(o.run, o.proc.sockets);
     if (confirm) {
       await Promise.race([poll(confirm.check, intervalMs, ac.signal), exited, timedOut, aborted]).catch((err: unknown) => {
-        if (err instanceof NotReadyError && err.message.includes('within')) {
-          throw fail(`the new version did not pass its ${confirm.what} check within health.timeout_s = ${timeoutS} s`);
-        }
+        if (err instanceof Stop && err.timeout) throw new Stop(`the new version did not pass its ${confirm.what} check within health.timeout_s = ${timeoutS} s`, true);
         throw err;
       });
     }
-    if (!o.proc.running()) throw fail('the new version exited right after it became ready');
-    void deadline;
+    if (!o.proc.running()) throw new Stop('the new version exited right after it became ready');
     return got;
+  } catch (err) {
+    if (err instanceof Stop) throw new NotReadyError(err.why, await o.proc.lastOutput(20).catch(() => []));
+    throw err;
   } finally {
     ac.abort();
     o.signal?.removeEventListener('abort', stopAll);
@@ -74,7 +80,7 @@ interface Confirm {
 }
 
 /** The http/tcp check of the manifest, aimed at the right address, or undefined. */
-export function confirmCheck(run: RunSpec, sockets: BoundSocket[]): Confirm | undefined {
+export function confirmCheck(run: RunSpec, sockets: readonly SocketSpec[]): Confirm | undefined {
   const h = run.health;
   const target = (listen?: string, port?: number) => {
     const s = listen ? sockets.find((x) => x.name === listen) : undefined;

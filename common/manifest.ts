@@ -51,6 +51,8 @@ export const runSchema = z.strictObject({
     drain_timeout_s: z.number().min(0).max(86_400).default(30),
   }).default({ signal: 'SIGTERM', drain_timeout_s: 30 }),
   min_uptime_s: z.number().min(0).max(3600).default(2),
+  /** The app writes READY=1 to NOTIFY_FD: only that (or a command check) makes it ready, never uptime alone. */
+  notify: z.boolean().default(false),
   restart: restartSchema.default(restartSchema.parse({})),
   upgrade: z.union([z.enum(['hot', 'restart']), command]).optional(),
 }).superRefine((run, ctx) => {

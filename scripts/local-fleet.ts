@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { socketDirFor } from '../agent/supervisor/protocol.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** dist/agent/main.js, found from the sources (scripts/) and from dist/scripts/. */
@@ -61,6 +62,11 @@ export class LocalAgent {
           const rec = JSON.parse(line) as { msg?: string; grpc?: string; http?: string };
           if (rec.msg === 'agent listening' && rec.grpc) {
             this.address = rec.grpc;
+            // A restart of this agent keeps its address, as a real host's would.
+            if (!this.opts.port) {
+              this.opts.port = Number(rec.grpc.slice(rec.grpc.lastIndexOf(':') + 1));
+              writeFileSync(this.configFile, readFileSync(this.configFile, 'utf8').replace(/^listen: 127\.0\.0\.1:0$/m, `listen: 127.0.0.1:${this.opts.port}`));
+            }
             this.httpAddress = rec.http ?? '';
             clearTimeout(timer);
             resolve();
@@ -91,8 +97,24 @@ export class LocalAgent {
   }
 }
 
-/** Ends every process of the apps an agent started (they run in their own sessions). */
+/** The pid of the supervising process of a state dir, if one was started. */
+export function supervisorPid(stateDir: string): number | undefined {
+  try {
+    return Number(readFileSync(join(socketDirFor(stateDir), 'supervisor.pid'), 'utf8').trim()) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Ends the supervising process and every process of the apps an agent
+ * started (they run in their own sessions, and outlive the agent by design).
+ */
 export function killAppsUnder(stateDir: string): void {
+  const sup = supervisorPid(stateDir);
+  if (sup) {
+    try { process.kill(sup, 'SIGKILL'); } catch { /* gone */ }
+  }
   // The state files record each app's processes; the agent's own stop leaves them running by design.
   try {
     for (const app of readdirSync(join(stateDir, 'apps'))) {

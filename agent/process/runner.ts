@@ -1,14 +1,17 @@
 // Everything that starts, signals and watches an app's processes sits behind
-// ProcessRunner, so that a later issue can move this work into a supervising
-// process that outlives the agent. LocalRunner runs apps as the agent's own
-// children, each in its own session and process group.
+// ProcessRunner. The agent's runner (supervised-runner.ts) asks the
+// supervising process, which outlives the agent; inside that process,
+// LocalRunner does the work: each app version a child in its own session and
+// process group, its output to the app's log.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { AppLog, LineTail } from './app-log.js';
 import { processStartTicks, signalGroup } from './proc.js';
 import type { BoundSocket } from '../sockets.js';
+import type { SocketSpec, StartArgs } from '../supervisor/protocol.js';
 
-export interface StartSpec {
+/** What LocalRunner needs: the sockets already bound, the log already open. */
+export interface LocalStartSpec {
   app: string;
   version: string;
   sha256: string;
@@ -39,22 +42,29 @@ export interface AppProcess {
   readonly exited: Promise<ExitInfo>;
   /** Resolves when the process writes READY=1 to NOTIFY_FD; never rejects. */
   readonly notifiedReady: Promise<void>;
+  /** The sockets it inherited, with the addresses they are bound to. */
+  readonly sockets: SocketSpec[];
   running(): boolean;
-  lastOutput(n: number): string[];
+  lastOutput(n: number): Promise<string[]>;
   /** The stop signal to the process group; SIGKILL at the deadline. Resolves once it has exited. */
   stop(signal: NodeJS.Signals, timeoutMs: number): Promise<ExitInfo>;
 }
 
+/** How the agent's runtime runs apps. */
 export interface ProcessRunner {
-  start(spec: StartSpec): Promise<AppProcess>;
+  start(spec: StartArgs): Promise<AppProcess>;
+  /** The processes still supervised for an app (after an agent restart): running ones, and exits the agent has not seen. */
+  attach(app: string): Promise<AppProcess[]>;
+  /** Closes the app's held sockets that none of these use. */
+  keepSockets(app: string, keep: SocketSpec[]): Promise<void>;
 }
 
 export function describeExit(e: ExitInfo): string {
   return e.signal ? `was killed by ${e.signal}` : `exited with code ${e.code}`;
 }
 
-export class LocalRunner implements ProcessRunner {
-  async start(spec: StartSpec): Promise<AppProcess> {
+export class LocalRunner {
+  async start(spec: LocalStartSpec): Promise<LocalProcess> {
     const n = spec.sockets.length;
     const notifyFd = 3 + n;
     const env: Record<string, string> = {
@@ -90,7 +100,7 @@ export class LocalRunner implements ProcessRunner {
   }
 }
 
-class LocalProcess implements AppProcess {
+export class LocalProcess implements AppProcess {
   readonly pid: number;
   readonly version: string;
   readonly sha256: string;
@@ -98,12 +108,14 @@ class LocalProcess implements AppProcess {
   readonly startTicks: number;
   readonly exited: Promise<ExitInfo>;
   readonly notifiedReady: Promise<void>;
+  readonly sockets: SocketSpec[];
   private readonly tail = new LineTail();
   private alive = true;
   private requested = false;
 
-  constructor(private readonly child: ChildProcess, spec: StartSpec, notifyFd: number) {
+  constructor(private readonly child: ChildProcess, spec: LocalStartSpec, notifyFd: number) {
     this.pid = child.pid as number;
+    this.sockets = spec.sockets.map((s) => ({ name: s.name, host: s.host, port: s.port }));
     this.version = spec.version;
     this.sha256 = spec.sha256;
     this.startTicks = processStartTicks(this.pid) ?? 0;
@@ -142,7 +154,11 @@ class LocalProcess implements AppProcess {
     return this.alive;
   }
 
-  lastOutput(n: number): string[] {
+  lastLines(n: number): string[] {
+    return this.tail.last(n);
+  }
+
+  async lastOutput(n: number): Promise<string[]> {
     return this.tail.last(n);
   }
 

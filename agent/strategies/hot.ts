@@ -18,7 +18,7 @@ export const hotStrategy: ActivationStrategy = {
     try {
       await ctx.waitReady(proc, ctx.to);
     } catch (err) {
-      const output = err instanceof NotReadyError ? err.output : proc.lastOutput(20);
+      const output = err instanceof NotReadyError ? err.output : await proc.lastOutput(20);
       await ctx.stop(proc, ctx.to);
       throw new ActivationFailed((err as Error).message, output, ctx.from?.proc);
     }

@@ -22,7 +22,7 @@ export const restartStrategy: ActivationStrategy = {
     try {
       await ctx.waitReady(proc, ctx.to);
     } catch (err) {
-      const output = err instanceof NotReadyError ? err.output : proc.lastOutput(20);
+      const output = err instanceof NotReadyError ? err.output : await proc.lastOutput(20);
       await ctx.stop(proc, ctx.to);
       throw new ActivationFailed((err as Error).message, output, await restore(ctx));
     }

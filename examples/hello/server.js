@@ -10,7 +10,8 @@
 // Environment:
 //   SLIPWAY_VERSION, SLIPWAY_APP  set by the agent (else package.json's version and name)
 //   HELLO_GREETING        first word of "/" (default "hello")
-//   HELLO_CRASH_ON_START  "1": exit 1 at once (tests of failed starts)
+//   HELLO_CRASH_ON_START  "1": exit 1 at once (tests of failed starts); a version: only that version does
+//   HELLO_SPAWN_CHILD     "1": start a `sleep 600` child in the app's process group
 //   HELLO_START_DELAY_MS  wait this long before listening (tests of slow starts)
 //   PORT                  port when run by hand (default 4000); ignored under slipway
 //   LISTEN_FDS, LISTEN_FDNAMES, LISTEN_PID, NOTIFY_FD  see lib/listen.js
@@ -20,20 +21,29 @@
 import http from 'node:http';
 import os from 'node:os';
 import fs from 'node:fs';
+import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setInterval, clearInterval } from 'node:timers'; // imported: the lint config has no such globals
 import { listen, notifyReady, drainOnSignal } from './lib/listen.js';
 
 const here = new URL('.', import.meta.url);
 
-if (process.env.HELLO_CRASH_ON_START === '1') {
-  process.stderr.write('hello: HELLO_CRASH_ON_START=1, exiting with status 1\n');
-  process.exit(1);
-}
-
 const pkg = JSON.parse(fs.readFileSync(new URL('package.json', here), 'utf8'));
 const app = process.env.SLIPWAY_APP || pkg.name;
 const version = process.env.SLIPWAY_VERSION || pkg.version;
+
+// "1" crashes every version; a version number crashes only that one.
+const crash = process.env.HELLO_CRASH_ON_START;
+if (crash === '1' || crash === version) {
+  process.stderr.write(`hello: HELLO_CRASH_ON_START=${crash}, exiting with status 1\n`);
+  process.exit(1);
+}
+
+// A child in the app's own process group (tests: a stop leaves no orphan).
+if (process.env.HELLO_SPAWN_CHILD === '1') {
+  const child = spawn('sleep', ['600'], { stdio: 'ignore' });
+  process.stderr.write(`hello: started a child, pid ${child.pid}\n`);
+}
 const greeting = process.env.HELLO_GREETING || 'hello';
 const host = os.hostname();
 let message = '';

@@ -1,0 +1,154 @@
+// The supervising process: one per agent, in its own session, separate from
+// the agent so that restarting or upgrading the agent never touches the apps.
+// It holds the apps' listening sockets, starts and signals their processes,
+// writes their output to the log files, and reports exits and readiness. It
+// decides nothing: the agent's runtime does (restart policy, activations).
+// One process for all apps keeps memory low (an idle Node process costs about
+// 40 MiB RSS); the price is that its death restarts every app of the host.
+import net from 'node:net';
+import { LocalRunner, type LocalProcess, type ExitInfo } from '../process/runner.js';
+import { AppLog } from '../process/app-log.js';
+import { SocketSet } from '../sockets.js';
+import { PROTOCOL, LineDecoder, encode, type Request, type ProcessInfo, type SupervisorEvent, type HelloResult, type StartArgs, type SocketSpec } from './protocol.js';
+
+interface Tracked {
+  app: string;
+  proc: LocalProcess;
+  sockets: SocketSpec[];
+  ready: boolean;
+  exit?: ExitInfo;
+  output?: string[];
+}
+
+interface AppHold {
+  sockets: SocketSet;
+  log?: AppLog;
+  logDir?: string;
+}
+
+const MAX_EXITED_PER_APP = 20;
+
+export class SupervisorDaemon {
+  private readonly apps = new Map<string, AppHold>();
+  private readonly procs = new Map<number, Tracked>();
+  private readonly clients = new Set<net.Socket>();
+  private readonly runner = new LocalRunner();
+  readonly startedAt = new Date().toISOString();
+
+  constructor(readonly version: string, private readonly log: (msg: string, fields?: object) => void) {}
+
+  serve(server: net.Server): void {
+    server.on('connection', (sock) => {
+      this.clients.add(sock);
+      this.log('agent connected');
+      const decoder = new LineDecoder((msg) => void this.onRequest(sock, msg), (bad) => this.log('bad message', { line: bad }));
+      sock.on('data', (d) => decoder.push(d));
+      sock.on('error', () => sock.destroy());
+      sock.on('close', () => {
+        this.clients.delete(sock);
+        this.log('agent disconnected; apps keep running');
+      });
+    });
+  }
+
+  private async onRequest(sock: net.Socket, msg: unknown): Promise<void> {
+    const req = msg as Request & { id?: number };
+    const id = req.id;
+    try {
+      const result = await this.handle(req);
+      if (!sock.destroyed) sock.write(encode({ id, ok: true, result }));
+    } catch (err) {
+      if (!sock.destroyed) sock.write(encode({ id, ok: false, error: (err as Error).message }));
+    }
+  }
+
+  private broadcast(ev: SupervisorEvent): void {
+    const line = encode(ev);
+    for (const c of this.clients) if (!c.destroyed) c.write(line);
+  }
+
+  async handle(req: Request): Promise<unknown> {
+    switch (req.op) {
+      case 'hello': {
+        const res: HelloResult = { protocol: Math.min(PROTOCOL, req.args.protocol), pid: process.pid, version: this.version, started_at: this.startedAt };
+        return res;
+      }
+      case 'start': return this.start(req.args);
+      case 'stop': {
+        const t = this.tracked(req.args.pid);
+        return t.proc.stop(req.args.signal as NodeJS.Signals, req.args.timeout_ms);
+      }
+      case 'list': return [...this.procs.values()].filter((t) => !req.args.app || t.app === req.args.app).map((t) => this.info(t));
+      case 'tail': return this.tracked(req.args.pid).proc.lastLines(req.args.lines);
+      case 'forget': {
+        const t = this.procs.get(req.args.pid);
+        if (t && !t.proc.running()) this.procs.delete(req.args.pid);
+        return true;
+      }
+      case 'keep_sockets': {
+        this.hold(req.args.app).sockets.keepOnly(req.args.keep);
+        return true;
+      }
+      default:
+        throw new Error(`unknown op "${(req as { op?: string }).op}" (this supervisor speaks protocol ${PROTOCOL}, version ${this.version})`);
+    }
+  }
+
+  private hold(app: string): AppHold {
+    let h = this.apps.get(app);
+    if (!h) {
+      h = { sockets: new SocketSet() };
+      this.apps.set(app, h);
+    }
+    return h;
+  }
+
+  private tracked(pid: number): Tracked {
+    const t = this.procs.get(pid);
+    if (!t) throw new Error(`no process ${pid} is supervised here`);
+    return t;
+  }
+
+  private async start(a: StartArgs): Promise<ProcessInfo> {
+    const hold = this.hold(a.app);
+    const sockets = await hold.sockets.ensure(a.sockets);
+    if (!hold.log || hold.logDir !== a.logDir) {
+      hold.log?.close();
+      hold.log = new AppLog(a.logDir, a.logBytes, a.logFiles);
+      hold.logDir = a.logDir;
+    }
+    const proc = await this.runner.start({
+      app: a.app, version: a.version, sha256: a.sha256, releaseDir: a.releaseDir, command: a.command, env: a.env,
+      sockets, log: hold.log, uid: a.uid, gid: a.gid,
+    });
+    const t: Tracked = { app: a.app, proc, sockets: proc.sockets, ready: false };
+    this.procs.set(proc.pid, t);
+    this.log('started', { app: a.app, version: a.version, pid: proc.pid });
+    void proc.notifiedReady.then(() => {
+      t.ready = true;
+      this.broadcast({ event: 'ready', app: a.app, pid: proc.pid });
+    });
+    void proc.exited.then((exit) => {
+      t.exit = exit;
+      t.output = proc.lastLines(20);
+      this.log('exited', { app: a.app, pid: proc.pid, code: exit.code, signal: exit.signal, requested: exit.requested });
+      this.broadcast({ event: 'exit', app: a.app, pid: proc.pid, exit, output: t.output });
+      this.trimExited(a.app);
+    });
+    return this.info(t);
+  }
+
+  private trimExited(app: string): void {
+    const exited = [...this.procs.values()].filter((t) => t.app === app && t.exit);
+    for (const t of exited.slice(0, Math.max(0, exited.length - MAX_EXITED_PER_APP))) this.procs.delete(t.proc.pid);
+  }
+
+  private info(t: Tracked): ProcessInfo {
+    return {
+      app: t.app, pid: t.proc.pid, version: t.proc.version, sha256: t.proc.sha256, started_at: t.proc.startedAt.toISOString(),
+      start_ticks: t.proc.startTicks, running: t.proc.running(), ready: t.ready,
+      exit: t.exit ? { code: t.exit.code, signal: t.exit.signal, requested: t.exit.requested } : undefined,
+      sockets: t.sockets,
+    };
+  }
+}

@@ -1,0 +1,124 @@
+// The local channel between the agent and its supervising process: JSON
+// lines over a Unix socket (owner-only, in a 0700 directory).
+//
+// Versioned: each side says its protocol number in `hello`; they speak the
+// lower of the two, and an op the other side does not know is answered with
+// an error, never a crash, so a newer agent can drive an older supervisor.
+//
+//   agent → supervisor   {id, op, args}                 a request
+//   supervisor → agent   {id, ok: true, result} | {id, ok: false, error}
+//   supervisor → agent   {event: 'exit' | 'ready', …}   pushed as it happens
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const PROTOCOL = 1;
+
+/** Unix socket paths are limited to about 107 bytes; longer state dirs get a short private path. */
+export const MAX_SOCKET_PATH = 100;
+
+export function socketDirFor(stateDir: string): string {
+  const preferred = join(stateDir, 'run');
+  if (join(preferred, 'supervisor.sock').length <= MAX_SOCKET_PATH) return preferred;
+  const hash = createHash('sha256').update(stateDir).digest('hex').slice(0, 16);
+  return join(tmpdir(), `slipway-${process.getuid?.() ?? 0}-${hash}`);
+}
+
+export function socketPathFor(stateDir: string): string {
+  return join(socketDirFor(stateDir), 'supervisor.sock');
+}
+
+export interface SocketSpec {
+  name: string;
+  host: string;
+  port: number;
+}
+
+export interface HeldSocket extends SocketSpec {
+  fd: number;
+}
+
+export interface StartArgs {
+  app: string;
+  version: string;
+  sha256: string;
+  releaseDir: string;
+  command: string[];
+  env: Record<string, string>;
+  sockets: SocketSpec[];
+  logDir: string;
+  logBytes: number;
+  logFiles: number;
+  uid?: number;
+  gid?: number;
+}
+
+export interface ProcessInfo {
+  app: string;
+  pid: number;
+  version: string;
+  sha256: string;
+  started_at: string;
+  start_ticks: number;
+  running: boolean;
+  ready: boolean;
+  exit?: ExitRecord;
+  sockets: SocketSpec[];
+}
+
+export interface ExitRecord {
+  code: number | null;
+  signal: string | null;
+  requested: boolean;
+}
+
+export type Request =
+  | { op: 'hello'; args: { protocol: number; agent_version: string } }
+  | { op: 'start'; args: StartArgs }
+  | { op: 'stop'; args: { pid: number; signal: string; timeout_ms: number } }
+  | { op: 'list'; args: { app?: string } }
+  | { op: 'tail'; args: { pid: number; lines: number } }
+  | { op: 'forget'; args: { pid: number } }
+  | { op: 'keep_sockets'; args: { app: string; keep: SocketSpec[] } };
+
+export type SupervisorEvent =
+  | { event: 'exit'; app: string; pid: number; exit: ExitRecord; output: string[] }
+  | { event: 'ready'; app: string; pid: number };
+
+export interface HelloResult {
+  protocol: number;
+  pid: number;
+  version: string;
+  started_at: string;
+}
+
+/** Splits a byte stream into JSON lines; a line that does not parse is reported, not thrown. */
+export class LineDecoder {
+  private buf = '';
+  constructor(private readonly onMessage: (msg: unknown) => void, private readonly onBad: (line: string) => void) {}
+  push(chunk: Buffer | string): void {
+    this.buf += chunk.toString();
+    let i;
+    while ((i = this.buf.indexOf('\n')) >= 0) {
+      const line = this.buf.slice(0, i);
+      this.buf = this.buf.slice(i + 1);
+      if (!line.trim()) continue;
+      let msg: unknown;
+      try {
+        msg = JSON.parse(line);
+      } catch {
+        this.onBad(line.slice(0, 200));
+        continue;
+      }
+      this.onMessage(msg);
+    }
+    if (this.buf.length > 16 * 1024 * 1024) {
+      this.onBad('message over 16 MiB');
+      this.buf = '';
+    }
+  }
+}
+
+export function encode(msg: object): string {
+  return `${JSON.stringify(msg)}\n`;
+}
