@@ -30,6 +30,9 @@ run:
   # listen with server.listen({ fd: 3 }) for zero-downtime swaps.
   listen:
     - { name: http, port: 4000, host: 0.0.0.0 }
+  # notify: true      # the app writes READY=1 to the fd in NOTIFY_FD when it serves
+  #                   # (slipway/app's listen() does); then only that makes it ready.
+  #                   # Without it, staying up min_uptime_s (2 s) counts as ready.
   health:
     http: { listen: http, path: /healthz }
     timeout_s: 30
