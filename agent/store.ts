@@ -107,6 +107,9 @@ export class ReleaseStore {
   }
 }
 
+/** Bytes an upload may hold in memory before it pauses the call (backpressure). */
+const UPLOAD_WRITE_BUFFER = 16 << 20;
+
 /** One upload in flight: a temp file, a hash and a byte count. */
 class Upload {
   private file?: WriteStream;
@@ -131,7 +134,12 @@ class Upload {
     if (stored) return stored;
     await mkdir(this.paths.store, { recursive: true });
     this.tmp = join(this.paths.store, `${TEMP_PREFIX}upload-${randomBytes(6).toString('hex')}`);
-    this.file = createWriteStream(this.tmp, { flags: 'wx', mode: 0o600 });
+    // A 16 KiB buffer (the default) fills with every 1 MiB message, so each
+    // one paused the call until the write finished and the client stalled on
+    // HTTP/2 flow control; 16 MiB lets the disk write overlap the receive
+    // while still bounding the memory an upload holds (bench/pipeline.ts: the
+    // upload was about 25% faster on loopback).
+    this.file = createWriteStream(this.tmp, { flags: 'wx', mode: 0o600, highWaterMark: UPLOAD_WRITE_BUFFER });
     this.file.on('error', () => { /* reported by commit() */ });
     return undefined;
   }

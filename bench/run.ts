@@ -1,0 +1,141 @@
+// `npm run bench -- pipeline [--runs N] [--quick] [--json]`: runs a benchmark
+// and prints its figures, each the median of N runs, with its target and
+// PASS/MISS. A benchmark, not a test: it exits 0 when it measured (MISS or
+// not), 1 when it could not measure, 2 on bad usage.
+import { benchPipeline, Cleanup, type PipelineResult } from './pipeline.js';
+
+const USAGE = `usage: npm run bench -- <benchmark> [options]
+       node dist/bench/run.js <benchmark> [options]
+
+benchmarks:
+  pipeline    upload throughput (gRPC vs plain TCP), unpack time (ours vs GNU tar -xzf),
+              re-deploy of a stored release (ListReleases + skipped upload); docs/benchmarks.md
+  swap        hot swaps under load vs pm2 reload (bench/swap.ts); docs/benchmarks-swap.md
+
+options:
+  --runs N    runs per figure; each figure is the median (pipeline: default 3; swap: 20)
+  --quick     pipeline: a small tree (~4,000 files, ~5 MB .tar.gz) instead of ~86,000 files, ~100 MB
+  --rate R    swap: requests per second of the load (default 1000)
+  --no-pm2    swap: skip the PM2 half
+  --json      print one JSON object on stdout (progress goes to stderr)
+  -h, --help  this text
+
+The pipeline's release tarball is generated once and cached under bench/.work/
+(gitignored); delete that directory to regenerate it.`;
+
+interface Args { bench: string; runs?: number; quick: boolean; json: boolean; rate?: number; noPm2: boolean }
+
+function parseArgs(argv: string[]): Args | string {
+  const a: Args = { bench: '', quick: false, json: false, noPm2: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = () => (arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[++i]);
+    if (arg === '--quick') a.quick = true;
+    else if (arg === '--json') a.json = true;
+    else if (arg === '--no-pm2') a.noPm2 = true;
+    else if (arg === '--runs' || arg.startsWith('--runs=')) {
+      const v = value();
+      const n = Number(v);
+      if (!v || !Number.isInteger(n) || n < 1 || n > 1000) return `--runs needs a whole number from 1 to 1000, not ${v ?? 'nothing'}`;
+      a.runs = n;
+    } else if (arg === '--rate' || arg.startsWith('--rate=')) {
+      const v = value();
+      const n = Number(v);
+      if (!v || !Number.isFinite(n) || n < 10 || n > 20_000) return `--rate needs a number from 10 to 20000, not ${v ?? 'nothing'}`;
+      a.rate = n;
+    } else if (arg.startsWith('-')) return `unknown option ${arg}`;
+    else if (a.bench) return `one benchmark at a time (got ${a.bench} and ${arg})`;
+    else a.bench = arg;
+  }
+  if (!a.bench) return 'which benchmark?';
+  if (a.bench !== 'pipeline' && a.bench !== 'swap') return `unknown benchmark "${a.bench}"`;
+  if (a.bench === 'pipeline' && (a.rate !== undefined || a.noPm2)) return '--rate and --no-pm2 are options of swap';
+  if (a.bench === 'swap' && a.quick) return '--quick is an option of pipeline';
+  return a;
+}
+
+function printTable(r: PipelineResult): void {
+  const rows = [['figure', 'value', 'target', 'result'], ...r.table.map((t) => [t.figure, t.value, t.target || '—', t.result])];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
+  const line = (row: string[]) => row.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd();
+  console.log(line(rows[0]!));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const row of rows.slice(1)) console.log(line(row));
+}
+
+function printHuman(r: PipelineResult): void {
+  const s = (ms: number) => (ms / 1000).toFixed(2);
+  const mib = r.release.bytes / 2 ** 20;
+  console.log('');
+  console.log(`pipeline benchmark, ${r.date.slice(0, 10)}, ${r.machine.cpus} cores (${r.machine.cpu_model}), ${r.machine.memory_gib} GiB, Node ${r.machine.node}, ${r.machine.platform}`);
+  console.log(`load average (1 min): ${r.load.start.toFixed(1)} at the start, ${r.load.end.toFixed(1)} at the end${Math.max(r.load.start, r.load.end) > r.machine.cpus / 2 ? ' — the machine was busy; figures are skewed' : ''}`);
+  console.log(`release: ${(r.release.bytes / 1e6).toFixed(1)} MB .tar.gz, ${r.release.files} files, ${(r.release.unpacked_bytes / 1e6).toFixed(0)} MB unpacked` +
+    `${r.release.cached ? ' (cached in bench/.work/)' : ''}; median of ${r.runs} run${r.runs === 1 ? '' : 's'}`);
+  console.log('');
+  console.log(`(a) upload over loopback, no TLS (s per run):`);
+  console.log(`    agent, AgentConnection.upload   ${r.upload.agentMs.map(s).join(', ')}  → ${r.upload.agentMiBs.toFixed(0)} MiB/s`);
+  console.log(`    plain TCP, sha256 + file + fsync ${r.upload.baselineMs.map(s).join(', ')}  → ${r.upload.baselineMiBs.toFixed(0)} MiB/s`);
+  console.log(`    ratio ${r.upload.ratio.toFixed(2)}× (${mib.toFixed(1)} MiB each)`);
+  console.log(`(b) unpack (s per run):`);
+  console.log(`    unpackTarball   ${r.unpack.oursMs.map(s).join(', ')}  median ${s(r.unpack.medianOurs)}`);
+  console.log(`    GNU tar -xzf    ${r.unpack.gnuMs.map(s).join(', ')}  median ${s(r.unpack.medianGnu)}`);
+  console.log(`    ratio ours/GNU ${r.unpack.ratio.toFixed(2)}×`);
+  const ms = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(', ');
+  console.log(`(c) re-deploy of the stored release (ms per run):`);
+  console.log(`    ListReleases + decision, new connection  ${ms(r.redeploy.decisionColdMs)}  median ${r.redeploy.medianDecisionColdMs.toFixed(1)}  (upload ${r.redeploy.skipped ? 'skipped' : 'NOT skipped'})`);
+  console.log(`    ListReleases + decision, open connection ${ms(r.redeploy.decisionWarmMs)}  median ${r.redeploy.medianDecisionWarmMs.toFixed(1)}`);
+  console.log(`    Upload of the same sha256               ${ms(r.redeploy.dedupUploadMs)}  median ${r.redeploy.medianDedupUploadMs.toFixed(1)}; ` +
+    `bytes_received ${r.redeploy.bytesReceived.join(', ')}; upload_bytes_total delta ${r.redeploy.uploadBytesTotalDelta.join(', ')}; ` +
+    `client had read ${r.redeploy.clientBytesRead.map((b) => `${(b / 2 ** 20).toFixed(0)} MiB`).join(', ')} of the file when the result came`);
+  console.log('');
+  printTable(r);
+}
+
+const parsed = parseArgs(process.argv.slice(2));
+if (process.argv.includes('-h') || process.argv.includes('--help')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (typeof parsed === 'string') {
+  console.error(`${parsed}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+if (parsed.bench === 'swap') {
+  // bench/swap.ts prints its report, handles Ctrl-C and stops what it starts.
+  const { runSwapBench } = await import('./swap.js');
+  try {
+    const r = await runSwapBench({ runs: parsed.runs, json: parsed.json, rate: parsed.rate, noPm2: parsed.noPm2 });
+    if (parsed.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    process.exit(0);
+  } catch (err) {
+    console.error(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    process.exit(1);
+  }
+}
+
+const cleanup = new Cleanup();
+const log = (s: string) => process.stderr.write(`${s}\n`);
+let interrupted = false;
+const onSignal = (sig: NodeJS.Signals) => {
+  if (interrupted) { cleanup.killSync(); process.exit(130); }
+  interrupted = true;
+  log(`\n${sig}: stopping every agent and child process the bench started…`);
+  void cleanup.all().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+process.on('exit', () => cleanup.killSync());
+
+try {
+  const r = await benchPipeline({ runs: parsed.runs ?? 3, quick: parsed.quick, cleanup, log });
+  await cleanup.all();
+  if (parsed.json) console.log(JSON.stringify(r, null, 1));
+  else printHuman(r);
+} catch (err) {
+  if (!interrupted) {
+    await cleanup.all();
+    console.error(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    process.exit(1);
+  }
+}
