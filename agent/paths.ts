@@ -1,9 +1,24 @@
 // Where things live under the agent's state dir (design.md "On the host").
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { releaseDirName } from '../common/names.js';
 
 export const MARKER_FILE = '.slipway-release.json';
 export const TEMP_PREFIX = '.tmp-';
+
+/**
+ * A temp name for work in progress. It carries the agent's pid, so that the
+ * cleanup of leftovers (interrupted uploads, unpacks, state writes) never
+ * takes a temp file that this agent is still writing.
+ */
+export function tempEntryName(kind: string): string {
+  return `${TEMP_PREFIX}${kind}-${process.pid}-${randomBytes(6).toString('hex')}`;
+}
+
+/** A temp entry left by an earlier agent process (not one of this process's). */
+export function isLeftover(name: string): boolean {
+  return name.startsWith(TEMP_PREFIX) && !name.includes(`-${process.pid}-`);
+}
 
 export class AppPaths {
   readonly root: string;

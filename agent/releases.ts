@@ -3,11 +3,10 @@
 // sha256); one without it is removed and unpacked again, and that is logged.
 import { mkdir, readFile, readdir, rm, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { SlipwayError, invalid, precondition } from '../common/errors.js';
 import { MANIFEST_FILE, manifestSchema, formatIssues, type Manifest } from '../common/manifest.js';
 import { writeFileAtomic, fsyncDir } from '../common/atomic.js';
-import { AppPaths, MARKER_FILE, TEMP_PREFIX, appsDir } from './paths.js';
+import { AppPaths, MARKER_FILE, appsDir, tempEntryName, isLeftover } from './paths.js';
 import { unpackTarball, type UnpackLimits } from './unpack/index.js';
 import type { ReleaseStore, StoredMeta } from './store.js';
 import type { Logger } from './logger.js';
@@ -90,7 +89,7 @@ export class Releases {
     }
     onUnpack?.();
     await mkdir(p.releases, { recursive: true });
-    const tmp = join(p.releases, `${TEMP_PREFIX}unpack-${randomBytes(6).toString('hex')}`);
+    const tmp = join(p.releases, tempEntryName('unpack'));
     const started = Date.now();
     try {
       const result = await unpackTarball(p.tarball(sha256), tmp, { limits: this.limits });
@@ -143,7 +142,7 @@ export class Releases {
     let n = 0;
     for (const dir of [p.store, p.releases, p.root]) {
       for (const name of await readdirOrEmpty(dir)) {
-        if (!name.startsWith(TEMP_PREFIX)) continue;
+        if (!isLeftover(name)) continue;
         await rm(join(dir, name), { recursive: true, force: true });
         this.log.info({ app, path: join(dir, name) }, 'removed a leftover of interrupted work');
         n++;

@@ -3,14 +3,14 @@
 // the announced digest and size, then renamed into place. An upload of a
 // sha256 the store already has is answered at once.
 import * as grpc from '@grpc/grpc-js';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat, readFile, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SlipwayError, invalid } from '../common/errors.js';
 import { appNameProblem, versionProblem, sha256Problem } from '../common/names.js';
 import { writeFileAtomic, fsyncDir } from '../common/atomic.js';
-import { AppPaths, TEMP_PREFIX } from './paths.js';
+import { AppPaths, tempEntryName } from './paths.js';
 import { toStatus } from './rpc.js';
 import type { Logger } from './logger.js';
 import type { UploadChunk__Output } from '../proto/gen/slipway/v1/UploadChunk.js';
@@ -133,7 +133,7 @@ class Upload {
     const stored = await this.store.lookup(this.app, this.sha256);
     if (stored) return stored;
     await mkdir(this.paths.store, { recursive: true });
-    this.tmp = join(this.paths.store, `${TEMP_PREFIX}upload-${randomBytes(6).toString('hex')}`);
+    this.tmp = join(this.paths.store, tempEntryName('upload'));
     // A 16 KiB buffer (the default) fills with every 1 MiB message, so each
     // one paused the call until the write finished and the client stalled on
     // HTTP/2 flow control; 16 MiB lets the disk write overlap the receive

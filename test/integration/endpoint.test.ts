@@ -277,7 +277,7 @@ test('crashloop: restarts stop after max_restarts; /readyz says so; the restarts
   rmSync(crashFile, { force: true });
   repo.release('2.0.1', {
     'crash.js': CRASH_JS,
-    'slipway.yaml': yamlWith({ command: '[node, crash.js]', env: { CRASH_FILE: crashFile }, include: 'crash.js', restart: '{ max_restarts: 2, window_s: 600, backoff_initial_ms: 50, backoff_max_ms: 100 }' }),
+    'slipway.yaml': yamlWith({ command: '[node, crash.js]', env: { CRASH_FILE: crashFile }, include: 'crash.js', restart: '{ max_restarts: 2, window_s: 600, backoff_initial_ms: 50, backoff_max_ms: 100, min_healthy_s: 0 }' }),
   });
   await buildAndDeploy('2.0.1', '--host', a.address);
   assert.equal((await routeJson<ReadyJson>(a, '/readyz')).status, 200);

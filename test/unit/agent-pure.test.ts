@@ -95,3 +95,13 @@ test('strategy: the request wins, else the manifest; hot needs sockets', () => {
   assert.equal(chooseStrategy('', without).name, 'restart');
   assert.throws(() => chooseStrategy('hot', without), /needs sockets/);
 });
+
+test('temp entries: this process\'s own are in use, others are leftovers', async () => {
+  const { tempEntryName, isLeftover } = await import('../../agent/paths.js');
+  const mine = tempEntryName('upload');
+  assert.match(mine, /^\.tmp-upload-\d+-[0-9a-f]{12}$/);
+  assert.equal(isLeftover(mine), false);
+  assert.equal(isLeftover(mine.replace(`-${process.pid}-`, `-${process.pid + 1}-`)), true);
+  assert.equal(isLeftover('.tmp-upload-abcdef123456'), true, 'names from before pids were in them');
+  assert.equal(isLeftover('1.0.0-abcdef123456'), false);
+});
