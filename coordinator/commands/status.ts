@@ -92,7 +92,7 @@ export function renderStatus(d: StatusDoc): string {
   const rows = d.hosts.map((h) => {
     if (!h.ok) {
       const what = h.error.unreachable ? 'unreachable' : 'error';
-      return [h.host, d.app, '-', color.bad(`${what} !`), '-', '-', '-', '-', '-', '-', '-', color.bad(h.error.message)];
+      return [h.host, d.app, '-', color.bad(`${what} !`), '-', '-', '-', '-', '-', '-', '-', '-', color.bad(h.error.message)];
     }
     const a = h.app;
     const s = h.system;
@@ -105,13 +105,14 @@ export function renderStatus(d: StatusDoc): string {
       a?.pid ? formatDuration(a.uptime_s) : '-',
       String(a?.restarts ?? 0),
       a?.memory_rss ? formatBytes(a.memory_rss) : '-',
+      a?.open_files_limit ? (a.open_files_limit < 65_536 ? color.warn(`${a.open_files_limit} !`) : String(a.open_files_limit)) : '-',
       s ? `${Math.round(s.cpu_percent)}%` : '-',
       s?.memory_used_percent != null ? `${Math.round(s.memory_used_percent)}%` : '-',
       s ? `${formatBytes(s.disk_free)} free` : '-',
       mixedAgents ? color.warn(`${h.agent.version} *`) : h.agent.version,
     ];
   });
-  const lines = [table(['HOST', 'APP', 'VERSION', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'RSS', 'CPU', 'MEM', 'DISK', 'AGENT'], rows)];
+  const lines = [table(['HOST', 'APP', 'VERSION', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'RSS', 'NOFILE', 'CPU', 'MEM', 'DISK', 'AGENT'], rows)];
   if (mixed) lines.push(color.warn(`* hosts run different versions of ${d.app}: ${d.versions.join(', ')}`));
   if (mixedAgents) lines.push(color.warn(`* hosts run different agent versions: ${d.agent_versions.join(', ')}`));
   const notRunning = d.not_running.length;
