@@ -3,7 +3,7 @@
 // the announced digest and size, then renamed into place. An upload of a
 // sha256 the store already has is answered at once.
 import * as grpc from '@grpc/grpc-js';
-import { createHash } from 'node:crypto';
+import { Hasher, type HashJob } from './hasher.js';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat, readFile, open } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -32,6 +32,7 @@ export interface UploadCounters {
 
 export class ReleaseStore {
   readonly counters: UploadCounters = { bytes: 0, uploads: 0, deduplicated: 0 };
+  readonly hasher = new Hasher();
 
   constructor(private readonly stateDir: string, readonly maxBytes: number, private readonly log: Logger) {}
 
@@ -114,7 +115,7 @@ const UPLOAD_WRITE_BUFFER = 16 << 20;
 class Upload {
   private file?: WriteStream;
   private tmp?: string;
-  private readonly hash = createHash('sha256');
+  private readonly hash: HashJob;
   private received = 0;
   private readonly paths: AppPaths;
 
@@ -126,6 +127,7 @@ class Upload {
       throw new SlipwayError('RESOURCE_EXHAUSTED', `release ${app} ${version} is ${size} bytes, over this agent's limit of ${store.maxBytes} bytes (limits.release_bytes)`);
     }
     this.paths = store.paths(app);
+    this.hash = store.hasher.begin();
   }
 
   /** Returns the stored meta if the store already has this sha256, else opens the temp file. */
@@ -167,7 +169,7 @@ class Upload {
       await this.abort();
       throw invalid(`upload of ${this.app} ${this.version} ended after ${this.received} of ${this.size} bytes; nothing was stored`);
     }
-    const digest = this.hash.digest('hex');
+    const digest = await this.hash.digest();
     if (digest !== this.sha256) {
       await this.abort();
       throw invalid(`the received bytes of ${this.app} ${this.version} have sha256 ${digest}, not ${this.sha256} as announced; nothing was stored`);
@@ -184,6 +186,7 @@ class Upload {
   }
 
   async abort(): Promise<void> {
+    this.hash.drop();
     this.file?.destroy();
     if (this.tmp) await rm(this.tmp, { force: true });
   }

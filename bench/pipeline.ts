@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { generateTree, packTree, type TreeStats } from './unpack.js';
 import { startReceiver, sendFile } from './upload-baseline.js';
 import { unpackTarball } from '../agent/unpack/index.js';
+import { flushDisk } from './unpack.js';
 import { LocalAgent } from '../scripts/local-fleet.js';
 import { AgentConnection } from '../coordinator/client.js';
 
@@ -287,11 +288,13 @@ export async function benchUnpackCached(rel: Release, runs: number, cleanup: Cle
     for (let i = 0; i < runs; i++) {
       const g = join(work, `gnu-${i}`);
       mkdirSync(g);
+      flushDisk();
       let t = performance.now();
       await gnuTar(rel.file, g, signal);
       gnuMs.push(performance.now() - t);
       rmSync(g, { recursive: true, force: true });
       const o = join(work, `ours-${i}`);
+      flushDisk();
       t = performance.now();
       const r = await unpackTarball(rel.file, o, { signal });
       oursMs.push(performance.now() - t);

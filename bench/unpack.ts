@@ -4,7 +4,7 @@
 // The tree, the tarball and every extraction live under bench/.work/ (gitignored)
 // and are removed at the end.
 import { mkdirSync, writeFileSync, symlinkSync, rmSync, statSync, existsSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { unpackTarball } from '../agent/unpack/index.js';
@@ -144,6 +144,15 @@ export async function packTree(dir: string, tarballPath: string): Promise<void> 
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+/**
+ * Writes back everything dirty before a timed run (untimed): ours ends with a
+ * syncfs, which would otherwise also pay for the writes and removals of the
+ * run before it, and GNU tar would start with the other's writeback going on.
+ */
+export function flushDisk(): void {
+  spawnSync('sync');
+}
+
 export async function benchUnpack(opts: { runs: number; workDir: string; files?: number; approxBytes?: number }): Promise<{
   gnuMs: number[]; oursMs: number[]; medianGnu: number; medianOurs: number; ratio: number; files: number; tarballBytes: number;
 }> {
@@ -163,11 +172,13 @@ export async function benchUnpack(opts: { runs: number; workDir: string; files?:
       // Alternate, so page cache and disk state favour neither side.
       const g = join(work, `gnu-${i}`);
       mkdirSync(g);
+      flushDisk();
       let t = performance.now();
       await run('tar', ['-xzf', tarball, '-C', g]);
       gnuMs.push(performance.now() - t);
       rmSync(g, { recursive: true, force: true });
       const o = join(work, `ours-${i}`);
+      flushDisk();
       t = performance.now();
       await unpackTarball(tarball, o);
       oursMs.push(performance.now() - t);

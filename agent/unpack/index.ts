@@ -7,36 +7,36 @@
 //   pass 1  worker thread: node-tar's Parser reads the headers (bodies are
 //           skipped) and ArchiveRules checks every entry (types, "..",
 //           absolute paths, symlink targets resolved through the archive's
-//           own tree, writes through symlinks, duplicates, limits). Nothing
-//           is written yet.
-//   pass 2  child process: GNU tar extracts into `dest` (created 0700, so no
+//           own tree, writes through symlinks, duplicates, limits).
+//   pass 2  child process, AT THE SAME TIME as pass 1 (two cores): GNU tar
+//           extracts into `dest` (created 0700 and owned by the agent, so no
 //           other user can reach a half-written tree), --no-same-owner,
-//           umask 022 + --no-same-permissions (no setuid/setgid/sticky), no -P.
+//           umask 022 + --no-same-permissions, never -P. Nothing it writes
+//           is used unless pass 1 accepts the archive; if pass 1 refuses,
+//           GNU tar is killed and `dest` removed.
 //   pass 3  worker thread: an lstat walk compares the result with pass 1's
 //           tree (same paths, types, file sizes, link targets, no hard links,
 //           symlinks' realpaths inside `dest`). This catches any difference
 //           between the two tar parsers instead of trusting either.
 //   then    chmod 0755 on `dest`, one syncfs (`sync -f dest`).
 //
-// Sequential, not pass 1 and GNU tar at once: GNU tar never starts on an
-// archive we have not fully read and accepted. Measured on the bench tree
-// (bench/unpack.ts: 86,000 files, 458 MB, 108 MB .tar.gz, 2 cores, ext4),
-// on a quiet machine: GNU `tar -xzf` 6.6 s; pass 1 1.9 s (1.3 s of it is
-// node's gunzip); pass 3 0.35-0.4 s; `sync -f` 0.9 s; so ours ≈ GNU + 3.3 s
-// ≈ 1.5×, right at the target. Full bench runs (median of 3) were taken
-// while other benchmarks loaded the same 2 cores and disk and are noise:
-// GNU 22.5 s vs ours 42.5 s (1.9×), then GNU 41.6 s vs ours 33.7 s (0.8×).
-// If a quiet re-run misses 1.5×, the next step is to gunzip once in the
-// worker and tee the tar stream to node-tar and to GNU tar's stdin (no
-// `gzip -d`, passes overlap), relying meanwhile on GNU tar's own refusals
-// (no -P) inside the private 0700 `dest`, deleted on failure.
+// Why running GNU tar before pass 1 has finished cannot write outside
+// `dest`: without -P, GNU tar strips leading "/" from member and hard-link
+// names and skips members whose names contain "..", and it extracts a
+// symlink whose target is absolute or holds ".." as a placeholder file,
+// turning it into the link only at the very end, so no later member can be
+// written through it. Devices or fifos it may create meanwhile stay inside
+// the private `dest` and are removed with it when pass 1 refuses them.
+//
+// Sequentially, pass 1 + GNU tar + pass 3 + sync measured ≈ GNU + 3.3 s
+// (1.5× of a 6.6 s GNU run) on the bench tree (bench/unpack.ts: 86,000 files,
+// 458 MB, 108 MB .tar.gz, 2 cores); overlapping pass 1 with GNU tar takes
+// its 1.9 s off. bench/pipeline.ts has the current figures.
 //
 // Any failure (refused content, corrupt gzip/tar, GNU tar error, abort)
 // removes `dest` entirely before the error is thrown.
-import { Worker } from 'node:worker_threads';
-import { existsSync } from 'node:fs';
+import { startWorker } from '../worker-file.js';
 import { mkdir, rm, chmod, open, type FileHandle } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { SlipwayError } from '../../common/errors.js';
 import { DEFAULT_LIMITS, type UnpackLimits } from './rules.js';
 import { checkGnuTar, extractWithGnuTar, syncFs, type Running } from './gnu-tar.js';
@@ -56,21 +56,6 @@ export class UnsafeArchiveError extends SlipwayError {
 }
 
 const corrupt = (detail: string) => new SlipwayError('INVALID_ARGUMENT', `release tarball is corrupt: ${detail}`);
-
-/**
- * The worker runs from dist/ as .js, or from the sources as .ts. For the
- * latter, tsx's hooks are registered inside the worker by a tiny bootstrap
- * module (execArgv ['--import', 'tsx'] does not take effect in a Node 20
- * worker: "Unknown file extension .ts").
- */
-function startWorker(data: WorkerInput): Worker {
-  const js = new URL('./worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return new Worker(js, { workerData: data });
-  const ts = new URL('./worker.ts', import.meta.url).href;
-  const boot = `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))};\n` +
-    `register();\nawait import(${JSON.stringify(ts)});\n`;
-  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), { workerData: data });
-}
 
 export async function unpackTarball(
   tarball: string,
@@ -99,7 +84,7 @@ export async function unpackTarball(
     throw err;
   }
 
-  const worker = startWorker({ fd: fh.fd, limits: opts.limits ?? {} });
+  const worker = startWorker(new URL('./worker.js', import.meta.url), { fd: fh.fd, limits: opts.limits ?? {} } satisfies WorkerInput);
   let child: Running | undefined;
   // The first fatal event (worker crash, abort) rejects `failed` and kills GNU tar or sync.
   let fatal: Error | undefined;
@@ -144,13 +129,24 @@ export async function unpackTarball(
   };
 
   try {
-    const scanned = await next();
-    if (scanned.kind === 'refused') throw new UnsafeArchiveError(scanned.problems);
-    if (scanned.kind === 'corrupt') throw corrupt(scanned.message);
-    if (scanned.kind !== 'scanned') throw new SlipwayError('INTERNAL', scanned.kind === 'failed' ? scanned.message : `unexpected ${scanned.kind}`);
+    // Pass 1 and GNU tar run at once; GNU tar's result counts only if pass 1 accepts.
+    const extraction = extractWithGnuTar(fh.fd, dest);
+    extraction.done.catch(() => undefined); // awaited below; until then a failure must not count as unhandled
+    child = extraction;
+    let scanned: WorkerMessage;
+    try {
+      scanned = await next();
+      if (scanned.kind === 'refused') throw new UnsafeArchiveError(scanned.problems);
+      if (scanned.kind === 'corrupt') throw corrupt(scanned.message);
+      if (scanned.kind !== 'scanned') throw new SlipwayError('INTERNAL', scanned.kind === 'failed' ? scanned.message : `unexpected ${scanned.kind}`);
+    } catch (err) {
+      extraction.child.kill('SIGKILL');
+      await extraction.done.catch(() => undefined); // GNU tar has exited before dest is removed
+      throw err;
+    }
     onProgress?.(scanned.entries);
 
-    await finish(extractWithGnuTar(fh.fd, dest));
+    await finish(extraction);
 
     worker.postMessage({ kind: 'verify', dest } satisfies ParentMessage);
     const verified = await next();

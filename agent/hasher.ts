@@ -1,0 +1,59 @@
+// sha256 of uploads, computed in one worker thread so that hashing (about
+// 1 ms per MiB) never holds the agent's event loop, which meanwhile receives
+// the next chunks (bench/pipeline.ts measures the upload).
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from './worker-file.js';
+import type { HashReply, HashRequest } from './hash-worker.js';
+
+export class Hasher {
+  private worker?: Worker;
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (digest: string) => void; reject: (err: Error) => void }>();
+
+  private get w(): Worker {
+    if (!this.worker) {
+      const w = startWorker(new URL('./hash-worker.js', import.meta.url));
+      w.unref();
+      w.on('message', (m: HashReply) => {
+        this.waiting.get(m.id)?.resolve(m.digest);
+        this.waiting.delete(m.id);
+      });
+      const gone = (why: string) => {
+        this.worker = undefined;
+        for (const p of this.waiting.values()) p.reject(new Error(`the hash worker ${why}; upload again`));
+        this.waiting.clear();
+      };
+      w.on('error', (err) => gone(`failed: ${err.message}`));
+      w.on('exit', (code) => gone(`exited (${code})`));
+      this.worker = w;
+    }
+    return this.worker;
+  }
+
+  /** One running hash; bytes go to the worker as they arrive. */
+  begin(): HashJob {
+    const id = this.nextId++;
+    return {
+      update: (data: Buffer) => {
+        // A copy of just these bytes, whose buffer is then moved (not copied again) to the worker.
+        const own = new Uint8Array(data);
+        this.w.postMessage({ op: 'update', id, data: own } satisfies HashRequest, [own.buffer]);
+      },
+      digest: () => new Promise<string>((resolve, reject) => {
+        this.waiting.set(id, { resolve, reject });
+        this.w.postMessage({ op: 'digest', id } satisfies HashRequest);
+      }),
+      drop: () => this.worker?.postMessage({ op: 'drop', id } satisfies HashRequest),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.terminate();
+  }
+}
+
+export interface HashJob {
+  update(data: Buffer): void;
+  digest(): Promise<string>;
+  drop(): void;
+}
