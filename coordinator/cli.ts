@@ -1,16 +1,44 @@
 #!/usr/bin/env node
 // slipway: the coordinator CLI. Each command lives in commands/<name>.ts; this
-// file only assembles them and sets the exit code.
+// file only assembles them and sets the exit code. Start-up time matters for
+// a CLI: only the module of the command being run is loaded (gRPC and the
+// config schema cost about 180 ms to load), all of them only for help.
 import { Command, CommanderError } from 'commander';
 import { SLIPWAY_VERSION } from '../common/package-info.js';
-import { register as registerBuild } from './commands/build.js';
-import { register as registerInit } from './commands/init.js';
-import { register as registerDeploy } from './commands/deploy.js';
-import { register as registerStatus } from './commands/status.js';
-import { register as registerRollback } from './commands/rollback.js';
-import { register as registerControl } from './commands/control.js';
-import { register as registerPing } from './commands/ping.js';
 import { EXIT_USAGE } from './errors.js';
+
+type Module = { register(program: Command): void };
+
+/** Command name → the module that registers it (status and versions share one, as do start, stop, restart and logs). */
+const MODULES: Record<string, () => Promise<Module>> = {
+  init: () => import('./commands/init.js'),
+  build: () => import('./commands/build.js'),
+  deploy: () => import('./commands/deploy.js'),
+  rollback: () => import('./commands/rollback.js'),
+  status: () => import('./commands/status.js'),
+  versions: () => import('./commands/status.js'),
+  start: () => import('./commands/control.js'),
+  stop: () => import('./commands/control.js'),
+  restart: () => import('./commands/control.js'),
+  logs: () => import('./commands/control.js'),
+  ping: () => import('./commands/ping.js'),
+};
+
+/** The first word that is not an option (nor the value of -c/--config). */
+export function commandWord(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '-c' || a === '--config') { i++; continue; }
+    if (!a.startsWith('-')) return a;
+  }
+  return undefined;
+}
+
+// `slipway status prod | head` closes our stdout early; that is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
 
 const program = new Command('slipway')
   .description('Deploy versioned releases to long-lived servers and swap them in place.')
@@ -20,13 +48,16 @@ const program = new Command('slipway')
   .showHelpAfterError('(add --help for usage)')
   .exitOverride();
 
-registerInit(program);
-registerBuild(program);
-registerDeploy(program);
-registerRollback(program);
-registerStatus(program);
-registerControl(program);
-registerPing(program);
+const args = process.argv.slice(2);
+const word = commandWord(args);
+const onlyVersion = word === undefined && (args.includes('--version') || args.includes('-V'));
+const load = word && MODULES[word] ? [MODULES[word]] : onlyVersion ? [] : [...new Set(Object.values(MODULES))];
+const registered = new Set<Module>();
+for (const m of await Promise.all(load.map((f) => f()))) {
+  if (registered.has(m)) continue;
+  registered.add(m);
+  m.register(program);
+}
 
 try {
   await program.parseAsync();
