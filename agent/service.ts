@@ -20,6 +20,8 @@ import type { Emit } from './strategies/strategy.js';
 import { AppPaths } from './paths.js';
 import { tailLog, follow } from './log-reader.js';
 import { appStatusFigures } from './metrics.js';
+import { opsHandlers } from './handlers/ops.js';
+import { lockHandlers } from './handlers/locks.js';
 
 function check(problem: string | undefined): void {
   if (problem) throw invalid(problem);
@@ -28,6 +30,8 @@ function check(problem: string | undefined): void {
 export function handlers(agent: Agent): AgentHandlers {
   const log = agent.log;
   return {
+    ...opsHandlers(agent),
+    ...lockHandlers(agent),
     Upload: agent.store.handler(),
 
     Activate: serverStream(log, 'Activate', async (req: ActivateRequest__Output, call: grpc.ServerWritableStream<ActivateRequest__Output, DeployEvent>) => {

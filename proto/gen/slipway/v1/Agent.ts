@@ -5,12 +5,24 @@ import type { MethodDefinition } from '@grpc/proto-loader'
 import type { ActivateRequest as _slipway_v1_ActivateRequest, ActivateRequest__Output as _slipway_v1_ActivateRequest__Output } from '../../slipway/v1/ActivateRequest.js';
 import type { ControlRequest as _slipway_v1_ControlRequest, ControlRequest__Output as _slipway_v1_ControlRequest__Output } from '../../slipway/v1/ControlRequest.js';
 import type { DeployEvent as _slipway_v1_DeployEvent, DeployEvent__Output as _slipway_v1_DeployEvent__Output } from '../../slipway/v1/DeployEvent.js';
+import type { EnvResponse as _slipway_v1_EnvResponse, EnvResponse__Output as _slipway_v1_EnvResponse__Output } from '../../slipway/v1/EnvResponse.js';
+import type { GetEnvRequest as _slipway_v1_GetEnvRequest, GetEnvRequest__Output as _slipway_v1_GetEnvRequest__Output } from '../../slipway/v1/GetEnvRequest.js';
+import type { HistoryRequest as _slipway_v1_HistoryRequest, HistoryRequest__Output as _slipway_v1_HistoryRequest__Output } from '../../slipway/v1/HistoryRequest.js';
+import type { HistoryResponse as _slipway_v1_HistoryResponse, HistoryResponse__Output as _slipway_v1_HistoryResponse__Output } from '../../slipway/v1/HistoryResponse.js';
 import type { ListReleasesRequest as _slipway_v1_ListReleasesRequest, ListReleasesRequest__Output as _slipway_v1_ListReleasesRequest__Output } from '../../slipway/v1/ListReleasesRequest.js';
 import type { ListReleasesResponse as _slipway_v1_ListReleasesResponse, ListReleasesResponse__Output as _slipway_v1_ListReleasesResponse__Output } from '../../slipway/v1/ListReleasesResponse.js';
+import type { LockRequest as _slipway_v1_LockRequest, LockRequest__Output as _slipway_v1_LockRequest__Output } from '../../slipway/v1/LockRequest.js';
+import type { LockResponse as _slipway_v1_LockResponse, LockResponse__Output as _slipway_v1_LockResponse__Output } from '../../slipway/v1/LockResponse.js';
 import type { LogLine as _slipway_v1_LogLine, LogLine__Output as _slipway_v1_LogLine__Output } from '../../slipway/v1/LogLine.js';
 import type { LogsRequest as _slipway_v1_LogsRequest, LogsRequest__Output as _slipway_v1_LogsRequest__Output } from '../../slipway/v1/LogsRequest.js';
+import type { PruneRequest as _slipway_v1_PruneRequest, PruneRequest__Output as _slipway_v1_PruneRequest__Output } from '../../slipway/v1/PruneRequest.js';
+import type { PruneResponse as _slipway_v1_PruneResponse, PruneResponse__Output as _slipway_v1_PruneResponse__Output } from '../../slipway/v1/PruneResponse.js';
+import type { RunTaskRequest as _slipway_v1_RunTaskRequest, RunTaskRequest__Output as _slipway_v1_RunTaskRequest__Output } from '../../slipway/v1/RunTaskRequest.js';
+import type { SetEnvRequest as _slipway_v1_SetEnvRequest, SetEnvRequest__Output as _slipway_v1_SetEnvRequest__Output } from '../../slipway/v1/SetEnvRequest.js';
 import type { StatusRequest as _slipway_v1_StatusRequest, StatusRequest__Output as _slipway_v1_StatusRequest__Output } from '../../slipway/v1/StatusRequest.js';
 import type { StatusResponse as _slipway_v1_StatusResponse, StatusResponse__Output as _slipway_v1_StatusResponse__Output } from '../../slipway/v1/StatusResponse.js';
+import type { TaskOutput as _slipway_v1_TaskOutput, TaskOutput__Output as _slipway_v1_TaskOutput__Output } from '../../slipway/v1/TaskOutput.js';
+import type { UnlockRequest as _slipway_v1_UnlockRequest, UnlockRequest__Output as _slipway_v1_UnlockRequest__Output } from '../../slipway/v1/UnlockRequest.js';
 import type { UploadChunk as _slipway_v1_UploadChunk, UploadChunk__Output as _slipway_v1_UploadChunk__Output } from '../../slipway/v1/UploadChunk.js';
 import type { UploadResult as _slipway_v1_UploadResult, UploadResult__Output as _slipway_v1_UploadResult__Output } from '../../slipway/v1/UploadResult.js';
 
@@ -25,6 +37,24 @@ export interface AgentClient extends grpc.Client {
   control(argument: _slipway_v1_ControlRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_slipway_v1_DeployEvent__Output>;
   control(argument: _slipway_v1_ControlRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_slipway_v1_DeployEvent__Output>;
   
+  GetEnv(argument: _slipway_v1_GetEnvRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_EnvResponse__Output>): grpc.ClientUnaryCall;
+  GetEnv(argument: _slipway_v1_GetEnvRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_slipway_v1_EnvResponse__Output>): grpc.ClientUnaryCall;
+  GetEnv(argument: _slipway_v1_GetEnvRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_EnvResponse__Output>): grpc.ClientUnaryCall;
+  GetEnv(argument: _slipway_v1_GetEnvRequest, callback: grpc.requestCallback<_slipway_v1_EnvResponse__Output>): grpc.ClientUnaryCall;
+  getEnv(argument: _slipway_v1_GetEnvRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_EnvResponse__Output>): grpc.ClientUnaryCall;
+  getEnv(argument: _slipway_v1_GetEnvRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_slipway_v1_EnvResponse__Output>): grpc.ClientUnaryCall;
+  getEnv(argument: _slipway_v1_GetEnvRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_EnvResponse__Output>): grpc.ClientUnaryCall;
+  getEnv(argument: _slipway_v1_GetEnvRequest, callback: grpc.requestCallback<_slipway_v1_EnvResponse__Output>): grpc.ClientUnaryCall;
+  
+  History(argument: _slipway_v1_HistoryRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_HistoryResponse__Output>): grpc.ClientUnaryCall;
+  History(argument: _slipway_v1_HistoryRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_slipway_v1_HistoryResponse__Output>): grpc.ClientUnaryCall;
+  History(argument: _slipway_v1_HistoryRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_HistoryResponse__Output>): grpc.ClientUnaryCall;
+  History(argument: _slipway_v1_HistoryRequest, callback: grpc.requestCallback<_slipway_v1_HistoryResponse__Output>): grpc.ClientUnaryCall;
+  history(argument: _slipway_v1_HistoryRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_HistoryResponse__Output>): grpc.ClientUnaryCall;
+  history(argument: _slipway_v1_HistoryRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_slipway_v1_HistoryResponse__Output>): grpc.ClientUnaryCall;
+  history(argument: _slipway_v1_HistoryRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_HistoryResponse__Output>): grpc.ClientUnaryCall;
+  history(argument: _slipway_v1_HistoryRequest, callback: grpc.requestCallback<_slipway_v1_HistoryResponse__Output>): grpc.ClientUnaryCall;
+  
   ListReleases(argument: _slipway_v1_ListReleasesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_ListReleasesResponse__Output>): grpc.ClientUnaryCall;
   ListReleases(argument: _slipway_v1_ListReleasesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_slipway_v1_ListReleasesResponse__Output>): grpc.ClientUnaryCall;
   ListReleases(argument: _slipway_v1_ListReleasesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_ListReleasesResponse__Output>): grpc.ClientUnaryCall;
@@ -34,10 +64,42 @@ export interface AgentClient extends grpc.Client {
   listReleases(argument: _slipway_v1_ListReleasesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_ListReleasesResponse__Output>): grpc.ClientUnaryCall;
   listReleases(argument: _slipway_v1_ListReleasesRequest, callback: grpc.requestCallback<_slipway_v1_ListReleasesResponse__Output>): grpc.ClientUnaryCall;
   
+  Lock(argument: _slipway_v1_LockRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_LockResponse__Output>): grpc.ClientUnaryCall;
+  Lock(argument: _slipway_v1_LockRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_slipway_v1_LockResponse__Output>): grpc.ClientUnaryCall;
+  Lock(argument: _slipway_v1_LockRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_LockResponse__Output>): grpc.ClientUnaryCall;
+  Lock(argument: _slipway_v1_LockRequest, callback: grpc.requestCallback<_slipway_v1_LockResponse__Output>): grpc.ClientUnaryCall;
+  lock(argument: _slipway_v1_LockRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_LockResponse__Output>): grpc.ClientUnaryCall;
+  lock(argument: _slipway_v1_LockRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_slipway_v1_LockResponse__Output>): grpc.ClientUnaryCall;
+  lock(argument: _slipway_v1_LockRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_LockResponse__Output>): grpc.ClientUnaryCall;
+  lock(argument: _slipway_v1_LockRequest, callback: grpc.requestCallback<_slipway_v1_LockResponse__Output>): grpc.ClientUnaryCall;
+  
   Logs(argument: _slipway_v1_LogsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_slipway_v1_LogLine__Output>;
   Logs(argument: _slipway_v1_LogsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_slipway_v1_LogLine__Output>;
   logs(argument: _slipway_v1_LogsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_slipway_v1_LogLine__Output>;
   logs(argument: _slipway_v1_LogsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_slipway_v1_LogLine__Output>;
+  
+  Prune(argument: _slipway_v1_PruneRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_PruneResponse__Output>): grpc.ClientUnaryCall;
+  Prune(argument: _slipway_v1_PruneRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_slipway_v1_PruneResponse__Output>): grpc.ClientUnaryCall;
+  Prune(argument: _slipway_v1_PruneRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_PruneResponse__Output>): grpc.ClientUnaryCall;
+  Prune(argument: _slipway_v1_PruneRequest, callback: grpc.requestCallback<_slipway_v1_PruneResponse__Output>): grpc.ClientUnaryCall;
+  prune(argument: _slipway_v1_PruneRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_PruneResponse__Output>): grpc.ClientUnaryCall;
+  prune(argument: _slipway_v1_PruneRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_slipway_v1_PruneResponse__Output>): grpc.ClientUnaryCall;
+  prune(argument: _slipway_v1_PruneRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_PruneResponse__Output>): grpc.ClientUnaryCall;
+  prune(argument: _slipway_v1_PruneRequest, callback: grpc.requestCallback<_slipway_v1_PruneResponse__Output>): grpc.ClientUnaryCall;
+  
+  RunTask(argument: _slipway_v1_RunTaskRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_slipway_v1_TaskOutput__Output>;
+  RunTask(argument: _slipway_v1_RunTaskRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_slipway_v1_TaskOutput__Output>;
+  runTask(argument: _slipway_v1_RunTaskRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_slipway_v1_TaskOutput__Output>;
+  runTask(argument: _slipway_v1_RunTaskRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_slipway_v1_TaskOutput__Output>;
+  
+  SetEnv(argument: _slipway_v1_SetEnvRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_EnvResponse__Output>): grpc.ClientUnaryCall;
+  SetEnv(argument: _slipway_v1_SetEnvRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_slipway_v1_EnvResponse__Output>): grpc.ClientUnaryCall;
+  SetEnv(argument: _slipway_v1_SetEnvRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_EnvResponse__Output>): grpc.ClientUnaryCall;
+  SetEnv(argument: _slipway_v1_SetEnvRequest, callback: grpc.requestCallback<_slipway_v1_EnvResponse__Output>): grpc.ClientUnaryCall;
+  setEnv(argument: _slipway_v1_SetEnvRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_EnvResponse__Output>): grpc.ClientUnaryCall;
+  setEnv(argument: _slipway_v1_SetEnvRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_slipway_v1_EnvResponse__Output>): grpc.ClientUnaryCall;
+  setEnv(argument: _slipway_v1_SetEnvRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_EnvResponse__Output>): grpc.ClientUnaryCall;
+  setEnv(argument: _slipway_v1_SetEnvRequest, callback: grpc.requestCallback<_slipway_v1_EnvResponse__Output>): grpc.ClientUnaryCall;
   
   Status(argument: _slipway_v1_StatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
   Status(argument: _slipway_v1_StatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_slipway_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
@@ -47,6 +109,15 @@ export interface AgentClient extends grpc.Client {
   status(argument: _slipway_v1_StatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_slipway_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
   status(argument: _slipway_v1_StatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
   status(argument: _slipway_v1_StatusRequest, callback: grpc.requestCallback<_slipway_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  
+  Unlock(argument: _slipway_v1_UnlockRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_LockResponse__Output>): grpc.ClientUnaryCall;
+  Unlock(argument: _slipway_v1_UnlockRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_slipway_v1_LockResponse__Output>): grpc.ClientUnaryCall;
+  Unlock(argument: _slipway_v1_UnlockRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_LockResponse__Output>): grpc.ClientUnaryCall;
+  Unlock(argument: _slipway_v1_UnlockRequest, callback: grpc.requestCallback<_slipway_v1_LockResponse__Output>): grpc.ClientUnaryCall;
+  unlock(argument: _slipway_v1_UnlockRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_LockResponse__Output>): grpc.ClientUnaryCall;
+  unlock(argument: _slipway_v1_UnlockRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_slipway_v1_LockResponse__Output>): grpc.ClientUnaryCall;
+  unlock(argument: _slipway_v1_UnlockRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_LockResponse__Output>): grpc.ClientUnaryCall;
+  unlock(argument: _slipway_v1_UnlockRequest, callback: grpc.requestCallback<_slipway_v1_LockResponse__Output>): grpc.ClientUnaryCall;
   
   Upload(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_UploadResult__Output>): grpc.ClientWritableStream<_slipway_v1_UploadChunk>;
   Upload(metadata: grpc.Metadata, callback: grpc.requestCallback<_slipway_v1_UploadResult__Output>): grpc.ClientWritableStream<_slipway_v1_UploadChunk>;
@@ -64,11 +135,25 @@ export interface AgentHandlers extends grpc.UntypedServiceImplementation {
   
   Control: grpc.handleServerStreamingCall<_slipway_v1_ControlRequest__Output, _slipway_v1_DeployEvent>;
   
+  GetEnv: grpc.handleUnaryCall<_slipway_v1_GetEnvRequest__Output, _slipway_v1_EnvResponse>;
+  
+  History: grpc.handleUnaryCall<_slipway_v1_HistoryRequest__Output, _slipway_v1_HistoryResponse>;
+  
   ListReleases: grpc.handleUnaryCall<_slipway_v1_ListReleasesRequest__Output, _slipway_v1_ListReleasesResponse>;
+  
+  Lock: grpc.handleUnaryCall<_slipway_v1_LockRequest__Output, _slipway_v1_LockResponse>;
   
   Logs: grpc.handleServerStreamingCall<_slipway_v1_LogsRequest__Output, _slipway_v1_LogLine>;
   
+  Prune: grpc.handleUnaryCall<_slipway_v1_PruneRequest__Output, _slipway_v1_PruneResponse>;
+  
+  RunTask: grpc.handleServerStreamingCall<_slipway_v1_RunTaskRequest__Output, _slipway_v1_TaskOutput>;
+  
+  SetEnv: grpc.handleUnaryCall<_slipway_v1_SetEnvRequest__Output, _slipway_v1_EnvResponse>;
+  
   Status: grpc.handleUnaryCall<_slipway_v1_StatusRequest__Output, _slipway_v1_StatusResponse>;
+  
+  Unlock: grpc.handleUnaryCall<_slipway_v1_UnlockRequest__Output, _slipway_v1_LockResponse>;
   
   Upload: grpc.handleClientStreamingCall<_slipway_v1_UploadChunk__Output, _slipway_v1_UploadResult>;
   
@@ -77,8 +162,15 @@ export interface AgentHandlers extends grpc.UntypedServiceImplementation {
 export interface AgentDefinition extends grpc.ServiceDefinition {
   Activate: MethodDefinition<_slipway_v1_ActivateRequest, _slipway_v1_DeployEvent, _slipway_v1_ActivateRequest__Output, _slipway_v1_DeployEvent__Output>
   Control: MethodDefinition<_slipway_v1_ControlRequest, _slipway_v1_DeployEvent, _slipway_v1_ControlRequest__Output, _slipway_v1_DeployEvent__Output>
+  GetEnv: MethodDefinition<_slipway_v1_GetEnvRequest, _slipway_v1_EnvResponse, _slipway_v1_GetEnvRequest__Output, _slipway_v1_EnvResponse__Output>
+  History: MethodDefinition<_slipway_v1_HistoryRequest, _slipway_v1_HistoryResponse, _slipway_v1_HistoryRequest__Output, _slipway_v1_HistoryResponse__Output>
   ListReleases: MethodDefinition<_slipway_v1_ListReleasesRequest, _slipway_v1_ListReleasesResponse, _slipway_v1_ListReleasesRequest__Output, _slipway_v1_ListReleasesResponse__Output>
+  Lock: MethodDefinition<_slipway_v1_LockRequest, _slipway_v1_LockResponse, _slipway_v1_LockRequest__Output, _slipway_v1_LockResponse__Output>
   Logs: MethodDefinition<_slipway_v1_LogsRequest, _slipway_v1_LogLine, _slipway_v1_LogsRequest__Output, _slipway_v1_LogLine__Output>
+  Prune: MethodDefinition<_slipway_v1_PruneRequest, _slipway_v1_PruneResponse, _slipway_v1_PruneRequest__Output, _slipway_v1_PruneResponse__Output>
+  RunTask: MethodDefinition<_slipway_v1_RunTaskRequest, _slipway_v1_TaskOutput, _slipway_v1_RunTaskRequest__Output, _slipway_v1_TaskOutput__Output>
+  SetEnv: MethodDefinition<_slipway_v1_SetEnvRequest, _slipway_v1_EnvResponse, _slipway_v1_SetEnvRequest__Output, _slipway_v1_EnvResponse__Output>
   Status: MethodDefinition<_slipway_v1_StatusRequest, _slipway_v1_StatusResponse, _slipway_v1_StatusRequest__Output, _slipway_v1_StatusResponse__Output>
+  Unlock: MethodDefinition<_slipway_v1_UnlockRequest, _slipway_v1_LockResponse, _slipway_v1_UnlockRequest__Output, _slipway_v1_LockResponse__Output>
   Upload: MethodDefinition<_slipway_v1_UploadChunk, _slipway_v1_UploadResult, _slipway_v1_UploadChunk__Output, _slipway_v1_UploadResult__Output>
 }

@@ -1,0 +1,10 @@
+// Original file: proto/slipway.proto
+
+
+export interface GetEnvRequest {
+  'app'?: (string);
+}
+
+export interface GetEnvRequest__Output {
+  'app': (string);
+}

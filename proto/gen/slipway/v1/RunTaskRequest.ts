@@ -1,0 +1,14 @@
+// Original file: proto/slipway.proto
+
+
+export interface RunTaskRequest {
+  'app'?: (string);
+  'task'?: (string);
+  'requested_by'?: (string);
+}
+
+export interface RunTaskRequest__Output {
+  'app': (string);
+  'task': (string);
+  'requested_by': (string);
+}
