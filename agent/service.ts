@@ -22,6 +22,7 @@ import { tailLog, follow } from './log-reader.js';
 import { appStatusFigures } from './metrics.js';
 import { opsHandlers } from './handlers/ops.js';
 import { lockHandlers } from './handlers/locks.js';
+import { pruneHandlers } from './handlers/prune.js';
 
 function check(problem: string | undefined): void {
   if (problem) throw invalid(problem);
@@ -32,6 +33,7 @@ export function handlers(agent: Agent): AgentHandlers {
   return {
     ...opsHandlers(agent),
     ...lockHandlers(agent),
+    ...pruneHandlers(agent),
     Upload: agent.store.handler(),
 
     Activate: serverStream(log, 'Activate', async (req: ActivateRequest__Output, call: grpc.ServerWritableStream<ActivateRequest__Output, DeployEvent>) => {
