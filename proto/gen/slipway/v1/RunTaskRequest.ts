@@ -5,10 +5,14 @@ export interface RunTaskRequest {
   'app'?: (string);
   'task'?: (string);
   'requested_by'?: (string);
+  'version'?: (string);
+  'sha256'?: (string);
 }
 
 export interface RunTaskRequest__Output {
   'app': (string);
   'task': (string);
   'requested_by': (string);
+  'version': (string);
+  'sha256': (string);
 }
