@@ -16,6 +16,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import { lookupUser } from './app-env.js';
 import { handlers } from './service.js';
 import { AgentEvents } from './events.js';
+import { History } from './history.js';
 import { appsDir, AppPaths } from './paths.js';
 // --- monitoring (issue 5): HTTP endpoint, metrics, host sampler, grpc.health.v1
 import { HealthImplementation } from 'grpc-health-check';
@@ -40,6 +41,7 @@ export class Agent {
   private user?: { uid: number; gid: number };
   readonly startedAt = new Date();
   readonly events = new AgentEvents();
+  readonly history: History;
   address = '';
   // --- monitoring (issue 5)
   readonly sampler: HostSampler;
@@ -50,7 +52,12 @@ export class Agent {
   // --- end monitoring
 
   constructor(readonly config: AgentConfig, readonly log: Logger) {
-    this.runner = new SupervisedRunner(config.state_dir, AGENT_VERSION, log);
+    this.runner = new SupervisedRunner(config.state_dir, AGENT_VERSION, log, config.runtime_dir);
+    this.history = new History(config.state_dir, log);
+    // Every activation (deploys, rollbacks, reverts, restarts, the agent's own rollbacks) goes into the history.
+    this.events.on('activation', (e) => void this.history.append({
+      app: e.app, action: e.reason, who: e.who, from_version: e.from, to_version: e.version, result: e.result, duration_s: e.seconds, message: e.message,
+    }));
     this.store = new ReleaseStore(config.state_dir, config.limits.release_bytes, log);
     this.releases = new Releases(config.state_dir, this.store, {
       maxBytes: config.limits.release_bytes, maxEntries: config.limits.entries,

@@ -14,16 +14,14 @@ import { relative } from 'node:path';
 import { SlipwayError } from '../common/errors.js';
 import { swapSymlink, readlinkOrUndefined } from '../common/atomic.js';
 import { AppPaths } from './paths.js';
-import { readState, writeState, afterActivation, afterFailure, afterRestart, rollbackTarget, type AppState, type ActivationRecord, type ProcessRecord } from './state.js';
-import { appEnvironment } from './app-env.js';
-import { waitReady, NotReadyError } from './readiness.js';
+import { readState, writeState, afterActivation, afterFailure, afterRestart, rollbackTarget, type AppState, type ActivationRecord } from './state.js';
+import { NotReadyError } from './readiness.js';
 import { decideRestart, emptyHistory, type CrashHistory } from './restart-policy.js';
 import { endRecordedProcess } from './process/proc.js';
-import { AppLog } from './process/app-log.js';
+import { AppProcesses } from './app-processes.js';
 import { chooseStrategy } from './strategies/index.js';
 import { ActivationFailed, type Emit } from './strategies/strategy.js';
 import { describeExit, type AppProcess, type ProcessRunner } from './process/runner.js';
-import { runCommand } from './process/run-command.js';
 import type { Release, Releases } from './releases.js';
 import type { Logger } from './logger.js';
 import type { AgentEvents } from './events.js';
@@ -63,7 +61,7 @@ export class AppRuntime {
   stateReason = '';
   private proc?: AppProcess;
   private release?: Release;
-  private readonly draining = new Set<AppProcess>();
+  private readonly procs: AppProcesses;
   private lock: Promise<unknown> = Promise.resolve();
   private activatingSince?: number;
   private crashes: CrashHistory = emptyHistory();
@@ -76,6 +74,10 @@ export class AppRuntime {
     this.paths = new AppPaths(deps.stateDir, app);
     this.log = deps.log.child({ app });
     this.now = deps.now ?? Date.now;
+    this.procs = new AppProcesses({
+      app, paths: this.paths, runner: deps.runner, appBind: deps.appBind, logLimits: deps.logLimits, user: deps.user,
+      changed: () => this.saveState(),
+    });
   }
 
   static async load(deps: RuntimeDeps, app: string): Promise<AppRuntime> {
@@ -135,7 +137,7 @@ export class AppRuntime {
     this.setState('activating', `to ${req.version}`);
     this.clearRestartTimer();
     // A version two swaps old that still drains is killed at once.
-    await Promise.all([...this.draining].map((p) => p.stop('SIGKILL', 0)));
+    await this.procs.killDraining();
     const from = this.proc?.running() && this.release ? { proc: this.proc, release: this.release } : undefined;
     const record = (result: 'done' | 'failed', message: string): ActivationRecord => ({
       version: req.version, sha256: req.sha256, at: new Date(started).toISOString(), strategy: strategy.name,
@@ -144,10 +146,10 @@ export class AppRuntime {
     try {
       const { proc } = await strategy.activate({
         app: this.app, from, to: release, emit,
-        start: (r) => this.startProcess(r),
-        waitReady: (p, r) => this.waitReady(p, r),
-        stop: (p, r) => this.stopProcess(p, r),
-        runCommand: (argv, r, pid) => this.runInRelease(argv, r, pid, release),
+        start: (r) => this.procs.start(r),
+        waitReady: (p, r) => this.procs.waitReady(p, r),
+        stop: (p, r) => this.procs.stop(p, r),
+        runCommand: (argv, r, pid) => this.procs.runInRelease(argv, r, pid, release),
       });
       this.adopt(proc, release);
       await swapSymlink(this.paths.current, relative(this.paths.root, release.dir));
@@ -157,7 +159,7 @@ export class AppRuntime {
       await this.saveState();
       this.crashes = emptyHistory();
       this.setState('running');
-      this.deps.events?.emit('activation', { app: this.app, version: req.version, strategy: strategy.name, result: 'done', seconds: (this.now() - started) / 1000, reason: req.reason || 'deploy' });
+      this.deps.events?.emit('activation', { app: this.app, version: req.version, strategy: strategy.name, result: 'done', seconds: (this.now() - started) / 1000, reason: req.reason || 'deploy', from: from?.release.version ?? '', who: req.requested_by, message: rec.message });
       // A rollout that puts a host back says so with its own event.
       emit(req.reason === 'revert' ? 'rolled_back' : req.reason === 'auto_rollback' ? 'auto_rolled_back' : 'done', { message: `${this.app} ${req.version} is running (pid ${proc.pid}); ${strategy.name} took ${secs} s`, pid: proc.pid });
     } catch (err) {
@@ -174,7 +176,7 @@ export class AppRuntime {
         this.setState('stopped', `activation of ${req.version} failed: ${err.message}`);
       }
       this.persisted = afterFailure(this.persisted, record('failed', err.message));
-      this.deps.events?.emit('activation', { app: this.app, version: req.version, strategy: strategy.name, result: 'failed', seconds: (this.now() - started) / 1000, reason: req.reason || 'deploy' });
+      this.deps.events?.emit('activation', { app: this.app, version: req.version, strategy: strategy.name, result: 'failed', seconds: (this.now() - started) / 1000, reason: req.reason || 'deploy', from: from?.release.version ?? '', who: req.requested_by, message: err.message });
       await this.saveState();
       this.log.warn({ version: req.version, reason: err.message }, 'activation failed');
       emit('failed', { message: err.message, output: err.output });
@@ -190,9 +192,9 @@ export class AppRuntime {
       const proc = this.proc;
       if (proc?.running() && this.release) {
         emit('draining', { message: `stopping ${this.release.version} (pid ${proc.pid})`, pid: proc.pid });
-        await this.stopProcess(proc, this.release);
+        await this.procs.stop(proc, this.release);
       }
-      await Promise.all([...this.draining].map((p) => p.stop('SIGKILL', 0)));
+      await this.procs.killDraining();
       this.setState('stopped', `stopped by ${by || 'an operator'}`);
       emit('done', { message: `${this.app} is stopped; it stays stopped until started` });
     });
@@ -213,14 +215,14 @@ export class AppRuntime {
       this.persisted = { ...this.persisted, stopped: false };
       await this.saveState();
       this.setState('starting', release.version);
-      const proc = await this.startProcess(release);
+      const proc = await this.procs.start(release);
       this.adopt(proc, release);
       emit('starting', { message: `started ${release.version} (pid ${proc.pid})`, pid: proc.pid });
       try {
-        await this.waitReady(proc, release);
+        await this.procs.waitReady(proc, release);
       } catch (err) {
         const output = err instanceof NotReadyError ? err.output : await proc.lastOutput(20);
-        await this.stopProcess(proc, release);
+        await this.procs.stop(proc, release);
         this.setState('stopped', `start failed: ${(err as Error).message}`);
         emit('failed', { message: (err as Error).message, output });
         return;
@@ -229,6 +231,14 @@ export class AppRuntime {
       emit('ready', { message: `${release.version} is ready (pid ${proc.pid})`, pid: proc.pid });
       emit('done', { message: `${this.app} ${release.version} is running (pid ${proc.pid})`, pid: proc.pid });
     });
+  }
+
+  /** Runs a manifest task in the named release, or in the desired one. */
+  async runTask(name: string, ref: { version: string; sha256: string } | undefined, onLine: (stream: 'stdout' | 'stderr', line: string) => void, signal: AbortSignal) {
+    const target = ref ?? this.persisted.desired;
+    if (!target) throw new SlipwayError('FAILED_PRECONDITION', `${this.app} was never activated on this host, so there is no release to run "${name}" in; deploy first`);
+    const release = await this.deps.releases.ensureUnpacked(this.app, target.version, target.sha256);
+    return { release, result: await this.procs.runTask(name, release, onLine, signal) };
   }
 
   /** The desired release, for a restart onto it. */
@@ -275,72 +285,20 @@ export class AppRuntime {
     this.setState('starting', `${release.version}`);
     let proc: AppProcess;
     try {
-      proc = await this.startProcess(release);
+      proc = await this.procs.start(release);
     } catch (err) {
       this.setState('crashloop', `cannot start ${release.version}: ${(err as Error).message}`);
       return;
     }
     this.adopt(proc, release);
     try {
-      await this.waitReady(proc, release);
+      await this.procs.waitReady(proc, release);
       this.setState('running');
     } catch (err) {
       if (!proc.running()) return; // the exit handler decides what comes next
       this.log.warn({ version: release.version, reason: (err as Error).message }, 'not ready in time; stopping it');
       await proc.stop(release.manifest.run.stop.signal, release.manifest.run.stop.drain_timeout_s * 1000);
       this.onCrash(proc, err instanceof NotReadyError ? err.message : String(err));
-    }
-  }
-
-  private async startProcess(release: Release): Promise<AppProcess> {
-    const run = release.manifest.run;
-    const env = await appEnvironment(run.env, this.paths.sharedEnv);
-    const proc = await this.deps.runner.start({
-      app: this.app, version: release.version, sha256: release.sha256, releaseDir: release.dir, command: run.command, env,
-      sockets: run.listen.map((l) => ({ name: l.name, host: this.deps.appBind ?? l.host, port: l.port })),
-      logDir: this.paths.logs, logBytes: this.deps.logLimits.bytes, logFiles: this.deps.logLimits.files,
-      uid: this.deps.user?.uid, gid: this.deps.user?.gid,
-    });
-    this.track(proc);
-    await this.saveState();
-    return proc;
-  }
-
-  /** Processes of this app that state.json records (so a later agent can find them). */
-  private readonly started = new Set<AppProcess>();
-
-  private track(proc: AppProcess): void {
-    this.started.add(proc);
-    void proc.exited.then(() => this.started.delete(proc));
-  }
-
-  private async waitReady(proc: AppProcess, release: Release): Promise<void> {
-    const run = release.manifest.run;
-    const env = await appEnvironment(run.env, this.paths.sharedEnv);
-    await waitReady({ run, proc, releaseDir: release.dir, env });
-  }
-
-  private async stopProcess(proc: AppProcess, release: Release): Promise<void> {
-    const stop = release.manifest.run.stop;
-    this.draining.add(proc);
-    try {
-      await proc.stop(stop.signal, stop.drain_timeout_s * 1000);
-    } finally {
-      this.draining.delete(proc);
-      await this.saveState();
-    }
-  }
-
-  /** Runs an upgrade command in a release's directory (the `command` strategy). */
-  private async runInRelease(argv: string[], release: Release, pid: number, next: Release): Promise<{ code: number | null; output: string[] }> {
-    const env = { ...(await appEnvironment(release.manifest.run.env, this.paths.sharedEnv)), SLIPWAY_APP: this.app, SLIPWAY_PID: String(pid), SLIPWAY_VERSION: next.version, SLIPWAY_RELEASE_DIR: next.dir };
-    const timeoutMs = (next.manifest.run.health?.timeout_s ?? 60) * 1000;
-    const log = new AppLog(this.paths.logs, this.deps.logLimits.bytes, this.deps.logLimits.files);
-    log.note(`upgrade command in ${release.version}: ${argv.join(' ')}`);
-    try {
-      return await runCommand(argv, release.dir, env, timeoutMs, log, this.deps.user);
-    } finally {
-      log.close();
     }
   }
 
@@ -366,18 +324,12 @@ export class AppRuntime {
     this.restartTimer = undefined;
   }
 
-  private liveProcesses(): ProcessRecord[] {
-    return [...this.started].filter((p) => p.running()).map((p) => ({
-      version: p.version, sha256: p.sha256, pid: p.pid, start_ticks: p.startTicks, started_at: p.startedAt.toISOString(),
-    }));
-  }
-
   private saving: Promise<void> = Promise.resolve();
 
   /** Writes state.json with the live processes; writes are serialised. */
   private saveState(): Promise<void> {
     const next = this.saving.then(async () => {
-      this.persisted = { ...this.persisted, processes: this.liveProcesses() };
+      this.persisted = { ...this.persisted, processes: this.procs.records() };
       await writeState(this.paths.state, this.persisted);
     });
     this.saving = next.catch((err: unknown) => this.log.error({ err }, 'could not write state.json'));
@@ -428,7 +380,7 @@ export class AppRuntime {
       const want = relative(this.paths.root, release.dir);
       if ((await readlinkOrUndefined(this.paths.current)) !== want) await swapSymlink(this.paths.current, want);
       if (keep) {
-        this.track(keep);
+        this.procs.track(keep);
         this.adopt(keep, release);
         await this.saveState();
         if (this.state !== 'running') this.log.info({ pid: keep.pid, version: release.version }, 're-attached to the running app');

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 
 export interface AgentEventMap {
   /** An activation ended. */
-  activation: [{ app: string; version: string; strategy: string; result: 'done' | 'failed'; seconds: number; reason: string }];
+  activation: [{ app: string; version: string; strategy: string; result: 'done' | 'failed'; seconds: number; reason: string; from: string; who: string; message: string }];
   /** An app changed state. */
   state: [{ app: string; state: string; from: string; reason: string }];
   /** The agent restarted a crashed app. */

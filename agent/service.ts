@@ -68,8 +68,17 @@ export function handlers(agent: Agent): AgentHandlers {
       const version = rt.desired?.version ?? '';
       const emit = eventWriter(call, req.app, () => version, t0);
       switch (req.action) {
-        case 'stop': return rt.stopApp(emit, req.requested_by);
-        case 'start': return rt.startApp(emit);
+        case 'stop':
+        case 'start': {
+          let last = '';
+          const record: Emit = (event, d) => { last = event === 'failed' || event === 'done' ? event : last; emit(event, d); };
+          await (req.action === 'stop' ? rt.stopApp(record, req.requested_by) : rt.startApp(record));
+          await agent.history.append({
+            app: req.app, action: req.action, who: req.requested_by, to_version: version,
+            result: last === 'failed' ? 'failed' : 'done', duration_s: (Date.now() - t0) / 1000,
+          });
+          return;
+        }
         case 'restart': {
           const d = rt.desired;
           if (!d) throw new SlipwayError('FAILED_PRECONDITION', `${req.app} was never activated on this host; deploy a version first`);
