@@ -15,6 +15,8 @@ export const agentConfigSchema = z.strictObject({
   // How often host and app figures are sampled for /metrics, /status and Status (agent/host-sampler.ts).
   sample_interval_s: z.number().min(0.1).max(3600).default(10),
   state_dir: z.string().min(1).default('/var/lib/slipway'),
+  /** Where the supervising process keeps its socket (/run/slipway under the systemd unit); unset: <state_dir>/run. */
+  runtime_dir: z.string().min(1).optional(),
   tls: z.union([
     z.strictObject({ insecure: z.literal(true) }),
     z.strictObject({ ca: z.string().min(1), cert: z.string().min(1), key: z.string().min(1) }),
@@ -76,6 +78,7 @@ export function loadAgentConfig(file: string): AgentConfig {
   const config = readConfigFile(file, agentConfigSchema);
   const base = resolve(file, '..');
   config.state_dir = resolve(base, config.state_dir);
+  if (config.runtime_dir !== undefined) config.runtime_dir = resolve(base, config.runtime_dir);
   if (!('insecure' in config.tls)) {
     config.tls = { ca: resolve(base, config.tls.ca), cert: resolve(base, config.tls.cert), key: resolve(base, config.tls.key) };
   }

@@ -69,13 +69,13 @@ export class SupervisedRunner implements ProcessRunner {
   private connecting?: Promise<SupervisorClient>;
   private readonly procs = new Map<number, RemoteProcess>();
 
-  constructor(private readonly stateDir: string, private readonly agentVersion: string, private readonly log: Logger) {}
+  constructor(private readonly stateDir: string, private readonly agentVersion: string, private readonly log: Logger, private readonly runtimeDir?: string) {}
 
   /** The supervisor's connection, starting a supervisor if none runs. */
   connect(): Promise<SupervisorClient> {
     if (this.client?.alive) return Promise.resolve(this.client);
     this.connecting ??= (async () => {
-      const { client, started } = await ensureSupervisor(this.stateDir, this.agentVersion);
+      const { client, started } = await ensureSupervisor(this.stateDir, this.agentVersion, this.runtimeDir);
       this.log.info({ supervisor_pid: client.hello.pid, supervisor_version: client.hello.version, protocol: client.hello.protocol },
         started ? 'started the supervising process' : 'attached to the running supervising process');
       client.on('event', (ev) => this.onEvent(client, ev));

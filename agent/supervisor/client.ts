@@ -105,11 +105,11 @@ function supervisorEntry(): { file: string; execArgv: string[] } {
  * Connects to this state dir's supervisor, starting one (detached, in its own
  * session, output to <state_dir>/supervisor.log) when none answers.
  */
-export async function ensureSupervisor(stateDir: string, agentVersion: string): Promise<{ client: SupervisorClient; started: boolean }> {
-  const path = socketPathFor(stateDir);
+export async function ensureSupervisor(stateDir: string, agentVersion: string, runtimeDir?: string): Promise<{ client: SupervisorClient; started: boolean }> {
+  const path = socketPathFor(stateDir, runtimeDir);
   const existing = await SupervisorClient.connect(path, agentVersion);
   if (existing) return { client: existing, started: false };
-  mkdirSync(socketDirFor(stateDir), { recursive: true, mode: 0o700 });
+  mkdirSync(socketDirFor(stateDir, runtimeDir), { recursive: true, mode: 0o700 });
   const logFd = openSync(join(stateDir, 'supervisor.log'), 'a', 0o640);
   const entry = supervisorEntry();
   const child = spawn(process.execPath, [...entry.execArgv, '--max-semi-space-size=1', entry.file, '--socket', path], {

@@ -17,15 +17,20 @@ export const PROTOCOL = 1;
 /** Unix socket paths are limited to about 107 bytes; longer state dirs get a short private path. */
 export const MAX_SOCKET_PATH = 100;
 
-export function socketDirFor(stateDir: string): string {
-  const preferred = join(stateDir, 'run');
+/**
+ * The supervising process's socket directory: runtime_dir when the agent's
+ * config sets it (/run/slipway under systemd: RuntimeDirectory= with
+ * RuntimeDirectoryPreserve=yes), else <state_dir>/run.
+ */
+export function socketDirFor(stateDir: string, runtimeDir?: string): string {
+  const preferred = runtimeDir ?? join(stateDir, 'run');
   if (join(preferred, 'supervisor.sock').length <= MAX_SOCKET_PATH) return preferred;
   const hash = createHash('sha256').update(stateDir).digest('hex').slice(0, 16);
   return join(tmpdir(), `slipway-${process.getuid?.() ?? 0}-${hash}`);
 }
 
-export function socketPathFor(stateDir: string): string {
-  return join(socketDirFor(stateDir), 'supervisor.sock');
+export function socketPathFor(stateDir: string, runtimeDir?: string): string {
+  return join(socketDirFor(stateDir, runtimeDir), 'supervisor.sock');
 }
 
 export interface SocketSpec {
