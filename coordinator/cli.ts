@@ -22,6 +22,9 @@ const MODULES: Record<string, () => Promise<Module>> = {
   restart: () => import('./commands/control.js'),
   logs: () => import('./commands/control.js'),
   ping: () => import('./commands/ping.js'),
+  run: () => import('./commands/run.js'),
+  env: () => import('./commands/env.js'),
+  history: () => import('./commands/history.js'),
 };
 
 /** The first word that is not an option (nor the value of -c/--config). */

@@ -13,6 +13,8 @@ import type { UploadResult__Output } from '../proto/gen/slipway/v1/UploadResult.
 import type { DeployEvent__Output } from '../proto/gen/slipway/v1/DeployEvent.js';
 import type { ActivateRequest } from '../proto/gen/slipway/v1/ActivateRequest.js';
 import type { LogLine__Output } from '../proto/gen/slipway/v1/LogLine.js';
+import type { TaskOutput__Output } from '../proto/gen/slipway/v1/TaskOutput.js';
+import type { HistoryEntry__Output } from '../proto/gen/slipway/v1/HistoryEntry.js';
 
 export class HostError extends Error {
   constructor(readonly host: string, message: string, readonly unreachable: boolean, readonly code?: grpc.status) {
@@ -158,6 +160,41 @@ export class AgentConnection {
       if (signal?.aborted) return;
       throw hostError(this.host, err);
     }
+  }
+
+  /** Runs a task; each output line goes to onLine; resolves with the exit code and the agent's summary. */
+  async runTask(req: { app: string; task: string; requested_by: string; version?: string; sha256?: string }, onLine: (line: string, stream: string) => void, signal?: AbortSignal): Promise<{ exitCode: number; message: string }> {
+    const call = this.client.RunTask(req, {});
+    signal?.addEventListener('abort', () => call.cancel(), { once: true });
+    let end = { exitCode: -1, message: 'the task ended without an exit code' };
+    try {
+      for await (const m of call) {
+        const out = m as TaskOutput__Output;
+        if (out.done) end = { exitCode: out.exit_code, message: out.message };
+        else onLine(out.line, out.stream);
+      }
+    } catch (err) {
+      throw hostError(this.host, err);
+    }
+    return end;
+  }
+
+  getEnv(app: string): Promise<Record<string, string>> {
+    return new Promise((resolve, reject) => {
+      this.client.GetEnv({ app }, this.deadline(), (err, res) => (err || !res ? reject(hostError(this.host, err)) : resolve(res.env)));
+    });
+  }
+
+  setEnv(app: string, set: Record<string, string>, unset: string[], requestedBy: string): Promise<Record<string, string>> {
+    return new Promise((resolve, reject) => {
+      this.client.SetEnv({ app, set, unset, requested_by: requestedBy }, this.deadline(), (err, res) => (err || !res ? reject(hostError(this.host, err)) : resolve(res.env)));
+    });
+  }
+
+  history(app: string, limit: number): Promise<HistoryEntry__Output[]> {
+    return new Promise((resolve, reject) => {
+      this.client.History({ app, limit }, this.deadline(), (err, res) => (err || !res ? reject(hostError(this.host, err)) : resolve(res.entries)));
+    });
   }
 
   private async drain(call: AsyncIterable<unknown>, onEvent: (e: DeployEvent__Output) => void): Promise<DeployEvent__Output | undefined> {

@@ -37,6 +37,8 @@ export interface DeployOptions {
   revert: 'all' | 'batch';
   /** Set when the operator pressed Ctrl-C: stop after the current batch. */
   interrupted?: () => boolean;
+  /** Runs once, after every host has the release and before any is switched (slipway.yaml's before_activate); throws to stop the deploy. */
+  beforeActivate?: (first: AgentConnection) => Promise<void>;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -75,6 +77,18 @@ export async function deploy(fleet: Fleet, rel: LocalRelease, opts: DeployOption
     if (!opts.uploadOnly) p.line('deploy', color.bad('not every host has the release, so no host was switched'));
     for (const r of results.values()) if (!r.error) Object.assign(r, { ok: opts.uploadOnly, outcome: opts.uploadOnly ? 'uploaded' : 'not_reached' });
     return [...results.values()];
+  }
+
+  if (opts.beforeActivate) {
+    const first = fleet.connections[0];
+    try {
+      await opts.beforeActivate(first);
+    } catch (err) {
+      const message = `before_activate failed on ${first.host}, so no host was switched: ${(err as Error).message}`;
+      p.line('deploy', color.bad(message));
+      for (const r of results.values()) Object.assign(r, { outcome: 'not_reached', error: { message, unreachable: false } });
+      return [...results.values()];
+    }
   }
 
   const batches = planBatches(fleet.hosts, opts.batch);

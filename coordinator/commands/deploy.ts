@@ -8,6 +8,7 @@ import { batchSize } from '../plans.js';
 import { UsageError } from '../errors.js';
 import { Progress, table, color, formatBytes } from '../output.js';
 import { action, load, globals, printJson, operatorName } from './common.js';
+import { runTaskOn } from './run.js';
 
 const OUTCOME_TEXT: Record<HostDeploy['outcome'], string> = {
   switched: 'switched', failed: 'failed', reverted: 'put back', revert_failed: 'put back failed',
@@ -73,6 +74,12 @@ Example: slipway deploy staging 1.1.0 --batch 25%`)
           strategy: opts.strategy ?? '', requestedBy: operatorName(), uploadOnly: opts.uploadOnly === true,
           activateTimeoutMs: timeout * 1000, progress, batch, pauseS: env.rollout?.pause_s ?? 0, revert: env.rollout?.revert ?? 'all',
           interrupted: () => interrupted,
+          beforeActivate: loaded.config.before_activate ? async (first) => {
+            const task = loaded.config.before_activate as string;
+            if (!json) process.stderr.write(`running before_activate task "${task}" of ${rel.version} on ${first.host}\n`);
+            const r = await runTaskOn(first, { app: rel.app, task, version: rel.version, sha256: rel.sha256 }, json);
+            if (r.exitCode !== 0) throw new Error(r.message);
+          } : undefined,
         });
       } finally {
         process.off('SIGINT', onInt);

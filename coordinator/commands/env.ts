@@ -1,0 +1,81 @@
+// slipway env ENV [--host H] set KEY=VALUE… | unset KEY… | list [--show]
+// Each host's own settings for the app (its shared/env): node names,
+// secrets, anything that must not live in a release.
+import type { Command } from 'commander';
+import { environment } from '../config.js';
+import { Fleet } from '../fleet.js';
+import { UsageError } from '../errors.js';
+import { color, table } from '../output.js';
+import { action, load, globals, printJson, operatorName } from './common.js';
+
+export function parseAssignments(words: string[]): Record<string, string> {
+  const set: Record<string, string> = {};
+  for (const w of words) {
+    const eq = w.indexOf('=');
+    if (eq <= 0) throw new UsageError(`"${w}" is not KEY=VALUE`);
+    set[w.slice(0, eq)] = w.slice(eq + 1);
+  }
+  return set;
+}
+
+/** Values are shown as their first two characters and a length, unless asked. */
+export function redact(value: string): string {
+  if (value.length <= 4) return '****';
+  return `${value.slice(0, 2)}… (${value.length} chars)`;
+}
+
+export function register(program: Command): void {
+  program.command('env <env> <action> [args...]')
+    .description('per-host settings of the app (shared/env): set KEY=VALUE…, unset KEY…, or list')
+    .option('--host <host>', 'only this host (default: every host of ENV)')
+    .option('--show', 'list: show the values instead of redacting them')
+    .addHelpText('after', `
+Changes apply at the next start or activation; \`slipway restart ENV\` applies
+them now with a hot swap. The file is owner-only on each host.
+Examples:
+  slipway env production --host app1.internal:7070 set NODE_NAME=app1@app1.internal
+  slipway env production unset DEBUG
+  slipway env production list --show`)
+    .action(action(async (envName: string, verb: string, args: string[], opts: { host?: string; show?: boolean }, cmd: Command) => {
+      const json = globals(cmd).json === true;
+      let set: Record<string, string> = {};
+      let unset: string[] = [];
+      if (verb === 'set') {
+        if (args.length === 0) throw new UsageError('env set needs KEY=VALUE…');
+        set = parseAssignments(args);
+      } else if (verb === 'unset') {
+        if (args.length === 0) throw new UsageError('env unset needs KEY…');
+        unset = args;
+      } else if (verb !== 'list') {
+        throw new UsageError(`"${verb}" is not one of: set, unset, list`);
+      } else if (args.length > 0) {
+        throw new UsageError('env list takes no arguments');
+      }
+      const loaded = load(cmd);
+      const fleet = Fleet.forEnv(loaded, envName, environment(loaded, envName), opts.host);
+      const app = loaded.config.app;
+      const outcomes = await fleet.each((c) => (verb === 'list' ? c.getEnv(app) : c.setEnv(app, set, unset, operatorName())))
+        .finally(() => fleet.close());
+      const ok = outcomes.every((o) => o.ok);
+      const show = (v: string) => (opts.show ? v : redact(v));
+      if (json) {
+        printJson({
+          command: 'env', ok, app, env: envName, action: verb, redacted: !opts.show,
+          hosts: outcomes.map((o) => (o.ok
+            ? { host: o.host, ok: true, env: Object.fromEntries(Object.entries(o.value).map(([k, v]) => [k, show(v)])) }
+            : { host: o.host, ok: false, error: { message: o.error.message, unreachable: o.error.unreachable } })),
+        });
+        return ok ? 0 : 1;
+      }
+      const rows: string[][] = [];
+      for (const o of outcomes) {
+        if (!o.ok) { rows.push([o.host, '-', color.bad(`! ${o.error.message}`)]); continue; }
+        const keys = Object.keys(o.value).sort();
+        if (keys.length === 0) rows.push([o.host, '-', color.dim('(no settings)')]);
+        for (const k of keys) rows.push([o.host, k, show(o.value[k])]);
+      }
+      process.stdout.write(`${table(['HOST', 'KEY', 'VALUE'], rows)}\n`);
+      if (verb !== 'list' && ok) process.stdout.write('applies at the next start or activation; `slipway restart` applies it now\n');
+      return ok ? 0 : 1;
+    }));
+}
