@@ -8,6 +8,7 @@ import type { Fleet } from './fleet.js';
 import type { LocalRelease } from './release-file.js';
 import type { AgentConnection } from './client.js';
 import type { DeployEvent__Output } from '../proto/gen/slipway/v1/DeployEvent.js';
+import type { ActivateRequest } from '../proto/gen/slipway/v1/ActivateRequest.js';
 
 export type Outcome = 'switched' | 'failed' | 'reverted' | 'revert_failed' | 'not_reached' | 'upload_failed' | 'uploaded';
 
@@ -144,15 +145,8 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-export interface ActivateArgs {
-  app: string;
-  version: string;
-  sha256: string;
-  strategy: string;
-  reason: string;
-  requested_by: string;
-  undo: boolean;
-}
+/** The Activate request, every field given. */
+export type ActivateArgs = Required<ActivateRequest>;
 
 /** One host's activation, its events shown as they come; true when it ended done (or rolled_back). */
 export async function activateOne(conn: AgentConnection, req: ActivateArgs, r: HostDeploy, p: Progress, timeoutMs: number): Promise<boolean> {

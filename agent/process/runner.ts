@@ -10,20 +10,11 @@ import { processStartTicks, signalGroup } from './proc.js';
 import type { BoundSocket } from '../sockets.js';
 import type { SocketSpec, StartArgs } from '../supervisor/protocol.js';
 
-/** What LocalRunner needs: the sockets already bound, the log already open. */
-export interface LocalStartSpec {
-  app: string;
-  version: string;
-  sha256: string;
-  /** The resolved release directory (never through the `current` link). */
-  releaseDir: string;
-  command: string[];
-  env: Record<string, string>;
+/** What LocalRunner needs: the start request, with the sockets already bound and the log already open. */
+export type LocalStartSpec = Omit<StartArgs, 'sockets' | 'logDir' | 'logBytes' | 'logFiles'> & {
   sockets: BoundSocket[];
   log: AppLog;
-  uid?: number;
-  gid?: number;
-}
+};
 
 export interface ExitInfo {
   code: number | null;

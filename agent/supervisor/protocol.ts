@@ -47,6 +47,7 @@ export interface StartArgs {
   app: string;
   version: string;
   sha256: string;
+  /** The resolved release directory (never through the `current` link). */
   releaseDir: string;
   command: string[];
   env: Record<string, string>;
