@@ -17,6 +17,7 @@ import { lookupUser } from './app-env.js';
 import { handlers } from './service.js';
 import { AgentEvents } from './events.js';
 import { History } from './history.js';
+import { Pruner, schedulePrune } from './prune.js';
 import { appsDir, AppPaths } from './paths.js';
 // --- monitoring (issue 5): HTTP endpoint, metrics, host sampler, grpc.health.v1
 import { HealthImplementation } from 'grpc-health-check';
@@ -42,6 +43,8 @@ export class Agent {
   readonly startedAt = new Date();
   readonly events = new AgentEvents();
   readonly history: History;
+  readonly pruner: Pruner;
+  private pruneTask?: ScheduledTask;
   address = '';
   // --- monitoring (issue 5)
   readonly sampler: HostSampler;
@@ -63,6 +66,11 @@ export class Agent {
       maxBytes: config.limits.release_bytes, maxEntries: config.limits.entries,
       maxPathLength: config.limits.path_length, maxDepth: config.limits.path_depth,
     }, log);
+    this.pruner = new Pruner({
+      stateDir: config.state_dir, releases: this.releases, runtime: (app) => this.runtime(app), apps: () => this.apps(),
+      keep: config.keep_releases, logFiles: config.limits.log_files, log,
+      removed: (item) => this.events.emit('prune', { app: item.app, kind: item.kind, bytes: item.bytes }),
+    });
     // --- monitoring (issue 5)
     this.sampler = new HostSampler({
       stateDir: config.state_dir,
@@ -108,6 +116,7 @@ export class Agent {
     await this.runner.connect();
     void this.reconcileAll();
     this.reconcileTask = cron.schedule(this.config.reconcile_schedule, () => this.reconcileAll(), { name: 'reconcile', timezone: 'UTC', noOverlap: true });
+    this.pruneTask = schedulePrune(this.config.prune_schedule, () => this.pruner.run({ why: 'schedule' }), this.log);
     // --- end watchdog
   }
 
@@ -127,6 +136,7 @@ export class Agent {
     await this.http?.close();
     // --- end monitoring
     await this.reconcileTask?.stop();
+    await this.pruneTask?.stop();
     for (const p of this.runtimes.values()) (await p).detach();
     this.runner.close();
     const server = this.server;

@@ -64,6 +64,7 @@ export class AppRuntime {
   private readonly procs: AppProcesses;
   private lock: Promise<unknown> = Promise.resolve();
   private activatingSince?: number;
+  private activatingTo?: { version: string; sha256: string };
   private crashes: CrashHistory = emptyHistory();
   private restartTimer?: NodeJS.Timeout;
   private readonly paths: AppPaths;
@@ -110,11 +111,18 @@ export class AppRuntime {
       throw new SlipwayError('ABORTED', `an activation of ${this.app} is already in progress (started ${s} s ago); wait for it to end`);
     }
     this.activatingSince = this.now();
+    this.activatingTo = { version: req.version, sha256: req.sha256 };
     try {
       await this.exclusive(() => this.doActivate(req, emit));
     } finally {
       this.activatingSince = undefined;
+      this.activatingTo = undefined;
     }
+  }
+
+  /** The release an activation in progress switches to (prune never removes it). */
+  get activating(): { version: string; sha256: string } | undefined {
+    return this.activatingTo;
   }
 
   private async doActivate(req: ActivateRequest, emit: Emit): Promise<void> {

@@ -26,6 +26,10 @@ export const agentConfigSchema = z.strictObject({
   allow_unsigned: z.boolean().default(false),
   app_user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'not a user name').optional(),
   keep_releases: z.number().int().min(1).max(1000).default(5),
+  /** When old releases, tarballs, temp leftovers and old logs are removed (node-cron, UTC; agent/prune.ts). */
+  prune_schedule: z.string().refine((e) => cron.validate(e), 'not a cron expression (five fields, or six with seconds first)').default('0 * * * *'),
+  /** Bytes an upload must leave free on the state dir's file system, beyond twice the release's size. */
+  disk_reserve_bytes: z.number().int().min(0).default(512 * 1024 ** 2),
   /** When the agent compares desired and running state and mends it (node-cron, UTC; it also runs at start). */
   reconcile_schedule: z.string().refine((e) => cron.validate(e), 'not a cron expression (five fields, or six with seconds first)').default('* * * * *'),
   name: z.string().min(1).max(253).optional(),

@@ -9,6 +9,8 @@ export interface AgentEventMap {
   state: [{ app: string; state: string; from: string; reason: string }];
   /** The agent restarted a crashed app. */
   restart: [{ app: string; version: string; reason: string }];
+  /** Prune removed something (kind: release | tarball | temp | log). */
+  prune: [{ app: string; kind: string; bytes: number }];
 }
 
 export class AgentEvents extends EventEmitter<AgentEventMap> {}

@@ -125,6 +125,20 @@ export class AgentMetrics {
       void src.sampler.sampleNow(); // releases present and the new pid's figures
     });
     src.events.on('restart', (e) => restarts.inc({ app: e.app }));
+    // --- prune (issue 7)
+    const pruned = new Counter({
+      name: 'slipway_prune_removed_total', help: 'Things prune removed since the agent started, by kind (release, tarball, temp, log).',
+      labelNames: ['app', 'kind'], registers,
+    });
+    const prunedBytes = new Counter({
+      name: 'slipway_prune_removed_bytes_total', help: 'Bytes prune freed since the agent started, by kind (release, tarball, temp, log).',
+      labelNames: ['app', 'kind'], registers,
+    });
+    src.events.on('prune', (e) => {
+      pruned.inc({ app: e.app, kind: e.kind });
+      prunedBytes.inc({ app: e.app, kind: e.kind }, e.bytes);
+    });
+    // --- end prune
     src.events.on('state', (e) => {
       this.since.set(e.app, new Date());
       if (!src.sampler.runtimes().some((rt) => rt.app === e.app)) void src.sampler.sampleNow(); // an app new to this host

@@ -40,6 +40,8 @@ export interface ReleaseListing {
 
 export class Releases {
   private readonly inFlight = new Map<string, Promise<Release>>();
+  /** Releases being pruned (app/sha256): an unpack of one waits until it is gone. */
+  private readonly removing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly stateDir: string,
@@ -65,7 +67,9 @@ export class Releases {
     const key = `${app}/${version}/${sha256}`;
     let p = this.inFlight.get(key);
     if (!p) {
-      p = this.unpack(app, version, sha256, onUnpack).finally(() => this.inFlight.delete(key));
+      const removal = this.removing.get(`${app}/${sha256}`);
+      p = (removal ? removal.then(() => this.unpack(app, version, sha256, onUnpack)) : this.unpack(app, version, sha256, onUnpack))
+        .finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, p);
     }
     return p;
@@ -136,19 +140,55 @@ export class Releases {
     return (await readdirOrEmpty(appsDir(this.stateDir))).filter((n) => !n.startsWith('.')).sort();
   }
 
+  /** Temp leftovers of interrupted uploads and unpacks (never this agent's work in progress). */
+  async tempLeftovers(app: string): Promise<string[]> {
+    const p = new AppPaths(this.stateDir, app);
+    const out: string[] = [];
+    for (const dir of [p.store, p.releases, p.root]) {
+      for (const name of await readdirOrEmpty(dir)) if (isLeftover(name)) out.push(join(dir, name));
+    }
+    return out;
+  }
+
   /** Removes temp leftovers of interrupted uploads and unpacks. Returns how many. */
   async removeTempLeftovers(app: string): Promise<number> {
-    const p = new AppPaths(this.stateDir, app);
-    let n = 0;
-    for (const dir of [p.store, p.releases, p.root]) {
-      for (const name of await readdirOrEmpty(dir)) {
-        if (!isLeftover(name)) continue;
-        await rm(join(dir, name), { recursive: true, force: true });
-        this.log.info({ app, path: join(dir, name) }, 'removed a leftover of interrupted work');
-        n++;
-      }
+    const found = await this.tempLeftovers(app);
+    for (const path of found) {
+      await rm(path, { recursive: true, force: true });
+      this.log.info({ app, path }, 'removed a leftover of interrupted work');
     }
-    return n;
+    return found.length;
+  }
+
+  /**
+   * Removes a release's directory, tarball and meta (prune). `removable` is
+   * asked at the last moment, synchronously: from then until the files are
+   * gone, an unpack of this release waits (and then finds it not on this
+   * host). Returns false, removing nothing, when it says no or an unpack of
+   * it is in progress.
+   */
+  remove(app: string, version: string, sha256: string, removable: () => boolean): Promise<boolean> {
+    const key = `${app}/${sha256}`;
+    if (this.removing.has(key) || this.inFlight.has(`${app}/${version}/${sha256}`) || !removable()) return Promise.resolve(false);
+    const p = new AppPaths(this.stateDir, app);
+    const done = (async () => {
+      await rm(p.tarball(sha256), { force: true });
+      await rm(p.tarballMeta(sha256), { force: true });
+      // Renamed aside first, so that a kill midway never leaves a release
+      // directory with its marker but not all its files (a leftover instead,
+      // which the next reconcile removes).
+      const aside = join(p.releases, tempEntryName('prune'));
+      try {
+        await rename(p.release(version, sha256), aside);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw err;
+      }
+      await rm(aside, { recursive: true, force: true });
+    })();
+    const settled = done.finally(() => this.removing.delete(key));
+    this.removing.set(key, settled.catch(() => undefined));
+    return settled.then(() => true);
   }
 }
 

@@ -22,6 +22,7 @@ const MODULES: Record<string, () => Promise<Module>> = {
   restart: () => import('./commands/control.js'),
   logs: () => import('./commands/control.js'),
   ping: () => import('./commands/ping.js'),
+  prune: () => import('./commands/prune.js'),
   run: () => import('./commands/run.js'),
   env: () => import('./commands/env.js'),
   history: () => import('./commands/history.js'),

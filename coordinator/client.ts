@@ -9,6 +9,7 @@ import { clientCredentials, KEEPALIVE_OPTIONS, type TlsSettings } from '../commo
 import type { AgentClient } from '../proto/gen/slipway/v1/Agent.js';
 import type { StatusResponse__Output } from '../proto/gen/slipway/v1/StatusResponse.js';
 import type { ReleaseInfo__Output } from '../proto/gen/slipway/v1/ReleaseInfo.js';
+import type { PruneResponse__Output } from '../proto/gen/slipway/v1/PruneResponse.js';
 import type { UploadResult__Output } from '../proto/gen/slipway/v1/UploadResult.js';
 import type { DeployEvent__Output } from '../proto/gen/slipway/v1/DeployEvent.js';
 import type { ActivateRequest } from '../proto/gen/slipway/v1/ActivateRequest.js';
@@ -113,6 +114,13 @@ export class AgentConnection {
   listReleases(app = ''): Promise<ReleaseInfo__Output[]> {
     return new Promise((resolve, reject) => {
       this.client.ListReleases({ app }, this.deadline(), (err, res) => (err || !res ? reject(hostError(this.host, err)) : resolve(res.releases)));
+    });
+  }
+
+  /** Prune (issue 7): removing many large directories can take a while, hence the longer deadline. */
+  prune(app: string, keep: number, dryRun: boolean): Promise<PruneResponse__Output> {
+    return new Promise((resolve, reject) => {
+      this.client.Prune({ app, keep, dry_run: dryRun }, this.deadline(Math.max(this.deadlineMs, 120_000)), (err, res) => (err || !res ? reject(hostError(this.host, err)) : resolve(res)));
     });
   }
 
