@@ -61,7 +61,7 @@ export class Agent {
     this.events.on('activation', (e) => void this.history.append({
       app: e.app, action: e.reason, who: e.who, from_version: e.from, to_version: e.version, result: e.result, duration_s: e.seconds, message: e.message,
     }));
-    this.store = new ReleaseStore(config.state_dir, config.limits.release_bytes, log);
+    this.store = new ReleaseStore(config.state_dir, config.limits.release_bytes, log, { path: config.state_dir, reserve: config.disk_reserve_bytes });
     this.releases = new Releases(config.state_dir, this.store, {
       maxBytes: config.limits.release_bytes, maxEntries: config.limits.entries,
       maxPathLength: config.limits.path_length, maxDepth: config.limits.path_depth,
@@ -91,8 +91,14 @@ export class Agent {
     const server = new grpc.Server({ ...KEEPALIVE_OPTIONS, 'grpc.max_receive_message_length': 8 << 20 });
     server.addService(AgentService, handlers(this));
     this.health.addToServer(server); // grpc.health.v1.Health (monitoring, issue 5); before bindAsync
+    // --- security (issue 6): mTLS with the deployer role required; certificate files re-read on SIGHUP and on a timer
+    const creds = serverCredentials(this.config.tls, (who, method) => this.log.warn({ cn: who.cn, roles: who.roles, method }, 'refused a client certificate without the deployer role'));
+    this.reloadTls = creds.reload;
+    if (creds.current) this.log.info({ cert: creds.current().subject, not_after: creds.current().notAfter.toISOString() }, 'TLS certificate loaded');
+    if (creds.reload) this.tlsTimer = setInterval(() => this.reloadCertificates('timer'), this.config.tls_reload_s * 1000).unref();
+    // --- end security
     const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(this.config.listen, serverCredentials(this.config.tls), (err, p) => (err ? reject(err) : resolve(p))));
+      server.bindAsync(this.config.listen, creds.credentials, (err, p) => (err ? reject(err) : resolve(p))));
     this.server = server;
     const host = this.config.listen.slice(0, this.config.listen.lastIndexOf(':'));
     this.address = `${host}:${port}`;
@@ -120,6 +126,23 @@ export class Agent {
     // --- end watchdog
   }
 
+  // --- security (issue 6)
+  private reloadTls?: () => { changed: boolean; pair: { notAfter: Date; subject: string } };
+  private tlsTimer?: NodeJS.Timeout;
+
+  /** Re-reads the TLS files; a renewed certificate serves new connections at once. Bad files are logged and the old ones kept. */
+  reloadCertificates(why: 'SIGHUP' | 'timer'): void {
+    if (!this.reloadTls) return;
+    try {
+      const { changed, pair } = this.reloadTls();
+      if (changed) this.log.info({ why, cert: pair.subject, not_after: pair.notAfter.toISOString() }, 'TLS certificate reloaded');
+      else if (why === 'SIGHUP') this.log.info({ why }, 'TLS certificate files unchanged');
+    } catch (err) {
+      this.log.error({ why, err: (err as Error).message }, 'TLS certificate files not reloaded (keeping the ones in use)');
+    }
+  }
+  // --- end security
+
   /** Compares what should run with what runs, for every app, and mends it. */
   async reconcileAll(): Promise<void> {
     for (const app of await this.apps()) {
@@ -137,6 +160,7 @@ export class Agent {
     // --- end monitoring
     await this.reconcileTask?.stop();
     await this.pruneTask?.stop();
+    clearInterval(this.tlsTimer);
     for (const p of this.runtimes.values()) (await p).detach();
     this.runner.close();
     const server = this.server;

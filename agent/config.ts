@@ -21,6 +21,12 @@ export const agentConfigSchema = z.strictObject({
     z.strictObject({ insecure: z.literal(true) }),
     z.strictObject({ ca: z.string().min(1), cert: z.string().min(1), key: z.string().min(1) }),
   ]),
+  /** How often the TLS files are re-read (also on SIGHUP), so renewed certificates take effect without a restart. */
+  tls_reload_s: z.number().min(1).max(86_400).default(300),
+  /** Serve the HTTP endpoint over TLS with the agent's certificate. Default: yes when it binds beyond loopback. */
+  http_tls: z.boolean().optional(),
+  /** A file holding a bearer token that /status and /metrics then require (/healthz and /readyz stay open). */
+  http_token_file: z.string().min(1).optional(),
   app_bind: z.string().refine((h) => isIP(h) !== 0, 'app_bind must be an IP address').optional(),
   trusted_keys: z.array(z.string()).default([]),
   allow_unsigned: z.boolean().default(false),
@@ -58,6 +64,12 @@ export const agentConfigSchema = z.strictObject({
   if (c.http !== false && !isLoopback(hostOf(c.http)) && 'insecure' in c.tls) {
     ctx.addIssue({ code: 'custom', path: ['http'], message: 'the HTTP endpoint may bind beyond loopback only with TLS configured' });
   }
+  if (c.http_tls === false && c.http !== false && !isLoopback(hostOf(c.http))) {
+    ctx.addIssue({ code: 'custom', path: ['http_tls'], message: `http_tls: false is only allowed when http is a loopback address, and http is ${c.http}` });
+  }
+  if (c.http_tls === true && 'insecure' in c.tls) {
+    ctx.addIssue({ code: 'custom', path: ['http_tls'], message: 'http_tls needs the agent\'s certificate: give tls: { ca, cert, key }' });
+  }
 });
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
@@ -87,6 +99,7 @@ export function loadAgentConfig(file: string): AgentConfig {
     config.tls = { ca: resolve(base, config.tls.ca), cert: resolve(base, config.tls.cert), key: resolve(base, config.tls.key) };
   }
   config.trusted_keys = config.trusted_keys.map((k) => resolve(base, k));
+  if (config.http_token_file !== undefined) config.http_token_file = resolve(base, config.http_token_file);
   if (portOf(config.listen) > 65535) throw new ConfigError(file, [`listen: port ${portOf(config.listen)} is over 65535`]);
   return config;
 }

@@ -48,4 +48,5 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     void agent.stop().finally(() => process.exit(0));
   });
 }
+process.on('SIGHUP', () => agent.reloadCertificates('SIGHUP'));
 process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));

@@ -23,6 +23,7 @@ const MODULES: Record<string, () => Promise<Module>> = {
   logs: () => import('./commands/control.js'),
   ping: () => import('./commands/ping.js'),
   prune: () => import('./commands/prune.js'),
+  certs: () => import('./commands/certs.js'),
   run: () => import('./commands/run.js'),
   env: () => import('./commands/env.js'),
   history: () => import('./commands/history.js'),

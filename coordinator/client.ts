@@ -4,6 +4,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { createReadStream } from 'node:fs';
 import { once } from 'node:events';
+import { isIP } from 'node:net';
 import { AgentClientCtor } from '../proto/load.js';
 import { clientCredentials, KEEPALIVE_OPTIONS, type TlsSettings } from '../common/credentials.js';
 import type { AgentClient } from '../proto/gen/slipway/v1/Agent.js';
@@ -51,7 +52,7 @@ function shortReason(details: string): string {
     };
     return words[m[1]];
   }
-  return details.replace(/^No connection established\. Last error: /, '');
+  return details.replace(/^No connection established\. Last error: /, '').replace(/\. Resolution note: ?$/, '');
 }
 
 export interface UploadMetaInput {
@@ -64,9 +65,13 @@ export interface UploadMetaInput {
 export class AgentConnection {
   private readonly client: AgentClient;
 
-  constructor(readonly host: string, tls: TlsSettings, private readonly deadlineMs: number) {
-    this.client = new AgentClientCtor(host, clientCredentials(tls), {
+  constructor(readonly host: string, private readonly tls: TlsSettings, private readonly deadlineMs: number) {
+    this.client = new AgentClientCtor(host, clientCredentials(tls, host), {
       ...KEEPALIVE_OPTIONS,
+      // TLS to an IP: grpc-js would send the IP as SNI, which RFC 6066 forbids
+      // (Node warns, DEP0123). The agent ignores SNI, and the identity check
+      // uses the address dialled (common/credentials.ts), so a fixed name goes.
+      ...(!('insecure' in tls) && isIP(host.replace(/^\[|\](:\d+)?$|:\d+$/g, '')) ? { 'grpc.ssl_target_name_override': 'slipway-agent' } : {}),
       'grpc.max_receive_message_length': 8 << 20,
       'grpc.initial_reconnect_backoff_ms': 200,
     }) as unknown as AgentClient;
@@ -78,6 +83,20 @@ export class AgentConnection {
 
   close(): void {
     this.client.close();
+  }
+
+  /**
+   * A HostError with the real reason when the host was "unreachable" over
+   * mTLS: grpc-js calls every TLS failure UNAVAILABLE, so one node:tls
+   * connection finds out (coordinator/tls-probe.ts). Other errors pass as they are.
+   */
+  async explain(err: unknown): Promise<HostError> {
+    const e = hostError(this.host, err);
+    const details = String((err as Partial<grpc.ServiceError>)?.details ?? '');
+    if (e.code !== grpc.status.UNAVAILABLE || 'insecure' in this.tls || /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN/.test(details)) return e;
+    const { explainTlsFailure } = await import('./tls-probe.js');
+    const why = await explainTlsFailure(this.host, this.tls);
+    return why ? new HostError(this.host, why, false, grpc.status.UNAUTHENTICATED) : e;
   }
 
   // --- monitoring (issue 5): grpc.health.v1 over the same channel

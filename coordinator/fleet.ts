@@ -3,7 +3,7 @@
 // host's outcome is a value).
 import { resolve } from 'node:path';
 import { isIP } from 'node:net';
-import { AgentConnection, hostError, type HostError } from './client.js';
+import { AgentConnection, type HostError } from './client.js';
 import { ConfigError } from '../common/config-file.js';
 import type { LoadedConfig, EnvironmentConfig } from './config.js';
 import type { TlsSettings } from '../common/credentials.js';
@@ -58,7 +58,7 @@ export class Fleet {
         try {
           out[i] = { host: conn.host, ok: true, value: await fn(conn) };
         } catch (err) {
-          out[i] = { host: conn.host, ok: false, error: hostError(conn.host, err) };
+          out[i] = { host: conn.host, ok: false, error: await conn.explain(err) };
         }
       }
     };

@@ -21,6 +21,10 @@ export interface LocalAgentOptions {
   extraConfig?: string;
   /** The HTTP endpoint's address (default 127.0.0.1:0: any free port, so agents never collide); false: off. */
   http?: string | false;
+  /** mTLS files (scripts/pki.ts); default: insecure, as loopback experiments may. */
+  tls?: { ca: string; cert: string; key: string };
+  /** Release public keys the agent trusts; with none (and no tls) it accepts unsigned releases. */
+  trustedKeys?: string[];
 }
 
 export class LocalAgent {
@@ -41,8 +45,8 @@ export class LocalAgent {
       `name: ${opts.name}`,
       `listen: 127.0.0.1:${opts.port ?? 0}`,
       'state_dir: state',
-      'tls: { insecure: true }',
-      'allow_unsigned: true',
+      opts.tls ? `tls: { ca: ${opts.tls.ca}, cert: ${opts.tls.cert}, key: ${opts.tls.key} }` : 'tls: { insecure: true }',
+      opts.trustedKeys?.length ? `trusted_keys: [${opts.trustedKeys.join(', ')}]` : 'allow_unsigned: true',
       opts.appBind ? `app_bind: ${opts.appBind}` : '',
       `http: ${opts.http === false ? 'false' : (opts.http ?? '127.0.0.1:0')}`,
       opts.extraConfig ?? '',

@@ -1,0 +1,40 @@
+// Pure parts of the security work: roles and names in certificates, the
+// agent config's TLS rules, release signatures.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rolesOf, certNames, hostPart } from '../../common/credentials.js';
+import { agentSans } from '../../coordinator/certs.js';
+import { parseConfigText } from '../../common/config-file.js';
+import { agentConfigSchema } from '../../agent/config.js';
+
+test('rolesOf and certNames read Node\'s subjectaltname string', () => {
+  const san = 'URI:urn:slipway:role:agent, DNS:web-1.internal, IP Address:10.0.0.5';
+  assert.deepEqual(rolesOf(san), ['agent']);
+  assert.deepEqual(certNames(san), ['web-1.internal', '10.0.0.5']);
+  assert.deepEqual(rolesOf(undefined), []);
+  assert.deepEqual(rolesOf('URI:urn:other:role:deployer'), []);
+});
+
+test('hostPart strips ports and brackets', () => {
+  assert.equal(hostPart('10.0.0.5:7070'), '10.0.0.5');
+  assert.equal(hostPart('[::1]:7070'), '::1');
+  assert.equal(hostPart('web-1.internal:7070'), 'web-1.internal');
+  assert.equal(hostPart('web-1'), 'web-1');
+});
+
+test('agentSans: DNS for names, IP for addresses, ports dropped, junk refused', () => {
+  assert.deepEqual(agentSans(['web-1.internal:7070', '10.0.0.5', '[::1]:7070', 'Web-1.Internal']), ['DNS:web-1.internal', 'IP:10.0.0.5', 'IP:::1']);
+  assert.throws(() => agentSans(['bad name']), /neither a host name nor an IP/);
+  assert.throws(() => agentSans([]), /at least one host/);
+});
+
+const cfg = (text: string) => parseConfigText(text, agentConfigSchema, 'agent.yaml');
+const TLS = 'tls: { ca: ca.pem, cert: a.pem, key: a-key.pem }\n';
+
+test('agent config: http_tls and http_token_file', () => {
+  assert.equal(cfg(`listen: 10.0.0.5:7070\n${TLS}http: 10.0.0.5:7071\n`).http_tls, undefined);
+  assert.throws(() => cfg(`listen: 10.0.0.5:7070\n${TLS}http: 10.0.0.5:7071\nhttp_tls: false\n`), /http_tls: false is only allowed when http is a loopback address/);
+  assert.throws(() => cfg('listen: 127.0.0.1:7070\ntls: { insecure: true }\nhttp_tls: true\n'), /http_tls needs the agent's certificate/);
+  assert.equal(cfg(`listen: 10.0.0.5:7070\n${TLS}http_token_file: token\n`).http_token_file, 'token');
+  assert.equal(cfg(`listen: 10.0.0.5:7070\n${TLS}`).tls_reload_s, 300);
+});
