@@ -11,6 +11,7 @@ import { SlipwayError, invalid } from '../common/errors.js';
 import { appNameProblem, versionProblem, sha256Problem } from '../common/names.js';
 import { writeFileAtomic, fsyncDir } from '../common/atomic.js';
 import { AppPaths, tempEntryName } from './paths.js';
+import { checkDiskSpace, type DiskCheck } from './disk-space.js';
 import { toStatus } from './rpc.js';
 import type { Logger } from './logger.js';
 import type { UploadChunk__Output } from '../proto/gen/slipway/v1/UploadChunk.js';
@@ -34,7 +35,8 @@ export class ReleaseStore {
   readonly counters: UploadCounters = { bytes: 0, uploads: 0, deduplicated: 0 };
   readonly hasher = new Hasher();
 
-  constructor(private readonly stateDir: string, readonly maxBytes: number, private readonly log: Logger) {}
+  /** disk: the free-space check before an upload (agent/disk-space.ts); none, no check. */
+  constructor(private readonly stateDir: string, readonly maxBytes: number, private readonly log: Logger, readonly disk?: DiskCheck) {}
 
   paths(app: string): AppPaths {
     return new AppPaths(this.stateDir, app);
@@ -134,6 +136,8 @@ class Upload {
   async begin(): Promise<StoredMeta | undefined> {
     const stored = await this.store.lookup(this.app, this.sha256);
     if (stored) return stored;
+    // Refused before a byte is written: room for the tarball, its unpacked copy and the reserve.
+    if (this.store.disk) await checkDiskSpace(this.store.disk, `${this.app} ${this.version}`, this.size);
     await mkdir(this.paths.store, { recursive: true });
     this.tmp = join(this.paths.store, tempEntryName('upload'));
     // A 16 KiB buffer (the default) fills with every 1 MiB message, so each
