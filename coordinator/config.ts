@@ -30,6 +30,8 @@ export const environmentSchema = z.strictObject({
   tls: tlsClientSchema.optional(),
 });
 
+const hookCommand = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], { error: 'a hook is a shell command (a string) or an argv list' });
+
 export const slipwayConfigSchema = z.strictObject({
   app: z.string().regex(APP_NAME_RE, 'app names are 1 to 63 of a-z, 0-9, _ and -, starting with a letter or digit'),
   build: z.strictObject({
@@ -40,7 +42,8 @@ export const slipwayConfigSchema = z.strictObject({
   run: runSchema,
   tasks: tasksSchema.default({}),
   before_activate: z.string().optional(),
-  hooks: z.strictObject({ pre_deploy: z.string().optional(), post_deploy: z.string().optional() }).optional(),
+  // Local commands run by slipway deploy (coordinator/hooks.ts): a shell command or an argv list.
+  hooks: z.strictObject({ pre_deploy: hookCommand.optional(), post_deploy: hookCommand.optional(), on_failure: hookCommand.optional() }).optional(),
   environments: z.record(z.string().regex(envNameRe, 'environment names are like app names'), environmentSchema)
     .refine((e) => Object.keys(e).length > 0, 'at least one environment is needed'),
   tls: tlsClientSchema.optional(),

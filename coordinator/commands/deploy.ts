@@ -8,6 +8,7 @@ import { batchSize } from '../plans.js';
 import { UsageError } from '../errors.js';
 import { Progress, table, color, formatBytes } from '../output.js';
 import { action, load, globals, printJson, operatorName } from './common.js';
+import { deployHooks } from '../hooks.js';
 import { runTaskOn } from './run.js';
 
 const OUTCOME_TEXT: Record<HostDeploy['outcome'], string> = {
@@ -59,6 +60,10 @@ Example: slipway deploy staging 1.1.0 --batch 25%`)
       const rel = await localRelease(loaded, versionArg);
       if (!json) for (const n of rel.notes) process.stderr.write(`note: ${n}\n`);
       const fleet = Fleet.forEnv(loaded, envName, env, opts.host);
+      // Hooks (issue 7): pre_deploy before any host is touched; none for --upload-only.
+      const hooks = deployHooks(opts.uploadOnly ? undefined : loaded.config.hooks,
+        { app: rel.app, env: envName, version: rel.version, sha256: rel.sha256, hosts: fleet.hosts, root: loaded.root });
+      await hooks.pre().catch((err: unknown) => { fleet.close(); throw err; });
       const progress = new Progress(!json);
       if (!json) process.stderr.write(`deploying ${rel.app} ${rel.version} (${rel.sha256.slice(0, 12)}, ${formatBytes(rel.size)}) to ${envName}: ${fleet.hosts.length} host(s)\n`);
       let interrupted = false;
@@ -86,14 +91,16 @@ Example: slipway deploy staging 1.1.0 --batch 25%`)
         progress.stop();
         fleet.close();
       }
-      const ok = results.every((r) => r.ok) && !interrupted;
+      const deployed = results.every((r) => r.ok) && !interrupted;
+      const ok = await hooks.end(deployed, results.filter((r) => !r.ok).map((r) => r.host)) && deployed;
       if (json) {
-        printJson({ command: 'deploy', ok, app: rel.app, env: envName, version: rel.version, sha256: rel.sha256, interrupted, hosts: results });
+        printJson({ command: 'deploy', ok, app: rel.app, env: envName, version: rel.version, sha256: rel.sha256, interrupted, hosts: results, hooks: hooks.results });
       } else {
         process.stdout.write(`${summaryTable(results)}\n`);
         const failed = results.filter((r) => !r.ok).length;
-        process.stdout.write(ok ? `${rel.app} ${rel.version} ${opts.uploadOnly ? 'uploaded to' : 'runs on'} every host of ${envName}\n`
+        process.stdout.write(deployed ? `${rel.app} ${rel.version} ${opts.uploadOnly ? 'uploaded to' : 'runs on'} every host of ${envName}\n`
           : color.bad(`${failed} of ${results.length} host(s) do not run ${rel.version}${interrupted ? ' (interrupted)' : ''}\n`));
+        if (deployed && !ok) process.stdout.write(color.bad('the post_deploy hook failed\n'));
       }
       return ok ? 0 : 1;
     }));
