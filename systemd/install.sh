@@ -96,7 +96,7 @@ runtime_dir: /run/slipway
 tls: { ca: /etc/slipway/ca.pem, cert: /etc/slipway/agent.pem, key: /etc/slipway/agent-key.pem }
 # Apps run as this user (created by the installer).
 app_user: slipway
-# Releases kept per app besides the current one and the rollback target.
+# Prune keeps the newest N releases per app, and always the current one and the rollback target.
 keep_releases: 5
 # When old releases, tarballs, temp leftovers and old logs are removed (node-cron, UTC).
 # prune_schedule: "0 * * * *"
