@@ -15,6 +15,7 @@ import { SupervisedRunner } from './process/supervised-runner.js';
 import cron, { type ScheduledTask } from 'node-cron';
 import { lookupUser } from './app-env.js';
 import { handlers } from './service.js';
+import { ReleaseVerifier } from './signatures.js';
 import { AgentEvents } from './events.js';
 import { History } from './history.js';
 import { Pruner, schedulePrune } from './prune.js';
@@ -82,6 +83,10 @@ export class Agent {
   }
 
   async start(): Promise<void> {
+    // --- security (issue 6): release signatures checked against trusted_keys (a bad key file stops the start, named)
+    this.store.verifier = new ReleaseVerifier(this.config.trusted_keys, this.config.allow_unsigned);
+    if (this.store.verifier.keyIds.length === 0 && !this.config.allow_unsigned) this.log.warn('trusted_keys is empty and allow_unsigned is off: every release will be refused');
+    // --- end security
     await mkdir(appsDir(this.config.state_dir), { recursive: true, mode: 0o750 });
     await this.writeIdentity();
     if (this.config.app_user && process.getuid?.() === 0) {
@@ -132,6 +137,13 @@ export class Agent {
 
   /** Re-reads the TLS files; a renewed certificate serves new connections at once. Bad files are logged and the old ones kept. */
   reloadCertificates(why: 'SIGHUP' | 'timer'): void {
+    if (why === 'SIGHUP' && this.store.verifier) {
+      try {
+        this.log.info({ trusted_keys: this.store.verifier.reload() }, 'trusted release keys reloaded');
+      } catch (err) {
+        this.log.error({ err: (err as Error).message }, 'trusted release keys not reloaded (keeping the ones in use)');
+      }
+    }
     if (!this.reloadTls) return;
     try {
       const { changed, pair } = this.reloadTls();

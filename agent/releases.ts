@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { SlipwayError, invalid, precondition } from '../common/errors.js';
 import { MANIFEST_FILE, manifestSchema, formatIssues, type Manifest } from '../common/manifest.js';
 import { writeFileAtomic, fsyncDir } from '../common/atomic.js';
+import { sha256Hex } from '../common/signing.js';
 import { AppPaths, MARKER_FILE, appsDir, tempEntryName, isLeftover } from './paths.js';
 import { unpackTarball, type UnpackLimits } from './unpack/index.js';
 import type { ReleaseStore, StoredMeta } from './store.js';
@@ -91,12 +92,17 @@ export class Releases {
     if (stored.version !== version) {
       throw invalid(`sha256 ${sha256.slice(0, 12)}… was uploaded as ${app} ${stored.version}, not ${version}`);
     }
+    // Signed releases (agent/signatures.ts): the stored signature must still verify against today's trusted_keys.
+    this.store.verifier?.check({
+      app, version, sha256, manifest_sha256: stored.manifest_sha256 ?? '', key_id: stored.key_id ?? '', signature: Buffer.from(stored.signature ?? '', 'base64'),
+    });
     onUnpack?.();
     await mkdir(p.releases, { recursive: true });
     const tmp = join(p.releases, tempEntryName('unpack'));
     const started = Date.now();
     try {
       const result = await unpackTarball(p.tarball(sha256), tmp, { limits: this.limits });
+      if (stored.manifest_sha256) await checkManifestDigest(tmp, app, version, stored.manifest_sha256);
       await readManifest(tmp, app, version);
       await rename(tmp, dir);
       await fsyncDir(p.releases);
@@ -189,6 +195,20 @@ export class Releases {
     const settled = done.finally(() => this.removing.delete(key));
     this.removing.set(key, settled.catch(() => undefined));
     return settled.then(() => true);
+  }
+}
+
+/** The signed manifest digest against the slipway.json that was unpacked (its bytes, as signed). */
+async function checkManifestDigest(dir: string, app: string, version: string, expected: string): Promise<void> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(join(dir, MANIFEST_FILE));
+  } catch {
+    throw new SlipwayError('PERMISSION_DENIED', `release ${app} ${version} is signed for a manifest, but it holds no ${MANIFEST_FILE}`);
+  }
+  const got = sha256Hex(bytes);
+  if (got !== expected) {
+    throw new SlipwayError('PERMISSION_DENIED', `the ${MANIFEST_FILE} of release ${app} ${version} has sha256 ${got.slice(0, 16)}…, not the signed ${expected.slice(0, 16)}…; refusing it`);
   }
 }
 

@@ -13,6 +13,7 @@ import { writeFileAtomic, fsyncDir } from '../common/atomic.js';
 import { AppPaths, tempEntryName } from './paths.js';
 import { checkDiskSpace, type DiskCheck } from './disk-space.js';
 import { toStatus } from './rpc.js';
+import type { ReleaseVerifier } from './signatures.js';
 import type { Logger } from './logger.js';
 import type { UploadChunk__Output } from '../proto/gen/slipway/v1/UploadChunk.js';
 import type { UploadResult } from '../proto/gen/slipway/v1/UploadResult.js';
@@ -23,6 +24,10 @@ export interface StoredMeta {
   sha256: string;
   size: number;
   stored_at: string;
+  /** Signed releases (agent/signatures.ts): checked again before an unpack, and the manifest digest at unpack. */
+  manifest_sha256?: string;
+  key_id?: string;
+  signature?: string;
 }
 
 export interface UploadCounters {
@@ -34,6 +39,8 @@ export interface UploadCounters {
 export class ReleaseStore {
   readonly counters: UploadCounters = { bytes: 0, uploads: 0, deduplicated: 0 };
   readonly hasher = new Hasher();
+  /** Release signatures, checked before anything is stored (set by the agent; none: every release accepted, as in unit tests). */
+  verifier?: ReleaseVerifier;
 
   /** disk: the free-space check before an upload (agent/disk-space.ts); none, no check. */
   constructor(private readonly stateDir: string, readonly maxBytes: number, private readonly log: Logger, readonly disk?: DiskCheck) {}
@@ -73,7 +80,8 @@ export class ReleaseStore {
         try {
           if (!upload) {
             if (chunk.payload !== 'meta' || !chunk.meta) throw invalid('the first upload message must carry the release meta (app, version, sha256, size)');
-            upload = new Upload(this, chunk.meta.app, chunk.meta.version, chunk.meta.sha256, Number(chunk.meta.size));
+            upload = new Upload(this, chunk.meta.app, chunk.meta.version, chunk.meta.sha256, Number(chunk.meta.size),
+              { signature: chunk.meta.signature, key_id: chunk.meta.key_id, manifest_sha256: chunk.meta.manifest_sha256 });
             call.pause();
             upload.begin().then((stored) => {
               if (stored) {
@@ -120,8 +128,10 @@ class Upload {
   private readonly hash: HashJob;
   private received = 0;
   private readonly paths: AppPaths;
+  private signed?: Pick<StoredMeta, 'manifest_sha256' | 'key_id' | 'signature'>;
 
-  constructor(private readonly store: ReleaseStore, readonly app: string, readonly version: string, readonly sha256: string, readonly size: number) {
+  constructor(private readonly store: ReleaseStore, readonly app: string, readonly version: string, readonly sha256: string, readonly size: number,
+    private readonly sig: { signature: Buffer; key_id: string; manifest_sha256: string } = { signature: Buffer.alloc(0), key_id: '', manifest_sha256: '' }) {
     const problem = appNameProblem(app) ?? versionProblem(version) ?? sha256Problem(sha256);
     if (problem) throw invalid(problem);
     if (!Number.isSafeInteger(size) || size <= 0) throw invalid(`upload size ${size} is not a positive number of bytes`);
@@ -134,7 +144,16 @@ class Upload {
 
   /** Returns the stored meta if the store already has this sha256, else opens the temp file. */
   async begin(): Promise<StoredMeta | undefined> {
+    // Signatures first: an untrusted release is refused before the store is even looked at.
+    const verified = this.store.verifier?.check({ app: this.app, version: this.version, sha256: this.sha256, ...this.sig });
+    if (verified?.signed) this.signed = { manifest_sha256: this.sig.manifest_sha256, key_id: this.sig.key_id, signature: this.sig.signature.toString('base64') };
     const stored = await this.store.lookup(this.app, this.sha256);
+    if (stored && this.signed && !stored.signature) {
+      // Stored before unsigned (allow_unsigned); keep the signature that arrived now.
+      const meta = { ...stored, ...this.signed };
+      await writeFileAtomic(this.paths.tarballMeta(this.sha256), `${JSON.stringify(meta, null, 1)}\n`);
+      return meta;
+    }
     if (stored) return stored;
     // Refused before a byte is written: room for the tarball, its unpacked copy and the reserve.
     if (this.store.disk) await checkDiskSpace(this.store.disk, `${this.app} ${this.version}`, this.size);
@@ -180,7 +199,7 @@ class Upload {
     }
     const fh = await open(this.tmp, 'r');
     try { await fh.sync(); } finally { await fh.close(); }
-    const meta: StoredMeta = { app: this.app, version: this.version, sha256: this.sha256, size: this.size, stored_at: new Date().toISOString() };
+    const meta: StoredMeta = { app: this.app, version: this.version, sha256: this.sha256, size: this.size, stored_at: new Date().toISOString(), ...this.signed };
     // Meta first, tarball last: a tarball in store/ always has its meta.
     await writeFileAtomic(this.paths.tarballMeta(this.sha256), `${JSON.stringify(meta, null, 1)}\n`);
     await rename(this.tmp, this.paths.tarball(this.sha256));

@@ -24,6 +24,7 @@ const MODULES: Record<string, () => Promise<Module>> = {
   ping: () => import('./commands/ping.js'),
   prune: () => import('./commands/prune.js'),
   certs: () => import('./commands/certs.js'),
+  keys: () => import('./commands/keys.js'),
   run: () => import('./commands/run.js'),
   env: () => import('./commands/env.js'),
   history: () => import('./commands/history.js'),

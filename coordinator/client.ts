@@ -60,6 +60,8 @@ export interface UploadMetaInput {
   version: string;
   sha256: string;
   size: number;
+  /** `<tarball>.sig` (common/signing.ts); none: unsigned. */
+  signature?: { signature: string; key_id: string; manifest_sha256: string };
 }
 
 export class AgentConnection {
@@ -155,7 +157,11 @@ export class AgentConnection {
       // waiting for 'drain' alone could hang for ever (dependencies.md §2.5).
       const ended = new Promise<'ended'>((r) => call.once('status', () => r('ended')));
       void (async () => {
-        call.write({ meta: { app: meta.app, version: meta.version, sha256: meta.sha256, size: meta.size } });
+        const sig = meta.signature;
+        call.write({ meta: {
+          app: meta.app, version: meta.version, sha256: meta.sha256, size: meta.size,
+          ...(sig ? { signature: Buffer.from(sig.signature, 'base64'), key_id: sig.key_id, manifest_sha256: sig.manifest_sha256 } : {}),
+        } });
         let sent = 0;
         for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
           const buf = chunk as Buffer;

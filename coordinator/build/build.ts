@@ -2,6 +2,9 @@
 // built in a fresh worktree of the tagged commit so that nothing in the
 // operator's working tree can block or leak into it.
 import { join, resolve } from 'node:path';
+import { rm, writeFile, rename } from 'node:fs/promises';
+import type { KeyObject } from 'node:crypto';
+import { readPrivateKey, signRelease, sha256Hex, SIGNATURE_SUFFIX, type SignedFields } from '../../common/signing.js';
 import { manifestSchema, formatIssues, type Manifest } from '../../common/manifest.js';
 import type { SlipwayConfig } from '../config.js';
 import { BuildError } from './errors.js';
@@ -12,6 +15,28 @@ import { collectReleaseFiles } from './files.js';
 import { packRelease } from './pack.js';
 
 export { BuildError } from './errors.js';
+
+function signingKeyOrFail(file: string): KeyObject {
+  try {
+    return readPrivateKey(file);
+  } catch (err) {
+    throw new BuildError(`signing_key: ${(err as Error).message}`, { usage: true });
+  }
+}
+
+/** Writes `<tarball>.sig` (or removes a stale one when the build is unsigned), atomically. */
+async function writeSignature(tarball: string, key: KeyObject | undefined, fields: SignedFields): Promise<BuildResult['signature']> {
+  const file = `${tarball}${SIGNATURE_SUFFIX}`;
+  if (!key) {
+    await rm(file, { force: true });
+    return null;
+  }
+  const sig = signRelease(key, fields);
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeFile(tmp, `${JSON.stringify(sig, null, 2)}\n`);
+  await rename(tmp, file);
+  return { file, key_id: sig.key_id, manifest_sha256: sig.manifest_sha256 };
+}
 
 export interface BuildOptions {
   /** The app's directory: where slipway.yaml is (may be below the repository's top). */
@@ -24,6 +49,8 @@ export interface BuildOptions {
   outDir?: string;
   /** Progress lines, including the build command's output. */
   log?: (line: string) => void;
+  /** The ed25519 private key (PEM file) that signs the release; none: unsigned (agents then need allow_unsigned). */
+  signingKey?: string;
 }
 
 export interface BuildResult {
@@ -40,6 +67,8 @@ export interface BuildResult {
   /** Entries in the archive (slipway.json, files, directories, symlinks). */
   files: number;
   notes: string[];
+  /** `<tarball>.sig` when the release was signed (signing_key). */
+  signature: { file: string; key_id: string; manifest_sha256: string } | null;
 }
 
 /** `<app>-<version>.tar.gz` */
@@ -128,6 +157,8 @@ export async function buildRelease(opts: BuildOptions): Promise<BuildResult> {
   const manifest = buildManifest(config, { version, commit, tag, sourceDate }, opts.configFile);
   const outDir = resolve(root, opts.outDir ?? join('.slipway', 'releases'));
   const tarball = join(outDir, tarballName(config.app, version));
+  // Read the key before the (long) build, so a bad key path fails at once.
+  const key = opts.signingKey ? signingKeyOrFail(opts.signingKey) : undefined;
 
   log(`building ${config.app} ${version} from tag ${tag} (commit ${commit.slice(0, 12)}, ${sourceDate})`);
   const worktree = await addWorktree(root, commit);
@@ -141,9 +172,12 @@ export async function buildRelease(opts: BuildOptions): Promise<BuildResult> {
     }
     const { paths } = await collectReleaseFiles(buildDir, config.build.include);
     log(`packing ${paths.length + 1} entries (slipway.json and build.include) into ${tarball}`);
-    const packed = await packRelease(buildDir, paths, manifestJson(manifest), tarball, new Date(epoch * 1000));
+    const mjson = manifestJson(manifest);
+    const packed = await packRelease(buildDir, paths, mjson, tarball, new Date(epoch * 1000));
     log(`${tarball}: ${packed.size} bytes, sha256 ${packed.sha256}`);
-    return { app: config.app, version, tag, commit, sourceDate, tarball, ...packed, notes };
+    const signature = await writeSignature(tarball, key, { app: config.app, version, sha256: packed.sha256, manifest_sha256: sha256Hex(mjson) });
+    if (signature) log(`signed with key ${signature.key_id}: ${signature.file}`);
+    return { app: config.app, version, tag, commit, sourceDate, tarball, ...packed, notes, signature };
   } finally {
     await worktree.remove();
   }

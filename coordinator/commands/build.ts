@@ -1,5 +1,6 @@
 // slipway build [VERSION]
 import type { Command } from 'commander';
+import { resolve } from 'node:path';
 import { buildRelease } from '../build/build.js';
 import { action, load, globals, printJson } from './common.js';
 import { formatBytes, color } from '../output.js';
@@ -14,14 +15,17 @@ export function register(program: Command): void {
       const json = globals(cmd).json === true;
       const res = await buildRelease({
         root: loaded.root, config: loaded.config, configFile: loaded.file, version, outDir: opts.out,
+        signingKey: loaded.config.signing_key === undefined ? undefined : resolve(loaded.root, loaded.config.signing_key),
         log: json ? undefined : (line) => process.stderr.write(`${color.dim('build |')} ${line}\n`),
       });
       if (json) {
         printJson({ command: 'build', ok: true, ...res });
       } else {
         for (const n of res.notes) process.stderr.write(`note: ${n}\n`);
+        if (!res.signature) process.stderr.write('note: the release is not signed (no signing_key in slipway.yaml): agents accept it only with allow_unsigned, on loopback\n');
         process.stdout.write(`built ${res.app} ${res.version} from ${res.tag} (${res.commit.slice(0, 12)})\n`);
         process.stdout.write(`  ${res.tarball}\n  sha256 ${res.sha256}, ${formatBytes(res.size)}, ${res.files} entries\n`);
+        if (res.signature) process.stdout.write(`  signed with key ${res.signature.key_id}: ${res.signature.file}\n`);
       }
       return 0;
     }));

@@ -38,3 +38,31 @@ test('agent config: http_tls and http_token_file', () => {
   assert.equal(cfg(`listen: 10.0.0.5:7070\n${TLS}http_token_file: token\n`).http_token_file, 'token');
   assert.equal(cfg(`listen: 10.0.0.5:7070\n${TLS}`).tls_reload_s, 300);
 });
+
+test('ReleaseVerifier: several trusted keys; no key and no allow_unsigned refuses everything; allow_unsigned lets unsigned through', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { generateSigningKey, readPrivateKey, signRelease } = await import('../../common/signing.js');
+  const { ReleaseVerifier } = await import('../../agent/signatures.js');
+  const d = mkdtempSync(join(tmpdir(), 'slipway-keys-'));
+  try {
+    const a = await generateSigningKey(join(d, 'a'));
+    const b = await generateSigningKey(join(d, 'b'));
+    assert.match(a.keyId, /^[0-9a-f]{16}$/);
+    const fields = { app: 'hello', version: '1.0.0', sha256: 'a'.repeat(64), manifest_sha256: 'b'.repeat(64) };
+    const sigOf = (k: string) => { const s = signRelease(readPrivateKey(k), fields); return { ...fields, key_id: s.key_id, signature: Buffer.from(s.signature, 'base64') }; };
+    const both = new ReleaseVerifier([a.public, b.public], false);
+    assert.deepEqual(both.check(sigOf(a.private)), { signed: true, key_id: a.keyId });
+    assert.deepEqual(both.check(sigOf(b.private)), { signed: true, key_id: b.keyId });
+    assert.throws(() => both.check({ ...sigOf(a.private), version: '1.0.1' }), /does not verify with key/);
+    const none = new ReleaseVerifier([], false);
+    assert.throws(() => none.check({ ...fields, key_id: '', signature: Buffer.alloc(0) }), /accepts no release: it trusts no key/);
+    assert.throws(() => none.check(sigOf(a.private)), /does not trust \(trusted_keys: none\)/);
+    const loose = new ReleaseVerifier([], true);
+    assert.deepEqual(loose.check({ ...fields, key_id: '', signature: Buffer.alloc(0) }), { signed: false, key_id: '' });
+    assert.throws(() => new ReleaseVerifier([join(d, 'missing.pub')], false), /cannot read the trusted key/);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});

@@ -9,6 +9,7 @@ export interface UploadMeta {
   'size'?: (number | string | Long);
   'signature'?: (Buffer | Uint8Array | string);
   'key_id'?: (string);
+  'manifest_sha256'?: (string);
 }
 
 export interface UploadMeta__Output {
@@ -18,4 +19,5 @@ export interface UploadMeta__Output {
   'size': (string);
   'signature': (Buffer);
   'key_id': (string);
+  'manifest_sha256': (string);
 }
