@@ -11,19 +11,29 @@ benchmarks:
   pipeline    upload throughput (gRPC vs plain TCP), unpack time (ours vs GNU tar -xzf),
               re-deploy of a stored release (ListReleases + skipped upload); docs/benchmarks.md
   swap        hot swaps under load vs pm2 reload (bench/swap.ts); docs/benchmarks-swap.md
+  watchdog    crash → serving again vs a bare respawn loop and PM2; memory of the supervision
+              with 1 and 10 apps vs PM2 (bench/watchdog.ts); docs/benchmarks.md
+  status      /metrics latency at 200 scrapes/s; 'slipway status' of 20 agents vs
+              'slipway --version' (bench/status.ts); docs/benchmarks.md
 
 options:
-  --runs N    runs per figure; each figure is the median (pipeline: default 3; swap: 20)
+  --runs N    runs per figure; each figure is the median (pipeline: default 3; swap: 20;
+              watchdog: crashes per set-up, 20; status: CLI runs, 10)
   --quick     pipeline: a small tree (~4,000 files, ~5 MB .tar.gz) instead of ~86,000 files, ~100 MB
-  --rate R    swap: requests per second of the load (default 1000)
-  --no-pm2    swap: skip the PM2 half
+  --rate R    swap: requests per second of the load (default 1000); status: scrapes/s (200)
+  --no-pm2    swap, watchdog: skip PM2
+  --apps N    watchdog: apps of the second memory figure (default 10)
+  --hosts N   status: agents (default 20)
+  --seconds S status: seconds of /metrics scrapes (default 20)
   --json      print one JSON object on stdout (progress goes to stderr)
   -h, --help  this text
 
 The pipeline's release tarball is generated once and cached under bench/.work/
 (gitignored); delete that directory to regenerate it.`;
 
-interface Args { bench: string; runs?: number; quick: boolean; json: boolean; rate?: number; noPm2: boolean }
+interface Args { bench: string; runs?: number; quick: boolean; json: boolean; rate?: number; noPm2: boolean; apps?: number; hosts?: number; seconds?: number }
+
+const BENCHES = ['pipeline', 'swap', 'watchdog', 'status'];
 
 function parseArgs(argv: string[]): Args | string {
   const a: Args = { bench: '', quick: false, json: false, noPm2: false };
@@ -43,14 +53,24 @@ function parseArgs(argv: string[]): Args | string {
       const n = Number(v);
       if (!v || !Number.isFinite(n) || n < 10 || n > 20_000) return `--rate needs a number from 10 to 20000, not ${v ?? 'nothing'}`;
       a.rate = n;
+    } else if (['--apps', '--hosts', '--seconds'].some((o) => arg === o || arg.startsWith(`${o}=`))) {
+      const name = arg.replace(/=.*$/, '');
+      const v = value();
+      const n = Number(v);
+      const max = name === '--seconds' ? 600 : 50;
+      if (!v || !Number.isInteger(n) || n < 1 || n > max) return `${name} needs a whole number from 1 to ${max}, not ${v ?? 'nothing'}`;
+      if (name === '--apps') a.apps = n; else if (name === '--hosts') a.hosts = n; else a.seconds = n;
     } else if (arg.startsWith('-')) return `unknown option ${arg}`;
     else if (a.bench) return `one benchmark at a time (got ${a.bench} and ${arg})`;
     else a.bench = arg;
   }
   if (!a.bench) return 'which benchmark?';
-  if (a.bench !== 'pipeline' && a.bench !== 'swap') return `unknown benchmark "${a.bench}"`;
-  if (a.bench === 'pipeline' && (a.rate !== undefined || a.noPm2)) return '--rate and --no-pm2 are options of swap';
-  if (a.bench === 'swap' && a.quick) return '--quick is an option of pipeline';
+  if (!BENCHES.includes(a.bench)) return `unknown benchmark "${a.bench}"`;
+  if (a.quick && a.bench !== 'pipeline') return '--quick is an option of pipeline';
+  if (a.rate !== undefined && a.bench !== 'swap' && a.bench !== 'status') return '--rate is an option of swap and status';
+  if (a.noPm2 && a.bench !== 'swap' && a.bench !== 'watchdog') return '--no-pm2 is an option of swap and watchdog';
+  if (a.apps !== undefined && a.bench !== 'watchdog') return '--apps is an option of watchdog';
+  if ((a.hosts !== undefined || a.seconds !== undefined) && a.bench !== 'status') return '--hosts and --seconds are options of status';
   return a;
 }
 
@@ -101,11 +121,16 @@ if (typeof parsed === 'string') {
   process.exit(2);
 }
 
-if (parsed.bench === 'swap') {
-  // bench/swap.ts prints its report, handles Ctrl-C and stops what it starts.
-  const { runSwapBench } = await import('./swap.js');
+if (parsed.bench === 'swap' || parsed.bench === 'watchdog' || parsed.bench === 'status') {
+  // Each of these prints its report, handles Ctrl-C and stops what it starts.
+  const p = parsed;
+  const benches: Record<string, () => Promise<unknown>> = {
+    swap: async () => (await import('./swap.js')).runSwapBench({ runs: p.runs, json: p.json, rate: p.rate, noPm2: p.noPm2 }),
+    watchdog: async () => (await import('./watchdog.js')).runWatchdogBench({ runs: p.runs, json: p.json, apps: p.apps, noPm2: p.noPm2 }),
+    status: async () => (await import('./status.js')).runStatusBench({ runs: p.runs, json: p.json, rate: p.rate, hosts: p.hosts, seconds: p.seconds }),
+  };
   try {
-    const r = await runSwapBench({ runs: parsed.runs, json: parsed.json, rate: parsed.rate, noPm2: parsed.noPm2 });
+    const r = await benches[p.bench]!();
     if (parsed.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
     process.exit(0);
   } catch (err) {

@@ -11,24 +11,19 @@
 // (spawn until READY=1) measured under the same load. For PM2: the wall time
 // of each `pm2 reload`. A benchmark, not a test: it exits 0 when it measured,
 // whatever the figures, and 1 when it could not measure.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import http from 'node:http';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline';
 import { LocalAgent, killAppsUnder, CLI_BIN } from '../scripts/local-fleet.js';
 import { AgentConnection } from '../coordinator/client.js';
 import { Load, median, percentile, type LoadSummary, type LoadOptions } from '../test/helpers/load.js';
+import { ROOT, HELLO, PM2_BIN, run, git, alive, sleep, until, getJson, freePort, Cleanup } from './common.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-/** The repo root, from bench/ (tsx) and from dist/bench/. */
-const ROOT = here.includes(join('dist', 'bench')) ? join(here, '..', '..') : join(here, '..');
-const HELLO = join(ROOT, 'examples', 'hello');
 const PM2_APP = join(ROOT, 'bench', 'pm2-app.cjs');
-const PM2_BIN = join(ROOT, 'node_modules', 'pm2', 'bin', 'pm2');
 
 export interface SwapBenchOptions {
   /** Swaps (and PM2 reloads) per side; each figure is over all of them. Default 20. */
@@ -71,59 +66,6 @@ export interface SwapBenchResult {
 
 const log = (s: string) => process.stderr.write(`swap | ${s}\n`);
 const r0 = (x: number) => Math.round(x);
-
-function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
-    child.on('error', (err) => resolve({ code: -1, out: err.message }));
-    child.on('exit', (code) => resolve({ code: code ?? -1, out }));
-  });
-}
-
-function git(cwd: string, ...args: string[]): void {
-  const r = spawnSync('git', ['-c', 'user.name=slipway bench', '-c', 'user.email=bench@slipway.invalid', '-c', 'commit.gpgsign=false', '-c', 'tag.gpgsign=false', ...args], { cwd, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-}
-
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(fn: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000, everyMs = 20): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    try { if (await fn()) return; } catch { /* not yet */ }
-    await sleep(everyMs);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-function getJson(host: string, port: number, path = '/version'): Promise<{ version: string; pid: number }> {
-  return new Promise((resolve, reject) => {
-    http.get({ host, port, path, agent: false, timeout: 3000 }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => { body += d.toString(); });
-      res.on('end', () => { try { resolve(JSON.parse(body) as { version: string; pid: number }); } catch (err) { reject(err as Error); } });
-    }).on('error', reject).on('timeout', function (this: http.ClientRequest) { this.destroy(new Error('timeout')); });
-  });
-}
-
-/** A free TCP port on 127.0.0.1 (bound, read, released). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = http.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 /**
  * hello started by hand as the agent starts it (NOTIFY_FD pipe), timed from
@@ -177,16 +119,6 @@ function summarise(s: LoadSummary): SideFigures['load'] {
     requests: s.requests, ok: s.ok, failed: s.failed, retried: s.retried, durationMs: Math.round(s.durationMs), rate: Math.round(s.rate),
     failures: s.failures.slice(0, 50).map(fmt), retry_reasons: s.retries.slice(0, 50).map((o) => o.retryReason ?? ''),
   };
-}
-
-/** Everything started, so that all of it stops on success, error and Ctrl-C. */
-class Cleanup {
-  readonly stops: (() => Promise<void> | void)[] = [];
-  add(fn: () => Promise<void> | void): void { this.stops.unshift(fn); }
-  async all(): Promise<void> {
-    const fns = this.stops.splice(0);
-    for (const fn of fns) { try { await fn(); } catch (err) { log(`cleanup: ${(err as Error).message}`); } }
-  }
 }
 
 async function benchSlipway(work: string, runs: number, loadOpts: Omit<LoadOptions, 'host' | 'port'>, cleanup: Cleanup): Promise<SwapBenchResult['slipway']> {
@@ -341,7 +273,7 @@ export async function runSwapBench(opts: SwapBenchOptions = {}): Promise<SwapBen
   // 20 clients, each paced at rate/20 per second: 16 keep-alive, 4 with a new connection per request.
   const loadOpts = { keepAliveClients: 16, freshClients: 4, intervalMs: 20_000 / rate, timeoutMs: 10_000, maxDurationMs: 30 * 60_000 };
   const work = mkdtempSync(join(tmpdir(), 'slipway-bench-swap-'));
-  const cleanup = new Cleanup();
+  const cleanup = new Cleanup(log);
   cleanup.add(() => rmSync(work, { recursive: true, force: true }));
   const onSignal = () => { void cleanup.all().then(() => process.exit(130)); };
   process.once('SIGINT', onSignal);
