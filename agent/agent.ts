@@ -16,6 +16,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import { lookupUser } from './app-env.js';
 import { handlers } from './service.js';
 import { ReleaseVerifier } from './signatures.js';
+import { LockTable } from './locks.js';
 import { AgentEvents } from './events.js';
 import { History } from './history.js';
 import { Pruner, schedulePrune } from './prune.js';
@@ -44,6 +45,7 @@ export class Agent {
   readonly startedAt = new Date();
   readonly events = new AgentEvents();
   readonly history: History;
+  readonly locks: LockTable; // deploy leases (issue 6)
   readonly pruner: Pruner;
   private pruneTask?: ScheduledTask;
   address = '';
@@ -58,6 +60,7 @@ export class Agent {
   constructor(readonly config: AgentConfig, readonly log: Logger) {
     this.runner = new SupervisedRunner(config.state_dir, AGENT_VERSION, log, config.runtime_dir);
     this.history = new History(config.state_dir, log);
+    this.locks = new LockTable(config.state_dir, log);
     // Every activation (deploys, rollbacks, reverts, restarts, the agent's own rollbacks) goes into the history.
     this.events.on('activation', (e) => void this.history.append({
       app: e.app, action: e.reason, who: e.who, from_version: e.from, to_version: e.version, result: e.result, duration_s: e.seconds, message: e.message,
@@ -88,6 +91,7 @@ export class Agent {
     if (this.store.verifier.keyIds.length === 0 && !this.config.allow_unsigned) this.log.warn('trusted_keys is empty and allow_unsigned is off: every release will be refused');
     // --- end security
     await mkdir(appsDir(this.config.state_dir), { recursive: true, mode: 0o750 });
+    await this.locks.load();
     await this.writeIdentity();
     if (this.config.app_user && process.getuid?.() === 0) {
       this.user = await lookupUser(this.config.app_user);

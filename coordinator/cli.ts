@@ -25,6 +25,8 @@ const MODULES: Record<string, () => Promise<Module>> = {
   prune: () => import('./commands/prune.js'),
   certs: () => import('./commands/certs.js'),
   keys: () => import('./commands/keys.js'),
+  lock: () => import('./commands/lock.js'),
+  unlock: () => import('./commands/lock.js'),
   run: () => import('./commands/run.js'),
   env: () => import('./commands/env.js'),
   history: () => import('./commands/history.js'),

@@ -15,6 +15,7 @@ import type { UploadResult__Output } from '../proto/gen/slipway/v1/UploadResult.
 import type { DeployEvent__Output } from '../proto/gen/slipway/v1/DeployEvent.js';
 import type { ActivateRequest } from '../proto/gen/slipway/v1/ActivateRequest.js';
 import type { LogLine__Output } from '../proto/gen/slipway/v1/LogLine.js';
+import type { LockResponse__Output } from '../proto/gen/slipway/v1/LockResponse.js';
 import type { TaskOutput__Output } from '../proto/gen/slipway/v1/TaskOutput.js';
 import type { HistoryEntry__Output } from '../proto/gen/slipway/v1/HistoryEntry.js';
 
@@ -229,6 +230,20 @@ export class AgentConnection {
       this.client.History({ app, limit }, this.deadline(), (err, res) => (err || !res ? reject(hostError(this.host, err)) : resolve(res.entries)));
     });
   }
+
+  // --- security (issue 6): deploy leases (coordinator/locks.ts)
+  lock(req: { app: string; reason: string; ttl_s: number; lease_id?: string; holder: string }): Promise<LockResponse__Output> {
+    return new Promise((resolve, reject) => {
+      this.client.Lock(req, this.deadline(), (err, res) => (err || !res ? reject(hostError(this.host, err)) : resolve(res)));
+    });
+  }
+
+  unlock(req: { app: string; lease_id?: string; force?: boolean; requested_by: string }): Promise<LockResponse__Output> {
+    return new Promise((resolve, reject) => {
+      this.client.Unlock(req, this.deadline(), (err, res) => (err || !res ? reject(hostError(this.host, err)) : resolve(res)));
+    });
+  }
+  // --- end security
 
   private async drain(call: AsyncIterable<unknown>, onEvent: (e: DeployEvent__Output) => void): Promise<DeployEvent__Output | undefined> {
     let last: DeployEvent__Output | undefined;

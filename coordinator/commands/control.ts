@@ -4,6 +4,7 @@ import { environment } from '../config.js';
 import { Fleet } from '../fleet.js';
 import { Progress, color, table } from '../output.js';
 import { UsageError } from '../errors.js';
+import { withLocks } from '../locks.js';
 import { action, load, globals, printJson, operatorName } from './common.js';
 import type { DeployEvent__Output } from '../../proto/gen/slipway/v1/DeployEvent.js';
 
@@ -26,7 +27,7 @@ export function register(program: Command): void {
         const fleet = Fleet.forEnv(loaded, envName, environment(loaded, envName), opts.host);
         const progress = new Progress(!json);
         const app = loaded.config.app;
-        const outcomes = await fleet.each(async (conn) => {
+        const outcomes = await withLocks(fleet, app, `${verb === 'stop' ? 'stopping' : verb === 'start' ? 'starting' : 'restarting'} the app`, () => fleet.each(async (conn) => {
           const events: { event: string; message: string }[] = [];
           const last = await conn.control(app, verb, operatorName(), (ev: DeployEvent__Output) => {
             events.push({ event: ev.event, message: ev.message });
@@ -35,7 +36,7 @@ export function register(program: Command): void {
           }, Number(opts.timeout) * 1000);
           if (last?.event !== 'done') throw new Error(last?.message || `${verb} ended without an outcome`);
           return { events, message: last.message };
-        }).finally(() => { progress.stop(); fleet.close(); });
+        }), { warn: (host, m) => progress.line(host, color.warn(m)) }).finally(() => { progress.stop(); fleet.close(); });
         const ok = outcomes.every((o) => o.ok);
         if (json) {
           printJson({ command: verb, ok, app, env: envName, hosts: outcomes.map((o) => (o.ok ? { host: o.host, ok: true, ...o.value } : { host: o.host, ok: false, error: { message: o.error.message, unreachable: o.error.unreachable } })) });

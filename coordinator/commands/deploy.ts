@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { environment } from '../config.js';
 import { Fleet } from '../fleet.js';
+import { holdLocks } from '../locks.js';
 import { localRelease } from '../release-file.js';
 import { deploy, type HostDeploy } from '../deploy.js';
 import { batchSize } from '../plans.js';
@@ -63,7 +64,10 @@ Example: slipway deploy staging 1.1.0 --batch 25%`)
       // Hooks (issue 7): pre_deploy before any host is touched; none for --upload-only.
       const hooks = deployHooks(opts.uploadOnly ? undefined : loaded.config.hooks,
         { app: rel.app, env: envName, version: rel.version, sha256: rel.sha256, hosts: fleet.hosts, root: loaded.root });
-      await hooks.pre().catch((err: unknown) => { fleet.close(); throw err; });
+      // Deploy locks (issue 6): held from before pre_deploy until after post_deploy.
+      const locks = await holdLocks(fleet, rel.app, `deploying ${rel.version}`, { warn: (h, m) => process.stderr.write(`${h}: ${m}\n`) })
+        .catch((err: unknown) => { fleet.close(); throw err; });
+      await hooks.pre().catch(async (err: unknown) => { await locks.release(); fleet.close(); throw err; });
       const progress = new Progress(!json);
       if (!json) process.stderr.write(`deploying ${rel.app} ${rel.version} (${rel.sha256.slice(0, 12)}, ${formatBytes(rel.size)}) to ${envName}: ${fleet.hosts.length} host(s)\n`);
       let interrupted = false;
@@ -89,10 +93,11 @@ Example: slipway deploy staging 1.1.0 --batch 25%`)
       } finally {
         process.off('SIGINT', onInt);
         progress.stop();
-        fleet.close();
+        if (!results) { await locks.release(); fleet.close(); }
       }
       const deployed = results.every((r) => r.ok) && !interrupted;
-      const ok = await hooks.end(deployed, results.filter((r) => !r.ok).map((r) => r.host)) && deployed;
+      const ok = await hooks.end(deployed, results.filter((r) => !r.ok).map((r) => r.host))
+        .finally(async () => { await locks.release(); fleet.close(); }) && deployed;
       if (json) {
         printJson({ command: 'deploy', ok, app: rel.app, env: envName, version: rel.version, sha256: rel.sha256, interrupted, hosts: results, hooks: hooks.results });
       } else {

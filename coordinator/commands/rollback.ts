@@ -8,6 +8,7 @@ import { planRollback, type HostView } from '../plans.js';
 import { parseVersionArg } from '../release-file.js';
 import { Progress, color } from '../output.js';
 import { summaryTable } from './deploy.js';
+import { withLocks } from '../locks.js';
 import { action, load, globals, printJson, operatorName } from './common.js';
 
 export function register(program: Command): void {
@@ -50,7 +51,7 @@ Example: slipway rollback staging   |   slipway rollback staging 1.0.0`)
         }
         const plan = planRollback(views.map((v) => (v.ok ? v.value : (undefined as never))), version);
         if (!plan.ok) throw new Error(plan.problem);
-        const results: HostDeploy[] = await Promise.all(plan.steps.map(async (step) => {
+        const results: HostDeploy[] = await withLocks(fleet, app, `rolling back to ${plan.steps[0]?.version ?? 'the previous version'}`, () => Promise.all(plan.steps.map(async (step) => {
           const conn = fleet.connections.find((c) => c.host === step.host);
           const view = views.find((v) => v.host === step.host);
           const r: HostDeploy = {
@@ -65,7 +66,7 @@ Example: slipway rollback staging   |   slipway rollback staging 1.0.0`)
           r.outcome = ok ? 'switched' : 'failed';
           r.state = ok ? `running ${step.version}` : '';
           return r;
-        }));
+        })), { warn: (host, m) => progress.line(host, color.warn(m)) });
         progress.stop();
         const ok = results.every((r) => r.ok);
         const target = plan.steps[0]?.version;

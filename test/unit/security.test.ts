@@ -66,3 +66,32 @@ test('ReleaseVerifier: several trusted keys; no key and no allow_unsigned refuse
     rmSync(d, { recursive: true, force: true });
   }
 });
+
+test('LockTable: refuses others while live, renews by lease id, expires, persists across a reload', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { LockTable } = await import('../../agent/locks.js');
+  const log = { warn() {}, info() {}, error() {} } as never;
+  const d = mkdtempSync(join(tmpdir(), 'slipway-locks-'));
+  let now = Date.parse('2026-11-27T10:02:00Z');
+  try {
+    const t = new LockTable(d, log, () => now);
+    const { lease } = await t.acquire('hello', 'ci-1', 'deploying 1.4.2', 30);
+    await assert.rejects(t.acquire('hello', 'ci-2', 'x', 30), /hello is locked by ci-1 since 10:02:00 UTC \(deploying 1\.4\.2\)/);
+    now += 20_000;
+    await t.acquire('hello', 'ci-1', 'deploying 1.4.2', 30, lease.lease_id); // renewal
+    now += 20_000;
+    await assert.rejects(t.acquire('hello', 'ci-2', 'x', 30), /locked by ci-1/);
+    const reloaded = new LockTable(d, log, () => now);
+    await reloaded.load();
+    assert.equal(reloaded.current('hello')?.holder, 'ci-1');
+    now += 31_000;
+    const taken = await reloaded.acquire('hello', 'ci-2', 'deploying 1.4.3', 30);
+    assert.equal(taken.took_over?.holder, 'ci-1');
+    await assert.rejects(reloaded.release('hello', 'ci-1', '', false), /only ci-2 can release it/);
+    assert.equal((await reloaded.release('hello', 'ci-1', '', true)).released?.holder, 'ci-2');
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});

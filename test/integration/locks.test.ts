@@ -1,0 +1,104 @@
+// Deploy locks through real agents over mTLS: a second operator is refused
+// with who, since when and why; a lock held by hand; a dead holder's lease
+// expires on its own; leases survive an agent restart; --force.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir, cleanup, cli, makeAppRepo, stopAgents, waitFor, type AppRepo } from '../helpers/env.js';
+import { LocalAgent, CLI_BIN } from '../../scripts/local-fleet.js';
+import { makePki, type Pki } from '../../scripts/pki.js';
+import { issue } from '../../coordinator/certs.js';
+
+let dir: string;
+let pki: Pki;
+let agents: LocalAgent[];
+let repo: AppRepo;
+
+before(async () => {
+  dir = tempDir('locks');
+  pki = await makePki(join(dir, 'pki'));
+  agents = [];
+  for (const name of ['agent1', 'agent2']) {
+    const c = await pki.agentCert(name);
+    agents.push(new LocalAgent({ dir: join(dir, name), name, appBind: `127.0.${80 + agents.length}.2`, tls: { ca: pki.ca, cert: c.cert, key: c.key }, trustedKeys: [pki.signing.public] }));
+  }
+  await Promise.all(agents.map((a) => a.start()));
+  repo = makeAppRepo(dir, agents.map((a) => a.address));
+  const yaml = readFileSync(join(repo.dir, 'slipway.yaml'), 'utf8').replace(/tls: \{ insecure: true \}/g, `tls: ${pki.coordinatorTls}`);
+  writeFileSync(join(repo.dir, 'slipway.yaml'), `${yaml}signing_key: ${pki.signing.private}\n`);
+  // A second operator, ci-2, and a deploy whose pre_deploy hook takes a while (the lock is held by then).
+  const ci2 = await issue(pki.dir, 'ci-2', 'deployer');
+  writeFileSync(join(repo.dir, 'ci2.yaml'), `${yaml.replace(/cert: [^,]+ci-1\.pem, key: [^ ]+ci-1-key\.pem/g, `cert: ${ci2.cert}, key: ${ci2.key}`)}signing_key: ${pki.signing.private}\n`);
+  writeFileSync(join(repo.dir, 'slow.yaml'), `${yaml}signing_key: ${pki.signing.private}\nhooks: { pre_deploy: "sleep 4" }\n`);
+  repo.release('1.0.0');
+  assert.equal((await cli(repo.dir, 'build', '1.0.0')).code, 0);
+  repo.release('1.1.0');
+  assert.equal((await cli(repo.dir, 'build', '1.1.0')).code, 0);
+});
+
+after(async () => {
+  await stopAgents(agents ?? []);
+  cleanup(dir);
+});
+
+function startCli(cwd: string, env: NodeJS.ProcessEnv, ...args: string[]) {
+  const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+  const done = new Promise<{ code: number | null; out: string }>((r) => child.on('exit', (code) => r({ code, out })));
+  return { child, done, out: () => out };
+}
+
+test('a concurrent deploy is refused: locked by ci-1 since HH:MM (deploying 1.0.0), exit 1, nothing changed', async () => {
+  const first = startCli(repo.dir, {}, '-c', 'slow.yaml', 'deploy', 'staging', '1.0.0');
+  await waitFor(() => first.out().includes('pre_deploy'), 'the first deploy to reach its pre_deploy hook');
+  const second = await cli(repo.dir, '-c', 'ci2.yaml', 'deploy', 'staging', '1.1.0');
+  assert.equal(second.code, 1, second.stdout + second.stderr);
+  assert.match(second.stderr, /hello is locked by ci-1 since \d\d:\d\d:\d\d UTC \(deploying 1\.0\.0\)/);
+  assert.doesNotMatch(second.stdout + second.stderr, /uploading/);
+  const r = await first.done;
+  assert.equal(r.code, 0, r.out);
+  // Released at the end: the next deploy goes.
+  const third = await cli(repo.dir, '-c', 'ci2.yaml', 'deploy', 'staging', '1.1.0');
+  assert.equal(third.code, 0, third.stdout + third.stderr);
+});
+
+test('slipway lock holds it by hand (also across an agent restart); unlock by another needs --force', async () => {
+  const l = await cli(repo.dir, 'lock', 'staging', '--reason', 'database migration');
+  assert.equal(l.code, 0, l.stdout + l.stderr);
+  assert.match(l.stdout, /locked by ci-1 until/);
+  await agents[0].stop();
+  await agents[0].start();
+  for (const args of [['deploy', 'staging', '1.0.0'], ['rollback', 'staging'], ['restart', 'staging']]) {
+    const r = await cli(repo.dir, '-c', 'ci2.yaml', ...args);
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stdout + r.stderr, /locked by ci-1 since .* \(database migration\)/, args.join(' '));
+  }
+  const notMine = await cli(repo.dir, '-c', 'ci2.yaml', 'unlock', 'staging');
+  assert.equal(notMine.code, 1);
+  assert.match(notMine.stdout, /only ci-1 can release it \(or use --force\)/);
+  const forced = await cli(repo.dir, '-c', 'ci2.yaml', 'unlock', 'staging', '--force');
+  assert.equal(forced.code, 0, forced.stdout + forced.stderr);
+  assert.match(forced.stdout, /released the lock of ci-1 \(database migration\)/);
+  const again = await cli(repo.dir, 'unlock', 'staging');
+  assert.match(again.stdout, /was not locked/);
+  const h = await cli(repo.dir, 'history', 'staging', '--json');
+  if (h.code === 0) assert.match(h.stdout, /forced: released the lease of ci-1/);
+});
+
+test('a dead holder\'s lease expires on its own', async () => {
+  const dying = startCli(repo.dir, { SLIPWAY_LOCK_TTL_S: '2' }, '-c', 'slow.yaml', 'deploy', 'staging', '1.0.0');
+  await waitFor(() => dying.out().includes('pre_deploy'), 'the deploy to hold its lock');
+  dying.child.kill('SIGKILL');
+  await dying.done;
+  const refused = await cli(repo.dir, '-c', 'ci2.yaml', 'deploy', 'staging', '1.0.0');
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /locked by ci-1/);
+  await new Promise((r) => setTimeout(r, 2500));
+  const r = await cli(repo.dir, '-c', 'ci2.yaml', 'deploy', 'staging', '1.0.0');
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  await waitFor(() => agents[1].logged('took over an expired lease').length > 0, 'the take-over in the agent log');
+});
