@@ -328,7 +328,7 @@ test('slipway status: figures, mixed versions marked, --json documented; an unre
   assert.equal(d.code, 0, d.stdout + d.stderr);
   const human = await cli(repo.dir, 'status', 'staging');
   assert.equal(human.code, 0, human.stderr);
-  assert.match(human.stdout, /HOST\s+APP\s+VERSION\s+STATE\s+PID\s+UPTIME\s+RESTARTS\s+RSS\s+CPU\s+MEM\s+DISK\s+AGENT/);
+  assert.match(human.stdout, /HOST\s+APP\s+VERSION\s+STATE\s+PID\s+UPTIME\s+RESTARTS\s+RSS\s+NOFILE\s+CPU\s+MEM\s+DISK\s+AGENT/);
   assert.match(human.stdout, /1\.0\.0 \*/);
   assert.match(human.stdout, /1\.1\.0 \*/);
   assert.match(human.stdout, /hosts run different versions of hello: 1\.0\.0, 1\.1\.0/);
