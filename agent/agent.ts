@@ -25,7 +25,8 @@ import { appsDir, AppPaths } from './paths.js';
 import { HealthImplementation } from 'grpc-health-check';
 import { HostSampler } from './host-sampler.js';
 import { AgentMetrics } from './metrics.js';
-import { HttpEndpoint } from './http/server.js';
+import { HttpEndpoint, type HttpSecurity } from './http/server.js';
+import { hostOf, isLoopback } from './config.js';
 // --- end monitoring
 import type { AgentConfig } from './config.js';
 import type { Logger } from './logger.js';
@@ -117,7 +118,7 @@ export class Agent {
       this.http = new HttpEndpoint({
         version: AGENT_VERSION, name: this.config.name, stateDir: this.config.state_dir, startedAt: this.startedAt,
         sampler: this.sampler, metrics: this.metrics, uploads: () => ({ ...this.store.counters }), warnings: () => this.warnings(),
-      }, this.log);
+      }, this.log, await this.httpSecurity(creds.current?.())); // security (issue 6): HTTPS beyond loopback, bearer token
       try {
         this.httpAddress = await this.http.listen(this.config.http);
       } catch (err) {
@@ -126,7 +127,7 @@ export class Agent {
     }
     for (const w of this.warnings()) this.log.warn(w);
     // --- end monitoring
-    this.log.info({ grpc: this.address, http: this.httpAddress || undefined, state_dir: this.config.state_dir, version: AGENT_VERSION, pid: process.pid }, 'agent listening');
+    this.log.info({ grpc: this.address, http: this.httpAddress || undefined, http_scheme: this.http?.scheme, state_dir: this.config.state_dir, version: AGENT_VERSION, pid: process.pid }, 'agent listening');
     // --- watchdog (issue 4): re-attach to the supervising process (or start one), then reconcile now and every minute
     await this.runner.connect();
     void this.reconcileAll();
@@ -136,11 +137,35 @@ export class Agent {
   }
 
   // --- security (issue 6)
-  private reloadTls?: () => { changed: boolean; pair: { notAfter: Date; subject: string } };
+  private reloadTls?: () => { changed: boolean; pair: { notAfter: Date; subject: string; cert: Buffer; key: Buffer } };
   private tlsTimer?: NodeJS.Timeout;
+
+  /** HTTPS with the agent's certificate when http binds beyond loopback (or http_tls: true); the bearer token of http_token_file. */
+  private async httpSecurity(pair: { cert: Buffer; key: Buffer } | undefined): Promise<HttpSecurity> {
+    const http = this.config.http;
+    const wantTls = http !== false && (this.config.http_tls ?? !isLoopback(hostOf(http)));
+    return { tls: wantTls ? pair : undefined, token: await this.readHttpToken() };
+  }
+
+  private async readHttpToken(): Promise<string | undefined> {
+    const file = this.config.http_token_file;
+    if (!file) return undefined;
+    let token: string;
+    try {
+      token = (await readFile(file, 'utf8')).trim();
+    } catch (err) {
+      throw new Error(`cannot read http_token_file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    if (token.length < 16) throw new Error(`the token in http_token_file ${file} is shorter than 16 characters; use e.g. openssl rand -hex 32`);
+    return token;
+  }
 
   /** Re-reads the TLS files; a renewed certificate serves new connections at once. Bad files are logged and the old ones kept. */
   reloadCertificates(why: 'SIGHUP' | 'timer'): void {
+    if (why === 'SIGHUP' && this.config.http_token_file) {
+      this.readHttpToken().then((t) => { this.http?.setToken(t); this.log.info('http_token_file reloaded'); },
+        (err: Error) => this.log.error({ err: err.message }, 'http_token_file not reloaded (keeping the token in use)'));
+    }
     if (why === 'SIGHUP' && this.store.verifier) {
       try {
         this.log.info({ trusted_keys: this.store.verifier.reload() }, 'trusted release keys reloaded');
@@ -151,7 +176,10 @@ export class Agent {
     if (!this.reloadTls) return;
     try {
       const { changed, pair } = this.reloadTls();
-      if (changed) this.log.info({ why, cert: pair.subject, not_after: pair.notAfter.toISOString() }, 'TLS certificate reloaded');
+      if (changed) {
+        this.log.info({ why, cert: pair.subject, not_after: pair.notAfter.toISOString() }, 'TLS certificate reloaded');
+        this.http?.setCertificate(pair);
+      }
       else if (why === 'SIGHUP') this.log.info({ why }, 'TLS certificate files unchanged');
     } catch (err) {
       this.log.error({ why, err: (err as Error).message }, 'TLS certificate files not reloaded (keeping the ones in use)');

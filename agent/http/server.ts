@@ -6,21 +6,64 @@
 // Small and dependency-light: node:http, and answers built from memory.
 // Binding beyond loopback is an explicit `http:` in the agent's config.
 import http from 'node:http';
+import https from 'node:https';
+import { timingSafeEqual, createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { readiness, statusReport, type ReportSource } from './report.js';
 import type { Logger } from '../logger.js';
 
-export class HttpEndpoint {
-  private server?: http.Server;
-  address = '';
+/**
+ * Security (issue 6): beyond loopback the endpoint serves HTTPS with the
+ * agent's certificate (swapped in place when the agent reloads it), and
+ * /status and /metrics can require `Authorization: Bearer <token>` (the
+ * token from http_token_file; Prometheus sends it with `authorization:
+ * { credentials_file: … }`). /healthz and /readyz stay open: they tell
+ * nothing but up or down.
+ */
+export interface HttpSecurity {
+  tls?: { cert: Buffer; key: Buffer };
+  token?: string;
+}
 
-  constructor(private readonly src: ReportSource, private readonly log: Logger) {}
+const PROTECTED = new Set(['/status', '/metrics']);
+
+export class HttpEndpoint {
+  private server?: http.Server | https.Server;
+  address = '';
+  private tokenDigest?: Buffer;
+
+  constructor(private readonly src: ReportSource, private readonly log: Logger, private readonly security: HttpSecurity = {}) {
+    this.setToken(security.token);
+  }
+
+  get scheme(): 'http' | 'https' {
+    return this.security.tls ? 'https' : 'http';
+  }
+
+  /** A renewed certificate (the agent's reload): new connections get it. */
+  setCertificate(tls: { cert: Buffer; key: Buffer }): void {
+    if (this.server instanceof https.Server) this.server.setSecureContext({ cert: tls.cert, key: tls.key });
+  }
+
+  setToken(token: string | undefined): void {
+    const t = token?.trim();
+    this.tokenDigest = t ? createHash('sha256').update(t).digest() : undefined;
+  }
+
+  private authorised(req: http.IncomingMessage): boolean {
+    if (!this.tokenDigest) return true;
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+    if (!m) return false;
+    return timingSafeEqual(createHash('sha256').update(m[1]).digest(), this.tokenDigest);
+  }
 
   async listen(addr: string): Promise<string> {
     const i = addr.lastIndexOf(':');
     const host = addr.slice(0, i).replace(/^\[|\]$/g, '');
     const port = Number(addr.slice(i + 1));
-    const server = http.createServer((req, res) => void this.handle(req, res));
+    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => void this.handle(req, res);
+    const tls = this.security.tls;
+    const server = tls ? https.createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, onRequest) : http.createServer(onRequest);
     server.keepAliveTimeout = 65_000; // longer than common scrapers' and load balancers' idle timeouts
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -54,6 +97,10 @@ export class HttpEndpoint {
         return json(405, { error: `method ${req.method} not allowed; use GET` });
       }
       const path = (req.url ?? '/').split('?')[0];
+      if (PROTECTED.has(path) && !this.authorised(req)) {
+        res.setHeader('WWW-Authenticate', 'Bearer realm="slipway-agent"');
+        return json(401, { error: `${path} needs Authorization: Bearer <the token in the agent's http_token_file>` });
+      }
       switch (path) {
         case '/healthz':
           return json(200, { status: 'ok', version: this.src.version, uptime_s: (Date.now() - this.src.startedAt.getTime()) / 1000 });
