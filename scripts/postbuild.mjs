@@ -9,7 +9,8 @@ copyFileSync('proto/slipway.proto', 'dist/proto/slipway.proto');
 // protobufjs as @grpc/proto-loader itself resolves it, so the descriptor matches what it loads.
 const requireFromLoader = createRequire(createRequire(import.meta.url).resolve('@grpc/proto-loader'));
 const protobuf = requireFromLoader('protobufjs');
-const root = protobuf.loadSync('proto/slipway.proto');
+// keepCase, as proto/load.ts loads it: protobufjs would otherwise camelCase key_id and every snake_case field.
+const root = new protobuf.Root().loadSync('proto/slipway.proto', { keepCase: true });
 writeFileSync('dist/proto/slipway.json', JSON.stringify(root.toJSON()));
 for (const bin of ['dist/coordinator/cli.js', 'dist/agent/main.js']) {
   try { chmodSync(bin, 0o755); } catch { /* not built yet */ }
