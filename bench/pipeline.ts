@@ -1,7 +1,7 @@
 // The pipeline benchmark: what a deploy costs on the wire and on disk, each
 // figure against a baseline the machine sets.
 //   (a) upload: AgentConnection.upload to a real agent over loopback without
-//       TLS, against the same bytes over a plain TCP socket (upload-baseline.ts)
+//       TLS (and, beside it, over mTLS with a signed release), against the same bytes over a plain TCP socket (upload-baseline.ts)
 //   (b) unpack: agent/unpack's unpackTarball against GNU `tar -xzf`
 //   (c) re-deploy of a stored release: ListReleases + the skip decision that
 //       `slipway deploy` makes, and a real Upload of the same sha256 (0 bytes)
@@ -20,6 +20,8 @@ import { unpackTarball } from '../agent/unpack/index.js';
 import { flushDisk } from './unpack.js';
 import { LocalAgent } from '../scripts/local-fleet.js';
 import { AgentConnection } from '../coordinator/client.js';
+import { makePki } from '../scripts/pki.js';
+import { readPrivateKey, signRelease, sha256Hex } from '../common/signing.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The repository root, from bench/ (tsx) and from dist/bench/. */
@@ -207,6 +209,8 @@ export async function prepareRelease(size: keyof typeof SIZES, log: (s: string) 
 export interface UploadFigures {
   agentMs: number[]; baselineMs: number[];
   agentMiBs: number; baselineMiBs: number; ratio: number;
+  /** The same upload over mTLS (ECDSA P-256 certificates from scripts/pki.ts) with a signed release checked by the agent. */
+  mtlsMs: number[]; mtlsMiBs: number;
 }
 
 /**
@@ -218,8 +222,31 @@ export interface UploadFigures {
 export async function benchUpload(rel: Release, runs: number, cleanup: Cleanup, log: (s: string) => void): Promise<UploadFigures> {
   const agentMs: number[] = [];
   const baselineMs: number[] = [];
+  const mtlsMs: number[] = [];
   const mibs = (ms: number) => rel.size / MiB / (ms / 1000);
+  const pkiDir = cleanup.dir(mkdtempSync(join(tmpdir(), 'slipway-bench-pki-')));
+  const pki = await makePki(pkiDir);
+  const agentCert = await pki.agentCert('bench-agent');
+  const sig = signRelease(readPrivateKey(pki.signing.private), { app: 'bench', version: '1.0.0', sha256: rel.sha256, manifest_sha256: sha256Hex('bench') });
   for (let i = 0; i < runs; i++) {
+    {
+      const dir = cleanup.dir(mkdtempSync(join(tmpdir(), 'slipway-bench-agent-')));
+      const agent = cleanup.agent(new LocalAgent({ dir, name: `bench-upload-mtls-${i}`, tls: { ca: pki.ca, cert: agentCert.cert, key: agentCert.key }, trustedKeys: [pki.signing.public] }));
+      await agent.start();
+      await settle();
+      const conn = new AgentConnection(agent.address, { ca: pki.ca, cert: pki.deployer.cert, key: pki.deployer.key }, 30_000);
+      try {
+        await conn.status();
+        const t = performance.now();
+        const res = await conn.upload(rel.file, { app: 'bench', version: '1.0.0', sha256: rel.sha256, size: rel.size, signature: sig });
+        mtlsMs.push(performance.now() - t);
+        if (res.already_stored || Number(res.bytes_received) !== rel.size) throw new Error(`mTLS upload run ${i + 1}: agent received ${res.bytes_received} of ${rel.size} bytes`);
+      } finally {
+        conn.close();
+        await cleanup.stopAgent(agent);
+        await cleanup.removeDir(dir);
+      }
+    }
     const dir = cleanup.dir(mkdtempSync(join(tmpdir(), 'slipway-bench-agent-')));
     const agent = cleanup.agent(new LocalAgent({ dir, name: `bench-upload-${i}` }));
     await agent.start();
@@ -252,11 +279,13 @@ export async function benchUpload(rel: Release, runs: number, cleanup: Cleanup, 
       await cleanup.removeDir(rdir);
     }
     log(`upload run ${i + 1}/${runs}: agent ${mibs(agentMs[i]!).toFixed(0)} MiB/s (${(agentMs[i]! / 1000).toFixed(2)} s), ` +
+      `agent over mTLS ${mibs(mtlsMs[i]!).toFixed(0)} MiB/s (${(mtlsMs[i]! / 1000).toFixed(2)} s), ` +
       `plain TCP ${mibs(baselineMs[i]!).toFixed(0)} MiB/s (${(baselineMs[i]! / 1000).toFixed(2)} s)`);
   }
   const agentMiBs = mibs(median(agentMs));
   const baselineMiBs = mibs(median(baselineMs));
-  return { agentMs, baselineMs, agentMiBs, baselineMiBs, ratio: agentMiBs / baselineMiBs };
+  await cleanup.removeDir(pkiDir);
+  return { agentMs, baselineMs, agentMiBs, baselineMiBs, ratio: agentMiBs / baselineMiBs, mtlsMs, mtlsMiBs: mibs(median(mtlsMs)) };
 }
 
 export interface UnpackFigures { gnuMs: number[]; oursMs: number[]; medianGnu: number; medianOurs: number; ratio: number; entries: number }
@@ -424,6 +453,7 @@ export async function benchPipeline(opts: { runs: number; quick: boolean; cleanu
     upload, unpack, redeploy,
     table: [
       { figure: 'upload, agent (gRPC, no TLS)', value: `${upload.agentMiBs.toFixed(0)} MiB/s`, target: '', result: '—' },
+      { figure: 'upload, agent (gRPC, mTLS, signed release)', value: `${upload.mtlsMiBs.toFixed(0)} MiB/s`, target: '', result: '—' },
       { figure: 'upload, plain TCP baseline', value: `${upload.baselineMiBs.toFixed(0)} MiB/s`, target: '', result: '—' },
       { figure: 'upload ratio agent/baseline', value: `${upload.ratio.toFixed(2)}×`, target: `≥ ${TARGETS.uploadRatio}×`, result: pf(upload.ratio >= TARGETS.uploadRatio) },
       { figure: 'unpack, ours', value: `${(unpack.medianOurs / 1000).toFixed(2)} s`, target: '', result: '—' },
