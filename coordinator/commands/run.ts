@@ -8,6 +8,7 @@ import { Fleet } from '../fleet.js';
 import { UsageError } from '../errors.js';
 import { color } from '../output.js';
 import { action, load, globals, printJson, operatorName } from './common.js';
+import { withLocks } from '../locks.js';
 import type { AgentConnection } from '../client.js';
 
 export interface TaskRun {
@@ -39,15 +40,15 @@ export function register(program: Command): void {
       const json = globals(cmd).json === true;
       const loaded = load(cmd);
       const env = environment(loaded, envName);
-      const fleet = Fleet.forEnv(loaded, envName, env, opts.host);
-      const conns = opts.all || opts.host ? fleet.connections : fleet.connections.slice(0, 1);
+      // Only the hosts the task runs on: those are the ones it locks.
+      const fleet = Fleet.forEnv(loaded, envName, env, opts.host ?? (opts.all ? undefined : env.hosts[0]));
       const ac = new AbortController();
       const onInt = () => ac.abort();
       process.once('SIGINT', onInt);
       const runs: TaskRun[] = [];
       let failure: { host: string; message: string } | undefined;
-      try {
-        for (const conn of conns) {
+      const runAll = async () => {
+        for (const conn of fleet.connections) {
           try {
             const r = await runTaskOn(conn, { app: loaded.config.app, task }, json, ac.signal);
             runs.push(r);
@@ -55,10 +56,13 @@ export function register(program: Command): void {
           } catch (err) {
             failure = { host: conn.host, message: (err as Error).message };
             if (!json) process.stderr.write(`${color.bad('error:')} ${conn.host}: ${failure.message}\n`);
-            break;
+            return;
           }
-          if (ac.signal.aborted) break;
+          if (ac.signal.aborted) return;
         }
+      };
+      try {
+        await withLocks(fleet, loaded.config.app, `running task ${task}`, runAll);
       } finally {
         process.off('SIGINT', onInt);
         fleet.close();
