@@ -8,7 +8,8 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import http from 'node:http';
 import net from 'node:net';
-import { LocalAgent, killAppsUnder, CLI_BIN } from './local-fleet.js';
+import { securedAgent, killAppsUnder, CLI_BIN, type LocalAgent } from './local-fleet.js';
+import { makePki } from './pki.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = here.includes(join('dist', 'scripts')) ? join(here, '..', '..') : join(here, '..');
@@ -83,8 +84,10 @@ async function main(): Promise<number> {
   say(`Everything lives in ${work} and is removed at the end.`);
 
   step('Start three agents (each its own state dir and gRPC port; apps bind 127.0.0.1, .2 and .3)');
+  const pki = await makePki(join(work, 'pki'));
+  say(`  made a CA, a certificate per agent and one for the deployer ci-1 (slipway certs), and the release signing key ${pki.signing.keyId} (slipway keys generate), in ${pki.dir}: the agents take only mTLS and signed releases`);
   const appHosts = ['127.0.0.1', '127.0.0.2', '127.0.0.3'];
-  for (let i = 0; i < 3; i++) agents.push(new LocalAgent({ dir: join(work, `agent${i + 1}`), name: `host${i + 1}`, appBind: appHosts[i] }));
+  for (let i = 0; i < 3; i++) agents.push(await securedAgent(pki, { dir: join(work, `agent${i + 1}`), name: `host${i + 1}`, appBind: appHosts[i] }));
   await Promise.all(agents.map((a) => a.start()));
   for (const a of agents) say(`  ${a.opts.name}: slipway-agent listening on ${a.address}, app address ${a.opts.appBind}`);
 
@@ -93,7 +96,7 @@ async function main(): Promise<number> {
   cpSync(join(ROOT, 'examples', 'hello'), repo, { recursive: true });
   const port = await freePort(appHosts);
   const yaml = readFileSync(join(repo, 'slipway.yaml'), 'utf8').replace(/port: 4000/, `port: ${port}`)
-    .replace(/environments:[\s\S]*$/, `environments:\n  staging:\n    hosts: [${agents.map((a) => a.address).join(', ')}]\n    tls: { insecure: true }\n`);
+    .replace(/environments:[\s\S]*$/, `environments:\n  staging:\n    hosts: [${agents.map((a) => a.address).join(', ')}]\ntls: ${pki.coordinatorTls}\nsigning_key: ${pki.signing.private}\n`);
   writeFileSync(join(repo, 'slipway.yaml'), yaml);
   git(repo, 'init', '-q', '-b', 'main');
   for (const [version, message] of [['1.0.0', 'the first release'], ['1.1.0', 'the second release, swapped in without dropping a request']]) {

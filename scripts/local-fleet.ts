@@ -1,11 +1,12 @@
 // Starts real agents on this machine, each with its own state dir, loopback
 // port and app address: what the demo and the integration tests use.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync, readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { socketDirFor } from '../agent/supervisor/protocol.js';
+import type { Pki } from './pki.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** dist/agent/main.js, found from the sources (scripts/) and from dist/scripts/. */
@@ -99,6 +100,19 @@ export class LocalAgent {
   logged(text: string): string[] {
     return this.logLines.filter((l) => l.includes(text));
   }
+}
+
+/**
+ * An agent as an operator runs one: mTLS with its own certificate from the
+ * PKI (SANs localhost and 127.0.0.1), trusting the PKI's release key, with
+ * no allow_unsigned. Not started yet.
+ */
+export async function securedAgent(pki: Pki, opts: Omit<LocalAgentOptions, 'tls' | 'trustedKeys'>): Promise<LocalAgent> {
+  // One certificate per agent name (an agent made again for a restart keeps its own).
+  const cert = join(pki.dir, `${opts.name}.pem`);
+  const key = join(pki.dir, `${opts.name}-key.pem`);
+  if (!existsSync(cert)) await pki.agentCert(opts.name);
+  return new LocalAgent({ ...opts, tls: { ca: pki.ca, cert, key }, trustedKeys: [pki.signing.public] });
 }
 
 /** The pid of the supervising process of a state dir, if one was started. */

@@ -1,12 +1,19 @@
 // Shared set-up for integration tests: temp dirs, an app repo made from
 // examples/hello, real agents, and the real CLI run as a child process.
+// Everything runs as an operator would run it: a CA, agent and deployer
+// certificates and a release signing key are made once per test file's temp
+// dir (testPki); agents require mTLS and signed releases, slipway.yaml has
+// the deployer certificate and signing_key, and connect() dials with them.
 import { spawn, execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import http from 'node:http';
-import { LocalAgent, killAppsUnder, CLI_BIN } from '../../scripts/local-fleet.js';
+import { LocalAgent, killAppsUnder, securedAgent, CLI_BIN, type LocalAgentOptions } from '../../scripts/local-fleet.js';
+import { makePki, type Pki } from '../../scripts/pki.js';
+import { AgentConnection } from '../../coordinator/client.js';
+import { readPrivateKey, signRelease, sha256Hex, type SignedFields } from '../../common/signing.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const HELLO = join(ROOT, 'examples', 'hello');
@@ -33,8 +40,53 @@ export interface AppRepo {
   release(version: string, files?: Record<string, string>): string;
 }
 
-/** A git repo holding examples/hello with its staging environment pointed at the given agents. */
-export function makeAppRepo(base: string, agents: string[], opts: { port?: number; extraRun?: string } = {}): AppRepo {
+const pkis = new Map<string, Promise<Pki>>();
+/** By CA file: for connect(), which knows an agent only by its options. */
+const pkiByCa = new Map<string, Pki>();
+
+/** The CA, deployer certificate (ci-1) and release key of a test's temp dir (made once, in BASE/pki). */
+export function testPki(base: string): Promise<Pki> {
+  let p = pkis.get(base);
+  if (!p) {
+    p = makePki(join(base, 'pki')).then((pki) => { pkiByCa.set(pki.ca, pki); return pki; });
+    pkis.set(base, p);
+  }
+  return p;
+}
+
+/** A LocalAgent (not started) with its certificate from BASE's PKI and trusted_keys; no allow_unsigned. */
+export async function newAgent(base: string, opts: Omit<LocalAgentOptions, 'tls' | 'trustedKeys'>): Promise<LocalAgent> {
+  return securedAgent(await testPki(base), opts);
+}
+
+/** A connection to the agent as the deployer ci-1 (mTLS); insecure for an agent started without certificates. */
+export function connect(agent: LocalAgent, deadlineMs = 5000): AgentConnection {
+  const tls = agent.opts.tls;
+  if (!tls) return new AgentConnection(agent.address, { insecure: true }, deadlineMs);
+  const pki = pkiByCa.get(tls.ca);
+  if (!pki) throw new Error(`no test PKI made with the CA ${tls.ca}; make the agent with newAgent or startAgents`);
+  return new AgentConnection(agent.address, { ca: pki.ca, cert: pki.deployer.cert, key: pki.deployer.key }, deadlineMs);
+}
+
+/**
+ * The signature fields of an upload (AgentConnection.upload's `signature`)
+ * for a hand-made tarball, signed with BASE's release key. `manifest` is
+ * the slipway.json bytes the tarball holds (anything, for a tarball that is
+ * refused before its manifest is read).
+ */
+export async function signUpload(base: string, f: Omit<SignedFields, 'manifest_sha256'> & { manifest?: Buffer | string }): Promise<{ signature: string; key_id: string; manifest_sha256: string }> {
+  const pki = await testPki(base);
+  const s = signRelease(readPrivateKey(pki.signing.private), { app: f.app, version: f.version, sha256: f.sha256, manifest_sha256: sha256Hex(f.manifest ?? '') });
+  return { signature: s.signature, key_id: s.key_id, manifest_sha256: s.manifest_sha256 };
+}
+
+/**
+ * A git repo holding examples/hello with its staging environment pointed at
+ * the given agents, over mTLS as BASE's deployer (ci-1), its releases signed
+ * with BASE's release key.
+ */
+export async function makeAppRepo(base: string, agents: string[], opts: { port?: number } = {}): Promise<AppRepo> {
+  const pki = await testPki(base);
   const dir = join(base, 'app');
   cpSync(HELLO, dir, { recursive: true });
   const port = opts.port ?? appPort();
@@ -44,10 +96,10 @@ export function makeAppRepo(base: string, agents: string[], opts: { port?: numbe
       'environments:',
       '  staging:',
       `    hosts: [${agents.join(', ')}]`,
-      '    tls: { insecure: true }',
       '  nowhere:',
       '    hosts: [127.0.0.1:1]',
-      '    tls: { insecure: true }',
+      `tls: ${pki.coordinatorTls}`,
+      `signing_key: ${pki.signing.private}`,
       'deadline_s: 5',
       '',
     ].join('\n'));
@@ -85,9 +137,9 @@ export function cli(cwd: string, ...args: string[]): Promise<CliResult> {
   });
 }
 
-/** Starts n agents with app addresses 127.0.0.<base+i>. */
+/** Starts n agents (mTLS, signed releases: newAgent) with app addresses 127.0.<base>.<2+i>. */
 export async function startAgents(dir: string, n: number, baseOctet = 10 + Math.floor(Math.random() * 200)): Promise<LocalAgent[]> {
-  const agents = Array.from({ length: n }, (_, i) => new LocalAgent({ dir: join(dir, `agent${i + 1}`), name: `agent${i + 1}`, appBind: `127.0.${baseOctet % 250}.${i + 2}` }));
+  const agents = await Promise.all(Array.from({ length: n }, (_, i) => newAgent(dir, { dir: join(dir, `agent${i + 1}`), name: `agent${i + 1}`, appBind: `127.0.${baseOctet % 250}.${i + 2}` })));
   await Promise.all(agents.map((a) => a.start()));
   return agents;
 }

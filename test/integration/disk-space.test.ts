@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { tempDir, makeAppRepo, cleanup, cli, type AppRepo } from '../helpers/env.js';
-import { LocalAgent, killAppsUnder } from '../../scripts/local-fleet.js';
+import { tempDir, makeAppRepo, newAgent, cleanup, cli, type AppRepo } from '../helpers/env.js';
+import { killAppsUnder, type LocalAgent } from '../../scripts/local-fleet.js';
 
 let dir: string;
 let mnt: string;
@@ -39,9 +39,9 @@ test('an upload that does not fit twice plus the reserve is refused with the fig
     t.skip('cannot mount a tmpfs here (not root?); the stubbed reading in test/unit/disk-space.test.ts covers the check');
     return;
   }
-  agent = new LocalAgent({ dir: mnt, name: 'agent1', appBind: `127.0.${10 + Math.floor(Math.random() * 200)}.2`, extraConfig: `disk_reserve_bytes: ${2 * 1024 ** 2}\n` });
+  agent = await newAgent(dir, { dir: mnt, name: 'agent1', appBind: `127.0.${10 + Math.floor(Math.random() * 200)}.2`, extraConfig: `disk_reserve_bytes: ${2 * 1024 ** 2}\n` });
   await agent.start();
-  repo = makeAppRepo(dir, [agent.address]);
+  repo = await makeAppRepo(dir, [agent.address]);
   repo.release('1.0.0');
   assert.equal((await cli(repo.dir, 'build', '1.0.0')).code, 0);
   const small = await cli(repo.dir, 'deploy', 'staging', '1.0.0', '--upload-only');

@@ -10,9 +10,8 @@ import { readFileSync, writeFileSync, rmSync, existsSync, mkdirSync } from 'node
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
-import { tempDir, makeAppRepo, stopAgents, cleanup, cli, get, waitFor, appPort, ROOT, type AppRepo } from '../helpers/env.js';
-import { LocalAgent, CLI_BIN } from '../../scripts/local-fleet.js';
-import { AgentConnection } from '../../coordinator/client.js';
+import { tempDir, makeAppRepo, newAgent, connect, testPki, stopAgents, cleanup, cli, get, waitFor, appPort, ROOT, type AppRepo } from '../helpers/env.js';
+import { CLI_BIN, type LocalAgent } from '../../scripts/local-fleet.js';
 
 let dir: string;
 let agents: LocalAgent[];
@@ -24,12 +23,12 @@ before(async () => {
   dir = tempDir('endpoint');
   crashFile = join(dir, 'crash-now');
   const octet = 10 + Math.floor(Math.random() * 200);
-  agents = [1, 2].map((i) => new LocalAgent({ dir: join(dir, `agent${i}`), name: `agent${i}`, appBind: `127.0.${octet}.${i + 1}`, extraConfig: 'sample_interval_s: 0.2' }));
+  agents = await Promise.all([1, 2].map((i) => newAgent(dir, { dir: join(dir, `agent${i}`), name: `agent${i}`, appBind: `127.0.${octet}.${i + 1}`, extraConfig: 'sample_interval_s: 0.2' })));
   await Promise.all(agents.map((a) => a.start()));
-  repo = makeAppRepo(dir, agents.map((a) => a.address));
+  repo = await makeAppRepo(dir, agents.map((a) => a.address));
   // An environment with a host where nothing listens, for the unreachable row.
   baseYaml = readFileSync(join(repo.dir, 'slipway.yaml'), 'utf8')
-    .replace('  nowhere:\n', `  partial:\n    hosts: [${agents[0].address}, 127.0.0.1:1]\n    tls: { insecure: true }\n  nowhere:\n`);
+    .replace('  nowhere:\n', `  partial:\n    hosts: [${agents[0].address}, 127.0.0.1:1]\n  nowhere:\n`);
   writeFileSync(join(repo.dir, 'slipway.yaml'), baseYaml);
 });
 
@@ -380,7 +379,9 @@ test('slipway status --watch redraws until Ctrl-C (SIGINT), then exits with the 
 
 test('grpc.health.v1 answers SERVING to a stock client; slipway ping gives each host\'s round trip', async () => {
   const Ctor = grpc.makeClientConstructor(healthService, 'grpc.health.v1.Health');
-  const hc = new Ctor(agents[0].address, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+  const pki = await testPki(dir);
+  const creds = grpc.credentials.createSsl(readFileSync(pki.ca), readFileSync(pki.deployer.key), readFileSync(pki.deployer.cert));
+  const hc = new Ctor(agents[0].address, creds, { 'grpc.ssl_target_name_override': 'localhost' }) as unknown as grpc.Client & {
     check(req: { service: string }, cb: (err: grpc.ServiceError | null, res?: { status: string }) => void): void;
   };
   try {
@@ -391,7 +392,7 @@ test('grpc.health.v1 answers SERVING to a stock client; slipway ping gives each 
   } finally {
     hc.close();
   }
-  const conn = new AgentConnection(agents[1].address, { insecure: true }, 5000);
+  const conn = connect(agents[1]);
   try {
     const h = await conn.health();
     assert.equal(h.status, 'SERVING');

@@ -7,9 +7,9 @@ import { readdirSync, writeFileSync, statSync, existsSync, readFileSync } from '
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
-import { tempDir, makeAppRepo, startAgents, stopAgents, cleanup, cli, type AppRepo } from '../helpers/env.js';
-import { AgentConnection, HostError } from '../../coordinator/client.js';
-import { LocalAgent, AGENT_BIN } from '../../scripts/local-fleet.js';
+import { tempDir, makeAppRepo, connect, signUpload, startAgents, stopAgents, cleanup, cli, type AppRepo } from '../helpers/env.js';
+import type { AgentConnection, HostError } from '../../coordinator/client.js';
+import { AGENT_BIN, type LocalAgent } from '../../scripts/local-fleet.js';
 
 let dir: string;
 let agents: LocalAgent[];
@@ -19,9 +19,9 @@ let conn: AgentConnection;
 before(async () => {
   dir = tempDir('failures');
   agents = await startAgents(dir, 1);
-  repo = makeAppRepo(dir, agents.map((a) => a.address));
+  repo = await makeAppRepo(dir, agents.map((a) => a.address));
   repo.release('1.0.0');
-  conn = new AgentConnection(agents[0].address, { insecure: true }, 5000);
+  conn = connect(agents[0]);
 });
 
 after(async () => {
@@ -72,7 +72,7 @@ test('an upload whose bytes do not match its sha256 is refused and nothing is st
   const file = join(dir, 'mismatch.tar.gz');
   writeFileSync(file, data);
   await assert.rejects(
-    conn.upload(file, { app: 'hello', version: '5.0.0', sha256: 'a'.repeat(64), size: data.length }),
+    conn.upload(file, { app: 'hello', version: '5.0.0', sha256: 'a'.repeat(64), size: data.length, signature: await signUpload(dir, { app: 'hello', version: '5.0.0', sha256: 'a'.repeat(64) }) }),
     (err: HostError) => /sha256 .* not a{64} as announced; nothing was stored/.test(err.message) && err.code === 3,
   );
   const store = join(agents[0].stateDir, 'apps', 'hello', 'store');
@@ -82,16 +82,19 @@ test('an upload whose bytes do not match its sha256 is refused and nothing is st
 test('bad names in a request are INVALID_ARGUMENT', async () => {
   const file = join(dir, 'x.tar.gz');
   writeFileSync(file, 'x');
-  await assert.rejects(conn.upload(file, { app: '../etc', version: '1.0.0', sha256: sha(Buffer.from('x')), size: 1 }), /app name "\.\.\/etc" is not valid/);
-  await assert.rejects(conn.upload(file, { app: 'hello', version: 'latest', sha256: sha(Buffer.from('x')), size: 1 }), /not exact semver/);
+  const signed = (app: string, version: string) => signUpload(dir, { app, version, sha256: sha(Buffer.from('x')) });
+  await assert.rejects(conn.upload(file, { app: '../etc', version: '1.0.0', sha256: sha(Buffer.from('x')), size: 1, signature: await signed('../etc', '1.0.0') }), /app name "\.\.\/etc" is not valid/);
+  await assert.rejects(conn.upload(file, { app: 'hello', version: 'latest', sha256: sha(Buffer.from('x')), size: 1, signature: await signed('hello', 'latest') }), /not exact semver/);
   await assert.rejects(conn.activate({ app: 'hello', version: '1.0.0', sha256: 'xyz' }, () => undefined, 5000), /sha256 "xyz"/);
   await assert.rejects(conn.activate({ app: 'hello', version: '7.7.7', sha256: 'b'.repeat(64) }, () => undefined, 5000), /not on this host; upload it first/);
 });
 
+/** Uploads a hand-made tarball, signed with this test's release key (so that only the unpacker can refuse it), and activates it. */
 async function uploadAndActivate(name: string, body: Buffer, version: string) {
   const file = join(dir, name);
   writeFileSync(file, body);
-  await conn.upload(file, { app: 'hello', version, sha256: sha(body), size: body.length });
+  const signature = await signUpload(dir, { app: 'hello', version, sha256: sha(body) });
+  await conn.upload(file, { app: 'hello', version, sha256: sha(body), size: body.length, signature });
   const events: string[] = [];
   await conn.activate({ app: 'hello', version, sha256: sha(body) }, (e) => events.push(e.event), 30_000);
   return events;

@@ -6,8 +6,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tempDir, makeAppRepo, startAgents, stopAgents, cleanup, cli, type AppRepo } from '../helpers/env.js';
-import { AgentConnection } from '../../coordinator/client.js';
+import { tempDir, makeAppRepo, connect, startAgents, stopAgents, cleanup, cli, type AppRepo } from '../helpers/env.js';
+import type { AgentConnection } from '../../coordinator/client.js';
 import type { LocalAgent } from '../../scripts/local-fleet.js';
 
 let dir: string;
@@ -18,7 +18,7 @@ let conn: AgentConnection;
 before(async () => {
   dir = tempDir('hooks');
   agents = await startAgents(dir, 1);
-  repo = makeAppRepo(dir, [agents[0].address]);
+  repo = await makeAppRepo(dir, [agents[0].address]);
   for (const v of ['1.0.0', '1.1.0']) {
     repo.release(v, { 'message.txt': `release ${v}\n` });
     assert.equal((await cli(repo.dir, 'build', v)).code, 0);
@@ -31,7 +31,7 @@ before(async () => {
     '  on_failure: echo "on_failure $SLIPWAY_VERSION failed=$SLIPWAY_FAILED_HOSTS" >> hooks.log',
     '',
   ].join('\n'));
-  conn = new AgentConnection(agents[0].address, { insecure: true }, 5000);
+  conn = connect(agents[0]);
 });
 
 after(async () => {

@@ -55,7 +55,7 @@ function appLog(): string {
 before(async () => {
   dir = tempDir('hot-swap');
   [agent] = await startAgents(dir, 1);
-  repo = makeAppRepo(dir, [agent.address]);
+  repo = await makeAppRepo(dir, [agent.address]);
   host = appHost(agent);
   const yaml = readFileSync(join(repo.dir, 'slipway.yaml'), 'utf8');
   const shortDrain = yaml.replace(/drain_timeout_s: \d+/, `drain_timeout_s: ${DRAIN_S}`);

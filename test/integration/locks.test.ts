@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir, cleanup, cli, makeAppRepo, stopAgents, waitFor, type AppRepo } from '../helpers/env.js';
+import { tempDir, cleanup, cli, makeAppRepo, testPki, stopAgents, waitFor, type AppRepo } from '../helpers/env.js';
 import { LocalAgent, CLI_BIN } from '../../scripts/local-fleet.js';
-import { makePki, type Pki } from '../../scripts/pki.js';
+import type { Pki } from '../../scripts/pki.js';
 import { issue } from '../../coordinator/certs.js';
 
 let dir: string;
@@ -18,15 +18,16 @@ let repo: AppRepo;
 
 before(async () => {
   dir = tempDir('locks');
-  pki = await makePki(join(dir, 'pki'));
+  pki = await testPki(dir);
   agents = [];
   for (const name of ['agent1', 'agent2']) {
     const c = await pki.agentCert(name);
     agents.push(new LocalAgent({ dir: join(dir, name), name, appBind: `127.0.${80 + agents.length}.2`, tls: { ca: pki.ca, cert: c.cert, key: c.key }, trustedKeys: [pki.signing.public] }));
   }
   await Promise.all(agents.map((a) => a.start()));
-  repo = makeAppRepo(dir, agents.map((a) => a.address));
-  const yaml = readFileSync(join(repo.dir, 'slipway.yaml'), 'utf8').replace(/tls: \{ insecure: true \}/g, `tls: ${pki.coordinatorTls}`);
+  repo = await makeAppRepo(dir, agents.map((a) => a.address));
+  // Without its signing_key line, which each variant below adds back.
+  const yaml = readFileSync(join(repo.dir, 'slipway.yaml'), 'utf8').replace(/^signing_key: .*\n/m, '');
   writeFileSync(join(repo.dir, 'slipway.yaml'), `${yaml}signing_key: ${pki.signing.private}\n`);
   // A second operator, ci-2, and a deploy whose pre_deploy hook takes a while (the lock is held by then).
   const ci2 = await issue(pki.dir, 'ci-2', 'deployer');

@@ -29,7 +29,7 @@ function withTasks(beforeActivate?: string): void {
 before(async () => {
   dir = tempDir('operations');
   agents = await startAgents(dir, 2);
-  repo = makeAppRepo(dir, agents.map((a) => a.address));
+  repo = await makeAppRepo(dir, agents.map((a) => a.address));
   withTasks();
   repo.release('1.0.0');
   assert.equal((await cli(repo.dir, 'build', '1.0.0')).code, 0);

@@ -3,10 +3,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { readdirSync, rmSync } from 'node:fs';
-import { tempDir, makeAppRepo, startAgents, stopAgents, cleanup, cli, get, waitFor, appHost, type AppRepo } from '../helpers/env.js';
-import { AgentConnection } from '../../coordinator/client.js';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tempDir, makeAppRepo, connect, startAgents, stopAgents, cleanup, cli, get, waitFor, appHost, type AppRepo } from '../helpers/env.js';
 import type { LocalAgent } from '../../scripts/local-fleet.js';
+import type { ReleaseSignature } from '../../common/signing.js';
 
 let dir: string;
 let agents: LocalAgent[];
@@ -15,7 +15,7 @@ let repo: AppRepo;
 before(async () => {
   dir = tempDir('pipeline');
   agents = await startAgents(dir, 3);
-  repo = makeAppRepo(dir, agents.map((a) => a.address));
+  repo = await makeAppRepo(dir, agents.map((a) => a.address));
 });
 
 after(async () => {
@@ -73,7 +73,7 @@ test('deploys 1.0.0 to three agents, then upgrades them to 1.1.0', async () => {
 });
 
 test('a second deploy of the same release sends no bytes', async () => {
-  const conn = new AgentConnection(agents[0].address, { insecure: true }, 5000);
+  const conn = connect(agents[0]);
   try {
     const before = (await conn.status()).agent?.upload_bytes_total;
     const d = await cli(repo.dir, '--json', 'deploy', 'staging', '1.1.0');
@@ -87,7 +87,9 @@ test('a second deploy of the same release sends no bytes', async () => {
     const rel = await conn.listReleases('hello');
     const sha = rel.find((r) => r.version === '1.1.0')?.sha256 as string;
     const { size } = await import('node:fs').then((fs) => fs.statSync(tarball));
-    const res = await conn.upload(tarball, { app: 'hello', version: '1.1.0', sha256: sha, size });
+    // With the signature slipway build wrote beside it: an unsigned upload is refused before the lookup.
+    const sig = JSON.parse(readFileSync(`${tarball}.sig`, 'utf8')) as ReleaseSignature;
+    const res = await conn.upload(tarball, { app: 'hello', version: '1.1.0', sha256: sha, size, signature: { signature: sig.signature, key_id: sig.key_id, manifest_sha256: sig.manifest_sha256 } });
     assert.equal(res.already_stored, true);
     assert.equal(Number(res.bytes_received), 0);
     const afterUpload = await conn.status();

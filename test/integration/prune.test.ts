@@ -8,9 +8,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { existsSync, mkdirSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
-import { tempDir, makeAppRepo, cleanup, cli, waitFor, get, type AppRepo } from '../helpers/env.js';
-import { LocalAgent, killAppsUnder } from '../../scripts/local-fleet.js';
-import { AgentConnection } from '../../coordinator/client.js';
+import { tempDir, makeAppRepo, newAgent, connect, cleanup, cli, waitFor, get, type AppRepo } from '../helpers/env.js';
+import { killAppsUnder, type LocalAgent } from '../../scripts/local-fleet.js';
+import type { AgentConnection } from '../../coordinator/client.js';
 
 let dir: string;
 let agent: LocalAgent;
@@ -21,19 +21,19 @@ const VERSIONS = ['1.0.0', '1.1.0', '1.2.0', '1.3.0', '1.4.0'];
 
 before(async () => {
   dir = tempDir('prune');
-  agent = new LocalAgent({
+  agent = await newAgent(dir, {
     dir: join(dir, 'agent1'), name: 'agent1', appBind: `127.0.${10 + Math.floor(Math.random() * 200)}.2`,
     // The schedule must not run during the test: once a year.
     extraConfig: 'keep_releases: 2\nprune_schedule: "0 0 1 1 *"\nlimits: { log_files: 2 }\n',
   });
   await agent.start();
-  repo = makeAppRepo(dir, [agent.address]);
+  repo = await makeAppRepo(dir, [agent.address]);
   for (const v of VERSIONS) {
     repo.release(v, { 'message.txt': `release ${v}\n` });
     const b = await cli(repo.dir, 'build', v);
     assert.equal(b.code, 0, b.stderr);
   }
-  conn = new AgentConnection(agent.address, { insecure: true }, 5000);
+  conn = connect(agent);
 });
 
 after(async () => {

@@ -3,8 +3,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
-import { tempDir, makeAppRepo, startAgents, stopAgents, cleanup, cli, type AppRepo } from '../helpers/env.js';
-import { AgentConnection } from '../../coordinator/client.js';
+import { tempDir, makeAppRepo, connect, startAgents, stopAgents, cleanup, cli, type AppRepo } from '../helpers/env.js';
+import type { AgentConnection } from '../../coordinator/client.js';
 import type { LocalAgent } from '../../scripts/local-fleet.js';
 
 let dir: string;
@@ -15,13 +15,13 @@ let conns: AgentConnection[];
 before(async () => {
   dir = tempDir('rollout');
   agents = await startAgents(dir, 4);
-  repo = makeAppRepo(dir, agents.map((a) => a.address));
+  repo = await makeAppRepo(dir, agents.map((a) => a.address));
   for (const v of ['1.0.0', '1.1.0', '1.2.0', '1.3.0', '1.4.0']) {
     repo.release(v, { 'message.txt': `release ${v}\n` });
     const b = await cli(repo.dir, 'build', v);
     assert.equal(b.code, 0, b.stderr);
   }
-  conns = agents.map((a) => new AgentConnection(a.address, { insecure: true }, 5000));
+  conns = agents.map((a) => connect(a));
 });
 
 after(async () => {

@@ -5,9 +5,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir, cleanup, cli, makeAppRepo, type AppRepo } from '../helpers/env.js';
+import { tempDir, cleanup, cli, makeAppRepo, testPki, type AppRepo } from '../helpers/env.js';
 import { LocalAgent, killAppsUnder } from '../../scripts/local-fleet.js';
-import { makePki, type Pki } from '../../scripts/pki.js';
+import type { Pki } from '../../scripts/pki.js';
 import { AgentConnection } from '../../coordinator/client.js';
 import { generateSigningKey, readPrivateKey, signRelease, sha256Hex, type ReleaseSignature } from '../../common/signing.js';
 import { createHash } from 'node:crypto';
@@ -34,12 +34,12 @@ function upload(file: string, sig: ReleaseSignature | undefined, version: string
 
 before(async () => {
   dir = tempDir('signing');
-  pki = await makePki(join(dir, 'pki'));
+  pki = await testPki(dir);
   const cert = await pki.agentCert('agent1');
   agent = new LocalAgent({ dir: join(dir, 'agent1'), name: 'agent1', tls: { ca: pki.ca, cert: cert.cert, key: cert.key }, trustedKeys: [pki.signing.public] });
   await agent.start();
-  repo = makeAppRepo(dir, [agent.address]);
-  const yaml = readFileSync(join(repo.dir, 'slipway.yaml'), 'utf8').replace(/tls: \{ insecure: true \}/g, `tls: ${pki.coordinatorTls}`);
+  repo = await makeAppRepo(dir, [agent.address]);
+  const yaml = readFileSync(join(repo.dir, 'slipway.yaml'), 'utf8').replace(/^signing_key: .*\n/m, '');
   writeFileSync(join(repo.dir, 'slipway.yaml'), `${yaml}signing_key: ${pki.signing.private}\n`);
   writeFileSync(join(repo.dir, 'unsigned.yaml'), yaml);
   conn = new AgentConnection(agent.address, { ca: pki.ca, cert: pki.deployer.cert, key: pki.deployer.key }, 10_000);

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
-import { tempDir, makeAppRepo, startAgents, stopAgents, cleanup, cli, waitFor, appHost, type AppRepo } from '../helpers/env.js';
-import { AgentConnection } from '../../coordinator/client.js';
+import { tempDir, makeAppRepo, connect, startAgents, stopAgents, cleanup, cli, waitFor, appHost, type AppRepo } from '../helpers/env.js';
+import type { AgentConnection } from '../../coordinator/client.js';
 import { processStartTicks } from '../../agent/process/proc.js';
 import type { LocalAgent } from '../../scripts/local-fleet.js';
 
@@ -19,8 +19,8 @@ let conn: AgentConnection;
 before(async () => {
   dir = tempDir('strategies');
   agents = await startAgents(dir, 1);
-  repo = makeAppRepo(dir, agents.map((a) => a.address));
-  conn = new AgentConnection(agents[0].address, { insecure: true }, 5000);
+  repo = await makeAppRepo(dir, agents.map((a) => a.address));
+  conn = connect(agents[0]);
 });
 
 after(async () => {

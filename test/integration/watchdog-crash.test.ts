@@ -5,9 +5,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { mkdirSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
-import { tempDir, makeAppRepo, cleanup, cli, waitFor, type AppRepo } from '../helpers/env.js';
-import { AgentConnection } from '../../coordinator/client.js';
-import { LocalAgent, killAppsUnder } from '../../scripts/local-fleet.js';
+import { tempDir, makeAppRepo, newAgent, connect, cleanup, cli, waitFor, type AppRepo } from '../helpers/env.js';
+import { killAppsUnder, type LocalAgent } from '../../scripts/local-fleet.js';
 import type { AppStatus__Output } from '../../proto/gen/slipway/v1/AppStatus.js';
 
 let dir: string;
@@ -17,9 +16,9 @@ let repo: AppRepo;
 before(async () => {
   dir = tempDir('watchdog-crash');
   // Small log files, so that rotation shows after a few starts.
-  agent = new LocalAgent({ dir: join(dir, 'agent1'), name: 'agent1', appBind: `127.0.${10 + Math.floor(Math.random() * 200)}.2`, extraConfig: 'limits: { log_bytes: 400, log_files: 2 }' });
+  agent = await newAgent(dir, { dir: join(dir, 'agent1'), name: 'agent1', appBind: `127.0.${10 + Math.floor(Math.random() * 200)}.2`, extraConfig: 'limits: { log_bytes: 400, log_files: 2 }' });
   await agent.start();
-  repo = makeAppRepo(dir, [agent.address]);
+  repo = await makeAppRepo(dir, [agent.address]);
   for (const v of ['1.0.0', '1.1.0']) {
     repo.release(v);
     assert.equal((await cli(repo.dir, 'build', v)).code, 0);
@@ -33,7 +32,7 @@ after(async () => {
 });
 
 async function status(): Promise<AppStatus__Output> {
-  const conn = new AgentConnection(agent.address, { insecure: true }, 5000);
+  const conn = connect(agent);
   try {
     return (await conn.status('hello')).apps[0];
   } finally {

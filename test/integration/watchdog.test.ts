@@ -4,9 +4,8 @@
 // release.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { tempDir, makeAppRepo, startAgents, stopAgents, cleanup, cli, get, waitFor, appHost, type AppRepo } from '../helpers/env.js';
+import { tempDir, makeAppRepo, connect, startAgents, stopAgents, cleanup, cli, get, waitFor, appHost, type AppRepo } from '../helpers/env.js';
 import { Load } from '../helpers/load.js';
-import { AgentConnection } from '../../coordinator/client.js';
 import { processStartTicks } from '../../agent/process/proc.js';
 import { supervisorPid, killAppsUnder, type LocalAgent } from '../../scripts/local-fleet.js';
 import type { AppStatus__Output } from '../../proto/gen/slipway/v1/AppStatus.js';
@@ -18,7 +17,7 @@ let repo: AppRepo;
 before(async () => {
   dir = tempDir('watchdog');
   agents = await startAgents(dir, 1);
-  repo = makeAppRepo(dir, agents.map((a) => a.address));
+  repo = await makeAppRepo(dir, agents.map((a) => a.address));
   for (const v of ['1.0.0', '1.1.0']) {
     repo.release(v, { 'message.txt': `release ${v}\n` });
     assert.equal((await cli(repo.dir, 'build', v)).code, 0);
@@ -33,7 +32,7 @@ after(async () => {
 });
 
 async function status(): Promise<AppStatus__Output> {
-  const conn = new AgentConnection(agents[0].address, { insecure: true }, 5000);
+  const conn = connect(agents[0]);
   try {
     return (await conn.status('hello')).apps[0];
   } finally {
