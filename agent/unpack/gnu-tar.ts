@@ -26,7 +26,7 @@ export const GNU_TAR_FLAGS = [
 
 export interface Running { child: ChildProcess; done: Promise<void> }
 
-function run(file: string, args: string[], what: string, stdin: number | 'ignore' = 'ignore'): Running {
+function run(file: string, args: string[], what: string, stdin: 'pipe' | 'ignore' = 'ignore'): Running {
   const child = spawn(file, args, { env: ENV, stdio: [stdin, 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => { if (stderr.length < 4096) stderr += c.toString(); });
@@ -42,11 +42,15 @@ function run(file: string, args: string[], what: string, stdin: number | 'ignore
   return { child, done };
 }
 
-/** `fd`: the tarball, opened by the caller at offset 0 (pass 1 only reads it with positional reads). */
-export function extractWithGnuTar(fd: number, dest: string): Running {
+/**
+ * GNU tar reads the tarball from its stdin, which the caller writes only as
+ * far as pass 1 has checked (index.ts): GNU tar never sees a byte pass 1 has
+ * not accepted.
+ */
+export function extractWithGnuTar(dest: string): Running {
   // sh only to set the umask, then exec: the pid we hold is tar's own.
   return run('/bin/sh', ['-c', 'umask 022 && exec "$0" "$@"', GNU_TAR, ...GNU_TAR_FLAGS, '--file', '-', '--directory', dest],
-    'release tarball could not be extracted', fd);
+    'release tarball could not be extracted', 'pipe');
 }
 
 /** One syncfs(2) for the file system holding `dir`, instead of an fsync per file. */

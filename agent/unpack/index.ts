@@ -4,34 +4,58 @@
 // and path reservations through the libuv pool), ~13× GNU tar on a
 // node_modules tree (docs: dependencies.md §3.7). So node-tar only *parses*:
 //
-//   pass 1  worker thread: node-tar's Parser reads the headers (bodies are
-//           skipped) and ArchiveRules checks every entry (types, "..",
-//           absolute paths, symlink targets resolved through the archive's
-//           own tree, writes through symlinks, duplicates, limits).
+//   pass 1  worker thread: gunzips the tarball itself (counting every
+//           byte), node-tar's Parser reads the headers (bodies are skipped)
+//           and ArchiveRules checks every entry and metadata record (types,
+//           "..", absolute paths, backslashes, drive letters, names that
+//           collide after Unicode normalisation or case folding, symlink
+//           targets resolved through the archive's own tree, writes through
+//           symlinks, duplicates, sizes, PAX keywords GNU tar reads
+//           differently, limits, and decompressed bytes beyond what the
+//           headers account for).
 //   pass 2  child process, AT THE SAME TIME as pass 1 (two cores): GNU tar
 //           extracts into `dest` (created 0700 and owned by the agent, so no
 //           other user can reach a half-written tree), --no-same-owner,
-//           umask 022 + --no-same-permissions, never -P. Nothing it writes
-//           is used unless pass 1 accepts the archive; if pass 1 refuses,
+//           umask 022 + --no-same-permissions, never -P. It reads the
+//           tarball from a pipe that this module writes ONLY AS FAR AS PASS 1
+//           HAS CHECKED: after each 1 MiB of compressed input has been
+//           decompressed and every header in it accepted, the worker says
+//           so ('checked') and that much is passed on. GNU tar therefore
+//           never reads a byte pass 1 has not accepted. Nothing it writes is
+//           used unless pass 1 accepts the whole archive; if pass 1 refuses,
 //           GNU tar is killed and `dest` removed.
 //   pass 3  worker thread: an lstat walk compares the result with pass 1's
 //           tree (same paths, types, file sizes, link targets, no hard links,
-//           symlinks' realpaths inside `dest`). This catches any difference
-//           between the two tar parsers instead of trusting either.
+//           symlinks' realpaths inside `dest`) and sets every mode to exactly
+//           0755 (directories, files with any x bit) or 0644. This catches
+//           any difference between the two tar parsers instead of trusting
+//           either.
 //   then    chmod 0755 on `dest`, one syncfs (`sync -f dest`).
 //
 // Why running GNU tar before pass 1 has finished cannot write outside
-// `dest`: without -P, GNU tar strips leading "/" from member and hard-link
-// names and skips members whose names contain "..", and it extracts a
-// symlink whose target is absolute or holds ".." as a placeholder file,
-// turning it into the link only at the very end, so no later member can be
-// written through it. Devices or fifos it may create meanwhile stay inside
-// the private `dest` and are removed with it when pass 1 refuses them.
+// `dest`: it only ever sees entries pass 1 has accepted one by one (the
+// checks that need the whole archive, such as symlink chains, come at the
+// end). And even for bytes it did see: without -P, GNU tar strips leading
+// "/" from member and hard-link names and skips members whose names contain
+// "..", and it extracts a symlink whose target is absolute or holds ".." as
+// a placeholder file, turning it into the link only at the very end, so no
+// later member can be written through it.
+//
+// Why it cannot fill the disk first (a gzip bomb, a huge entry): the bytes
+// GNU tar writes are the bodies of entries whose headers pass 1 accepted,
+// and pass 1 refuses an entry over limits.maxBytes, a running total over
+// it, and any decompressed output beyond what the headers account for
+// (+1 MiB: end blocks, record padding), before passing that chunk on. So GNU
+// tar writes at most maxBytes (the upload already reserved twice the
+// release's size plus disk_reserve_bytes) and pass 1 decompresses at most
+// about that much, in 64 KiB pieces (bounded memory), before refusing. A
+// refusal stops the feeding at once; GNU tar is killed when pass 1 reports.
 //
 // Sequentially, pass 1 + GNU tar + pass 3 + sync measured ≈ GNU + 3.3 s
 // (1.5× of a 6.6 s GNU run) on the bench tree (bench/unpack.ts: 86,000 files,
 // 458 MB, 108 MB .tar.gz, 2 cores); overlapping pass 1 with GNU tar takes
-// its 1.9 s off. bench/pipeline.ts has the current figures.
+// its 1.9 s off (pass 1 is the faster of the two, so feeding GNU tar behind
+// it rarely makes GNU tar wait). bench/pipeline.ts has the current figures.
 //
 // Any failure (refused content, corrupt gzip/tar, GNU tar error, abort)
 // removes `dest` entirely before the error is thrown.
@@ -91,9 +115,16 @@ export async function unpackTarball(
   let failWith: (err: Error) => void = () => undefined;
   const failed = new Promise<never>((_, reject) => { failWith = reject; });
   failed.catch(() => undefined);
+  // How far GNU tar may read (pass 1's 'checked'; Infinity once it accepted everything), and whether to stop feeding.
+  let checked = 0;
+  let closed = false;
+  let wake: (() => void) | undefined;
+  const poke = () => { const w = wake; wake = undefined; w?.(); };
   const fail = (err: Error) => {
     if (fatal) return;
     fatal = err;
+    closed = true;
+    poke();
     failWith(err);
     child?.child.kill('SIGKILL');
   };
@@ -102,6 +133,7 @@ export async function unpackTarball(
   let arrived: (() => void) | undefined;
   worker.on('message', (m: WorkerMessage) => {
     if (m.kind === 'progress') onProgress?.(m.entries);
+    else if (m.kind === 'checked') { checked = Math.max(checked, m.compressed); poke(); }
     else { queue.push(m); arrived?.(); }
   });
   worker.on('error', (err) => fail(new SlipwayError('INTERNAL', `unpack worker failed: ${err.message}`, { cause: err })));
@@ -130,16 +162,41 @@ export async function unpackTarball(
 
   try {
     // Pass 1 and GNU tar run at once; GNU tar's result counts only if pass 1 accepts.
-    const extraction = extractWithGnuTar(fh.fd, dest);
+    const extraction = extractWithGnuTar(dest);
     extraction.done.catch(() => undefined); // awaited below; until then a failure must not count as unhandled
     child = extraction;
+    const stdin = extraction.child.stdin!;
+    stdin.on('error', () => { closed = true; poke(); }); // GNU tar exited early: its own error is in extraction.done
+    const feeding = (async () => {
+      // Never past `checked`: GNU tar reads only what pass 1 has accepted.
+      for (let pos = 0; ;) {
+        while (!closed && pos >= checked) await new Promise<void>((r) => { wake = r; });
+        if (closed) return;
+        const want = Math.min(1 << 20, checked - pos);
+        const buf = Buffer.allocUnsafe(want); // a fresh buffer each time: the pipe may still hold the last one
+        const { bytesRead } = await fh.read(buf, 0, want, pos);
+        if (closed) return;
+        if (bytesRead === 0) { stdin.end(); return; }
+        pos += bytesRead;
+        if (!stdin.write(buf.subarray(0, bytesRead))) {
+          // Wait for the pipe to drain (a 'checked' may wake us meanwhile): at most ~1 MiB waits in memory.
+          const drained = new Promise<void>((r) => stdin.once('drain', r));
+          while (!closed && stdin.writableNeedDrain) await Promise.race([drained, new Promise<void>((r) => { wake = r; })]);
+        }
+      }
+    })();
+    feeding.catch((err: unknown) => fail(new SlipwayError('INTERNAL', `feeding GNU tar: ${err instanceof Error ? err.message : String(err)}`)));
     let scanned: WorkerMessage;
     try {
       scanned = await next();
       if (scanned.kind === 'refused') throw new UnsafeArchiveError(scanned.problems);
       if (scanned.kind === 'corrupt') throw corrupt(scanned.message);
       if (scanned.kind !== 'scanned') throw new SlipwayError('INTERNAL', scanned.kind === 'failed' ? scanned.message : `unexpected ${scanned.kind}`);
+      checked = Number.POSITIVE_INFINITY;
+      poke();
     } catch (err) {
+      closed = true;
+      poke();
       extraction.child.kill('SIGKILL');
       await extraction.done.catch(() => undefined); // GNU tar has exited before dest is removed
       throw err;

@@ -1,8 +1,15 @@
-// Pass 1: read the gzip'd tarball through node-tar's parser (headers only:
-// entry bodies are skipped) and check every entry against ArchiveRules.
+// Pass 1: gunzip the tarball here (counting every decompressed byte), feed
+// the tar stream to node-tar's parser (headers only: entry bodies are
+// skipped) and check every entry and metadata record against ArchiveRules.
 // Nothing is written. Runs inside the unpack worker.
+//
+// `onChecked(n)` says that the first n compressed bytes have been read to
+// the end of their decompressed output and that every header in them was
+// accepted: the parent feeds GNU tar only that far (index.ts). After the
+// first problem it is never called again.
 import { read, readSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { createGunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import { ArchiveRules, type UnpackLimits } from './rules.js';
 
@@ -13,59 +20,105 @@ export type ScanOutcome =
 
 /** node-tar warning codes that mean broken bytes rather than hostile content. */
 const CORRUPT_CODES = new Set(['TAR_BAD_ARCHIVE', 'TAR_ENTRY_INVALID', 'TAR_ABORT']);
+/** Compressed bytes read (and checked) at a time. */
+const CHUNK = 1 << 20;
 
 /** `fd` is the tarball, opened once by the caller: GNU tar reads the same file, whatever happens to its path. */
-export async function scanTarball(fd: number, limits: Partial<UnpackLimits>, onProgress: (entries: number) => void): Promise<ScanOutcome> {
+export async function scanTarball(
+  fd: number, limits: Partial<UnpackLimits>, onProgress: (entries: number) => void, onChecked: (compressed: number) => void = () => undefined,
+): Promise<ScanOutcome> {
   const magic = Buffer.alloc(2);
-  readSync(fd, magic, 0, 2, 0); // positional: the fd's offset stays at 0 for GNU tar
+  readSync(fd, magic, 0, 2, 0); // positional: nothing here moves the fd's offset
   if (magic[0] !== 0x1f || magic[1] !== 0x8b) return { ok: false, kind: 'corrupt', message: 'not gzip data' };
 
   const rules = new ArchiveRules(limits);
   let corrupt: string | undefined;
+  /** Stop reading: a limit was hit, too many problems, or the gzip/tar stream is broken. */
   let stop = false;
+  let sawEof = false;
+  let decompressed = 0;
+  let head = Buffer.alloc(0);
+  // Raw tar in, never compressed: node-tar still sniffs gzip magic on its first bytes (checked below).
   const parser = new Parser({
-    gzip: true,
+    zstd: false, brotli: false,
     onReadEntry: (entry: ReadEntry) => {
       if (!stop) {
-        rules.add(entry);
+        // node-tar reads a negative or malformed size field as undefined (then 0); directories it forces to 0.
+        const size = entry.header.size === undefined && entry.type !== 'Directory' ? Number.NaN : entry.size;
+        rules.checkGlobal(entry.globalExtended);
+        rules.add({ path: entry.path, type: entry.type, size, linkpath: entry.linkpath, mode: entry.mode });
         if (rules.entries % 1000 === 0) onProgress(rules.entries);
         if (rules.full) stop = true;
       }
       entry.resume();
     },
     onwarn: (code: string, message: string) => {
-      if (/decompression ratio/.test(message)) rules.refuse(`it decompresses too much (${message})`);
-      else if (CORRUPT_CODES.has(code)) corrupt ??= message;
+      if (CORRUPT_CODES.has(code)) corrupt ??= message;
       else rules.refuse(`${code}: ${message}`);
     },
   });
+  parser.on('meta', (text: string) => { if (!stop) rules.addMeta(text); if (rules.full) stop = true; });
+  parser.on('eof', () => { sawEof = true; });
   // Entries of types node-tar does not know (GNU tar would extract them as
   // files) and oversized metadata: both skipped by the parser, refused here.
   parser.on('ignoredEntry', (entry: ReadEntry) => {
     rules.entries++;
     rules.refuse(`entry "${entry.path}" has the unsupported type ${entry.type ?? `"${String(entry.header.type)}"`}`);
   });
-  const done = new Promise<void>((resolve) => {
+  const parsed = new Promise<void>((resolve) => {
     parser.on('end', () => resolve());
     parser.on('close', () => resolve());
-    parser.on('error', (err: Error) => {
-      if (/decompression ratio/.test(err.message)) rules.refuse(`it decompresses too much (${err.message})`);
-      else corrupt ??= err.message;
-      resolve();
-    });
+    parser.on('error', (err: Error) => { corrupt ??= err.message; resolve(); });
   });
+
+  const gunzip = createGunzip({ chunkSize: 64 * 1024 });
+  gunzip.on('data', (c: Buffer) => {
+    if (stop) return;
+    decompressed += c.length;
+    if (head.length < 2) {
+      head = Buffer.concat([head, c.subarray(0, 2)]);
+      // node-tar would gunzip a nested stream that GNU tar reads as tar: the two would see different archives.
+      if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) { corrupt ??= 'a gzip stream inside the gzip stream'; stop = true; return; }
+    }
+    // After the end-of-archive blocks node-tar keeps (and concatenates) what follows: counted, not parsed.
+    if (!sawEof) parser.write(c);
+    if (decompressed > rules.maxTarBytes) {
+      rules.limitHit = true;
+      rules.refuse(`it decompresses to more than its headers account for (over ${decompressed} bytes of tar for ${rules.accounted} described: a gzip bomb)`);
+    }
+    if (rules.full || corrupt !== undefined) stop = true;
+  });
+  const gunzipped = new Promise<void>((resolve) => {
+    gunzip.on('end', () => resolve());
+    gunzip.on('close', () => resolve());
+    gunzip.on('error', (err: Error) => { corrupt ??= `gzip: ${err.message}`; resolve(); });
+  });
+  /** Resolves once zlib has consumed `buf` and every byte it produced went through the data handler. */
+  const feed = (buf: Buffer) => new Promise<void>((resolve) => {
+    gunzip.write(buf, () => resolve());
+    void gunzipped.then(resolve);
+  });
+
   // Positional reads of the caller's fd (never closed or moved here).
   const readAt = promisify(read);
-  for (let pos = 0; !stop && corrupt === undefined;) {
-    const buf = Buffer.allocUnsafe(1 << 20);
+  let pos = 0;
+  for (; !stop && corrupt === undefined;) {
+    const buf = Buffer.allocUnsafe(CHUNK);
     const { bytesRead } = await readAt(fd, buf, 0, buf.length, pos);
     if (bytesRead === 0) break;
     pos += bytesRead;
-    if (!parser.write(buf.subarray(0, bytesRead))) await Promise.race([new Promise<void>((r) => parser.once('drain', () => r())), done]);
+    await feed(buf.subarray(0, bytesRead));
+    // Go on after a problem only within this chunk: more problems for the message, bounded work.
+    if (rules.problems.length > 0) stop = true;
+    else if (!stop && corrupt === undefined) onChecked(pos);
   }
-  if (!stop && corrupt === undefined) {
+  if (stop || corrupt !== undefined) {
+    gunzip.destroy();
+  } else {
+    gunzip.end();
+    await gunzipped;
     parser.end();
-    await done;
+    await parsed;
   }
   if (rules.problems.length > 0) return { ok: false, kind: 'refused', problems: rules.problems };
   if (corrupt !== undefined) return { ok: false, kind: 'corrupt', message: corrupt };

@@ -1,8 +1,10 @@
 // Pass 3: an lstat walk of the extracted release, independent of the tar
 // parsers. Everything found must be exactly what pass 1 read from the
 // headers (same paths, same types, same file sizes, same link targets), only
-// files, directories and symlinks, no hard links, no setuid/setgid/sticky
-// bits, and every symlink must resolve inside the release. Synchronous fs
+// files, directories and symlinks, no hard links, and every symlink must
+// resolve inside the release. Modes become exactly 0755 (directories, and
+// files with any x bit in the archive) or 0644: no setuid/setgid/sticky, no
+// group/other write, nothing unreadable. Synchronous fs
 // calls: this runs in the unpack worker, never on the agent's event loop.
 import { lstatSync, readdirSync, readlinkSync, realpathSync, chmodSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -30,14 +32,16 @@ export function verifyTree(dest: string, tree: Map<string, Node>): string[] {
       if (!want) { problems.push(`${q(path)} was extracted but is not in the archive's headers`); continue; }
       if (st.isDirectory()) {
         if (want.type !== 'dir') { problems.push(`${q(path)} was extracted as a directory, the archive says ${want.type}`); continue; }
-        if (st.mode & 0o7000) chmodSync(full, st.mode & 0o777);
+        // Before walking in: a directory the archive made 0000 must be readable.
+        if ((st.mode & 0o7777) !== 0o755) chmodSync(full, 0o755);
         walk(path);
       } else if (st.isFile()) {
         if (want.type !== 'file') { problems.push(`${q(path)} was extracted as a file, the archive says ${want.type}`); continue; }
         if (st.size !== want.size) problems.push(`${q(path)} has ${st.size} bytes, the archive says ${want.size}`);
         if (st.nlink !== 1) problems.push(`${q(path)} has ${st.nlink} hard links`);
-        // GNU tar with --no-same-permissions already drops these; belt and braces.
-        if (st.mode & 0o7000) chmodSync(full, st.mode & 0o777);
+        // GNU tar with --no-same-permissions already drops setuid/setgid/sticky; this makes the mode exact.
+        const mode = st.mode & 0o111 ? 0o755 : 0o644;
+        if ((st.mode & 0o7777) !== mode) chmodSync(full, mode);
       } else if (st.isSymbolicLink()) {
         if (want.type !== 'symlink') { problems.push(`${q(path)} was extracted as a symlink, the archive says ${want.type}`); continue; }
         const target = readlinkSync(full);

@@ -10,6 +10,8 @@ export interface WorkerInput { fd: number; limits: Partial<UnpackLimits> }
 
 export type WorkerMessage =
   | { kind: 'progress'; entries: number }
+  /** The first `compressed` bytes of the tarball were checked: GNU tar may read that far. */
+  | { kind: 'checked'; compressed: number }
   | { kind: 'scanned'; entries: number; bytes: number }
   | { kind: 'refused'; problems: string[] }
   | { kind: 'corrupt'; message: string }
@@ -42,7 +44,7 @@ try {
       last = now;
       post({ kind: 'progress', entries });
     }
-  });
+  }, (compressed) => post({ kind: 'checked', compressed }));
   if (outcome.ok) {
     rules = outcome.rules;
     post({ kind: 'scanned', entries: rules.entries, bytes: rules.bytes });

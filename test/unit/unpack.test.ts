@@ -8,62 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unpackTarball, UnsafeArchiveError, DEFAULT_LIMITS, type UnpackLimits } from '../../agent/unpack/index.js';
 import { SlipwayError } from '../../common/errors.js';
+import { header, paxRecord, tarBytes, tgz, pax, gnuLong, base256, zeroMembers, type E } from '../helpers/tarball.js';
 
-interface E { path: string; type?: string; data?: string | Buffer; linkpath?: string; mode?: number; uid?: number; size?: number }
-
-function octal(buf: Buffer, off: number, len: number, n: number): void {
-  buf.write(n.toString(8).padStart(len - 1, '0') + '\0', off, len, 'ascii');
-}
-
-function header(e: { path: string; type: string; size: number; linkpath?: string; mode: number; uid: number }): Buffer {
-  const h = Buffer.alloc(512);
-  h.write(e.path, 0, 100, 'utf8');
-  octal(h, 100, 8, e.mode);
-  octal(h, 108, 8, e.uid);
-  octal(h, 116, 8, e.uid);
-  octal(h, 124, 12, e.size);
-  octal(h, 136, 12, 1_700_000_000);
-  h.write(e.type, 156, 1, 'ascii');
-  if (e.linkpath) h.write(e.linkpath, 157, 100, 'utf8');
-  h.write('ustar\u000000', 257, 8, 'ascii');
-  h.fill(' ', 148, 156);
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'ascii');
-  return h;
-}
-
-const pad = (b: Buffer) => Buffer.concat([b, Buffer.alloc((512 - (b.length % 512)) % 512)]);
-
-function paxRecord(key: string, value: string): string {
-  const body = ` ${key}=${value}\n`;
-  let len = Buffer.byteLength(body);
-  len += String(len).length;
-  if (String(len).length !== String(len - String(len - 1).length).length) len++;
-  return `${len}${body}`;
-}
-
-/** A tar stream (uncompressed); names over 100 bytes get a PAX header. */
-function tarBytes(entries: E[]): Buffer {
-  const blocks: Buffer[] = [];
-  for (const e of entries) {
-    const type = e.type ?? '0';
-    const data = e.data === undefined ? Buffer.alloc(0) : Buffer.from(e.data);
-    const size = e.size ?? (type === '0' ? data.length : 0);
-    let path = e.path;
-    if (Buffer.byteLength(path) > 100 || Buffer.byteLength(e.linkpath ?? '') > 100) {
-      const pax = Buffer.from(paxRecord('path', path) + (e.linkpath ? paxRecord('linkpath', e.linkpath) : ''));
-      blocks.push(header({ path: 'PaxHeader/x', type: 'x', size: pax.length, mode: 0o644, uid: 0 }), pad(pax));
-      path = path.slice(0, 99);
-    }
-    blocks.push(header({ path, type, size, linkpath: e.linkpath?.slice(0, 100), mode: e.mode ?? (type === '5' ? 0o755 : 0o644), uid: e.uid ?? 0 }));
-    if (data.length > 0) blocks.push(pad(data));
-  }
-  blocks.push(Buffer.alloc(1024));
-  return Buffer.concat(blocks);
-}
-
-const tgz = (entries: E[]) => gzipSync(tarBytes(entries));
 
 /** base/ holds the tarball, an empty sentinel dir and (maybe) the release: nothing else may appear. */
 function setup(archive: Buffer): { base: string; tarball: string; dest: string; sentinel: string } {
@@ -288,5 +234,139 @@ test('pass 3 catches a tree that differs from the headers', async () => {
     assert.match(verifyTree(base, rules.tree).join('\n'), /"l" was extracted as a file, the archive says symlink/);
   } finally {
     rmSync(base, { recursive: true, force: true });
+  }
+});
+
+// ---- the hostile archives of the security issue (issue 6, item 5) ----
+
+
+test('refuses backslashes and drive letters, in names and in symlink targets', async () => {
+  await refused([{ path: '..\\..\\evil', data: 'x' }], /entry "\.\.\\\.\.\\evil" has a backslash in its path/);
+  await refused([{ path: 'a\\b', data: 'x' }], /has a backslash in its path/);
+  await refused([{ path: 'C:evil', data: 'x' }], /entry "C:evil" starts with a drive letter/);
+  await refused([{ path: 'c:\\windows\\x', data: 'x' }], /has a backslash in its path|starts with a drive letter/);
+  await refused([{ path: 'C:/x', data: 'x' }], /entry "C:\/x" starts with a drive letter/);
+  await refused([{ path: 'l', type: '2', linkpath: '..\\..\\etc' }], /symlink "l" has a backslash in its target/);
+  await refused([{ path: 'l', type: '2', linkpath: 'C:/Windows' }], /symlink "l" points to "C:\/Windows", which starts with a drive letter/);
+});
+
+test('refuses absolute paths with many slashes, and ".." hidden by "."', async () => {
+  await refused([{ path: '////etc/x', data: 'evil' }], /entry "\/\/\/\/etc\/x" has an absolute path/);
+  await refused([{ path: './../x', data: 'evil' }], /has "\.\." in its path/);
+});
+
+test('refuses names that collide after Unicode normalisation or case folding', async () => {
+  await refused([{ path: 'straße', data: 'a' }, { path: 'strasse', data: 'b' }], /"strasse" and "straße" are the same name after Unicode normalisation or case folding/);
+  await refused([{ path: 'A', data: 'a' }, { path: 'a', data: 'b' }], /"a" and "A" are the same name/);
+  await refused([{ path: 'caf\u00e9', data: 'a' }, { path: 'cafe\u0301', data: 'b' }], /are the same name after Unicode normalisation/);
+  // Through directories, implicit ones included: Dir/x and dir/y would share one directory on macOS.
+  await refused([{ path: 'Dir/x', data: 'a' }, { path: 'dir/y', data: 'b' }], /entry "dir\/y": "dir" and "Dir" are the same name/);
+  await refused([{ path: 'lib/', type: '5' }, { path: 'LIB', type: '2', linkpath: '/etc' }], /LIB/);
+});
+
+test('ArchiveRules: foldName and parsePax', async () => {
+  const { foldName, parsePax } = await import('../../agent/unpack/rules.js');
+  assert.equal(foldName('Straße'), foldName('STRASSE'));
+  assert.equal(foldName('cafe\u0301'), foldName('CAFÉ'));
+  assert.notEqual(foldName('a'), foldName('b'));
+  assert.deepEqual(parsePax(paxRecord('path', 'a/b') + paxRecord('GNU.sparse.name', 'x')), [{ key: 'path', value: 'a/b' }, { key: 'GNU.sparse.name', value: 'x' }]);
+  assert.deepEqual(parsePax('just/a/long/name'), []);
+});
+
+test('a directory, then a symlink of the same name pointing outside, then a file through it', async () => {
+  await refused([{ path: 'd/', type: '5' }, { path: 'd', type: '2', linkpath: '/etc' }, { path: 'd/passwd', data: 'evil' }],
+    /symlink "d" points to the absolute path "\/etc"/);
+  await refused([{ path: 'd/', type: '5' }, { path: 'd', type: '2', linkpath: '../../..' }, { path: 'd/x', data: 'evil' }],
+    /entry "d" appears twice \(a dir, then a symlink\)/);
+});
+
+test('symlinks and hard links to absolute targets or through chains of links', async () => {
+  await refused([{ path: 'hl', type: '1', linkpath: '/etc/passwd' }], /entry "hl" is a hard link/);
+  await refused([{ path: 'a', type: '2', linkpath: 'b' }, { path: 'b', type: '2', linkpath: 'c' }, { path: 'c', type: '2', linkpath: '../..' }],
+    /symlink "a" -> "b" points outside the release/);
+  await refused([{ path: 'x/', type: '5' }, { path: 'x/up', type: '2', linkpath: '..' }, { path: 'y', type: '2', linkpath: 'x/up/x/up/..' }],
+    /symlink "y" -> "x\/up\/x\/up\/\.\." points outside the release/);
+});
+
+test('refuses duplicates: a file twice, a dir then a file', async () => {
+  await refused([{ path: 'f', data: 'first' }, { path: 'f', data: 'second' }], /entry "f" appears twice \(a file, then a file\)/);
+  await refused([{ path: 'd/', type: '5' }, { path: 'd', data: 'x' }], /entry "d" appears twice \(a dir, then a file\)/);
+});
+
+test('PAX and GNU long-name records that rewrite a path are checked as the path they make', async () => {
+  await refused([pax({ path: '../x' }), { path: 'harmless', data: 'evil' }], /entry "\.\.\/x" has "\.\." in its path/);
+  await refused([pax({ path: '/etc/cron.d/x' }), { path: 'harmless', data: 'evil' }], /entry "\/etc\/cron\.d\/x" has an absolute path/);
+  await refused([pax({ linkpath: '/etc' }), { path: 'l', type: '2', linkpath: 'ok' }], /symlink "l" points to the absolute path "\/etc"/);
+  await refused([gnuLong('../../evil'), { path: 'harmless', data: 'x' }], /entry "\.\.\/\.\.\/evil" has "\.\." in its path/);
+  await refused([gnuLong('/etc', 'K'), { path: 'l', type: '2', linkpath: 'ok' }], /symlink "l" points to the absolute path "\/etc"/);
+  // Keywords GNU tar obeys and node-tar ignores: the two would read different archives.
+  await refused([pax({ 'GNU.sparse.name': '../x', 'GNU.sparse.major': '1', 'GNU.sparse.minor': '0' }), { path: 'a', data: 'x' }],
+    /a PAX header has the keyword "GNU\.sparse\.name"/);
+  await refused([pax({ size: '-1' }), { path: 'a', data: 'x' }], /a PAX header has the size "-1", which is not a plain byte count/);
+  await refused([pax({ path: 'evil' }, 'g'), { path: 'a', data: 'x' }], /a global PAX header sets path for every entry/);
+  await refused([pax({ hdrcharset: 'BINARY' }), { path: 'a', data: 'x' }], /keyword "hdrcharset"/);
+});
+
+test('refuses negative, malformed and absurd size fields, bodies on links, and an entry over the size limit', async () => {
+  await refused([{ path: 'neg', sizeField: base256(-1n) }], /entry "neg" has a negative, malformed or absurd size field/);
+  await refused([{ path: 'junk', sizeField: Buffer.from('zzzzzzzzzzz\0') }], /entry "junk" has a negative, malformed or absurd size field/);
+  await corrupt(tgz([{ path: 'huge', sizeField: base256(1n << 80n) }])); // node-tar: "parsed number outside of javascript safe integer range"
+  await refused([{ path: 'huge', sizeField: base256(1n << 52n) }], /entry "huge" is 4503599627370496 bytes, over the limit/);
+  await refused([{ path: 'big', sizeField: base256(5n * 1024n ** 3n) }], /entry "big" is 5368709120 bytes, over the limit of 2147483648/);
+  await refused([{ path: 'a', data: 'x'.repeat(300) }], /entry "a" is 300 bytes, over the limit of 200/, { maxBytes: 200 });
+  await refused([{ path: 'l', type: '2', linkpath: 'a', data: Buffer.alloc(512, 0x41) }], /entry "l" is a symlink with a body of 512 bytes/);
+});
+
+test('a malformed header (bad checksum) and an archive truncated mid-entry are corrupt', async () => {
+  await corrupt(tgz([...ok, { path: 'bad', data: 'x', badChecksum: true }]));
+  const whole = tarBytes([{ path: 'big', data: Buffer.alloc(100_000, 1) }]);
+  await corrupt(gzipSync(whole.subarray(0, 512 + 40_000))); // a complete gzip stream of half an entry
+});
+
+test('a nested gzip stream is corrupt (node-tar would unpack it, GNU tar would not)', async () => {
+  await corrupt(gzipSync(gzipSync(tarBytes(ok))));
+});
+
+test('a path 100,000 components deep is refused without trouble', async () => {
+  const t0 = performance.now();
+  await refused([{ path: `${'a/'.repeat(100_000)}f`, data: 'x' }], /has a path of 200001 bytes, over the limit of 1024/);
+  await refused([{ path: `${'./'.repeat(100_000)}f`, data: 'x' }], /has a path of 200001 bytes/);
+  assert.ok(performance.now() - t0 < 10_000);
+});
+
+test('gzip bombs are refused quickly with bounded memory', async () => {
+  const rss0 = process.memoryUsage().rss;
+  const t0 = performance.now();
+  // 3 GiB of zeros after the end of a small archive (~3 MB of gzip): refused after ~1 MiB of extra output.
+  await refused(Buffer.concat([tgz(ok), zeroMembers(48)]), /decompresses to more than its headers account for/);
+  // A 3 GiB entry of zeros: refused at its header.
+  await refused(Buffer.concat([gzipSync(tarBytes([{ path: 'zeros', size: 3 * 1024 ** 3 }]).subarray(0, 512)), zeroMembers(48)]),
+    /entry "zeros" is 3221225472 bytes, over the limit/);
+  // Many entries of zeros, each under the limit, adding up over it.
+  const member = (name: string) => gzipSync(Buffer.concat([header({ path: name, type: '0', size: 64 * 1024 ** 2, mode: 0o644, uid: 0 }), Buffer.alloc(64 * 1024 ** 2)]), { level: 9 });
+  const many = Buffer.concat(Array.from({ length: 8 }, (_, i) => member(`z${i}`)));
+  await refused(many, /more than 268435456 bytes in total/, { maxBytes: 256 * 1024 ** 2 });
+  assert.ok(performance.now() - t0 < 30_000, `took ${Math.round(performance.now() - t0)} ms`);
+  assert.ok(process.memoryUsage().rss - rss0 < 400 * 1024 ** 2, `rss grew by ${Math.round((process.memoryUsage().rss - rss0) / 1024 ** 2)} MB`);
+});
+
+test('modes are exactly 0755/0644 and files belong to the agent', async () => {
+  const s = setup(tgz([
+    { path: 'x700', data: 'x', mode: 0o700 },
+    { path: 'x010', data: 'x', mode: 0o010 },
+    { path: 'r600', data: 'x', mode: 0o600 },
+    { path: 'r000', data: 'x', mode: 0o000 },
+    { path: 'r666', data: 'x', mode: 0o666, uid: 4242 },
+    { path: 'd700/', type: '5', mode: 0o700 },
+    { path: 'd000/', type: '5', mode: 0o000 },
+    { path: 'd000/f', data: 'x', mode: 0o6755 },
+  ]));
+  try {
+    await unpackTarball(s.tarball, s.dest);
+    const mode = (p: string) => lstatSync(join(s.dest, p)).mode & 0o7777;
+    assert.deepEqual(['x700', 'x010', 'r600', 'r000', 'r666', 'd700', 'd000', 'd000/f'].map(mode), [0o755, 0o755, 0o644, 0o644, 0o644, 0o755, 0o755, 0o755]);
+    assert.equal(lstatSync(join(s.dest, 'r666')).uid, process.getuid?.());
+  } finally {
+    rmSync(s.base, { recursive: true, force: true });
   }
 });
