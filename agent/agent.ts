@@ -14,6 +14,7 @@ import { AppRuntime } from './app-runtime.js';
 import { SupervisedRunner } from './process/supervised-runner.js';
 import cron, { type ScheduledTask } from 'node-cron';
 import { lookupUser } from './app-env.js';
+import { secureStateDir, secureAppDir, lockDownRelease, userMay } from './permissions.js';
 import { handlers } from './service.js';
 import { ReleaseVerifier } from './signatures.js';
 import { LockTable } from './locks.js';
@@ -91,13 +92,15 @@ export class Agent {
     this.store.verifier = new ReleaseVerifier(this.config.trusted_keys, this.config.allow_unsigned);
     if (this.store.verifier.keyIds.length === 0 && !this.config.allow_unsigned) this.log.warn('trusted_keys is empty and allow_unsigned is off: every release will be refused');
     // --- end security
-    await mkdir(appsDir(this.config.state_dir), { recursive: true, mode: 0o750 });
-    await this.locks.load();
-    await this.writeIdentity();
     if (this.config.app_user && process.getuid?.() === 0) {
       this.user = await lookupUser(this.config.app_user);
       if (!this.user) throw new Error(`app_user "${this.config.app_user}" does not exist on this host; create it or remove app_user`);
+      if (this.user.uid === 0) throw new Error(`app_user "${this.config.app_user}" has uid 0: apps would run as root; name an unprivileged user`);
     }
+    await mkdir(appsDir(this.config.state_dir), { recursive: true, mode: 0o750 });
+    await this.locks.load();
+    await this.writeIdentity();
+    await this.securePaths(); // security (issue 6): apps without root
     const server = new grpc.Server({ ...KEEPALIVE_OPTIONS, 'grpc.max_receive_message_length': 8 << 20 });
     server.addService(AgentService, handlers(this));
     this.health.addToServer(server); // grpc.health.v1.Health (monitoring, issue 5); before bindAsync
@@ -266,12 +269,42 @@ export class Agent {
   }
   // --- end monitoring
 
+  // --- security (issue 6): apps without root (agent/permissions.ts)
+  /**
+   * The state dir's modes for app_user (or without one), every app's
+   * directory, and, with app_user, every release already unpacked (an older
+   * agent, or one without app_user, may have left them 0700). Warns when the
+   * TLS key is readable by app_user, or the releases are out of its reach.
+   */
+  private async securePaths(): Promise<void> {
+    const user = this.user;
+    this.releases.appUser = user;
+    await secureStateDir(this.config.state_dir, user, this.log);
+    for (const app of await this.releases.apps()) {
+      const p = new AppPaths(this.config.state_dir, app);
+      await secureAppDir(p, user);
+      if (!user) continue;
+      for (const r of await this.releases.list(app)) {
+        if (r.unpacked) await lockDownRelease(p.release(r.version, r.sha256));
+      }
+    }
+    if (!user) return;
+    const name = this.config.app_user;
+    if (!('insecure' in this.config.tls) && await userMay(this.config.tls.key, user, 4)) {
+      this.log.warn({ key: this.config.tls.key, app_user: name }, `app_user ${name} can read the agent's TLS key ${this.config.tls.key}: make it 0600 (owned by root) in a directory apps cannot read`);
+    }
+    if (!(await userMay(appsDir(this.config.state_dir), user, 1))) {
+      this.log.warn({ state_dir: this.config.state_dir, app_user: name }, `app_user ${name} cannot reach ${appsDir(this.config.state_dir)} (a directory above it lets only its owner or group through): apps will fail to start`);
+    }
+  }
+  // --- end security
+
   private async writeIdentity(): Promise<void> {
     const file = join(this.config.state_dir, 'agent.json');
     try {
       await readFile(file, 'utf8');
     } catch {
-      await writeFileAtomic(file, `${JSON.stringify({ schema: 1, id: randomUUID(), created_at: new Date().toISOString() }, null, 1)}\n`);
+      await writeFileAtomic(file, `${JSON.stringify({ schema: 1, id: randomUUID(), created_at: new Date().toISOString() }, null, 1)}\n`, 0o600);
     }
   }
 }

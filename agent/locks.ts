@@ -106,7 +106,7 @@ export class LockTable {
 
   private persist(): Promise<void> {
     const snapshot = [...this.leases.values()];
-    const p = this.writing.then(() => writeFileAtomic(this.file, `${JSON.stringify({ schema: 1, leases: snapshot }, null, 1)}\n`));
+    const p = this.writing.then(() => writeFileAtomic(this.file, `${JSON.stringify({ schema: 1, leases: snapshot }, null, 1)}\n`, 0o600));
     this.writing = p.catch(() => {});
     return p;
   }

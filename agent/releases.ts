@@ -9,6 +9,7 @@ import { writeFileAtomic, fsyncDir } from '../common/atomic.js';
 import { sha256Hex } from '../common/signing.js';
 import { AppPaths, MARKER_FILE, appsDir, tempEntryName, isLeftover } from './paths.js';
 import { unpackTarball, type UnpackLimits } from './unpack/index.js';
+import { secureAppDir, lockDownRelease, type AppUser } from './permissions.js';
 import type { ReleaseStore, StoredMeta } from './store.js';
 import type { Logger } from './logger.js';
 
@@ -43,6 +44,8 @@ export class Releases {
   private readonly inFlight = new Map<string, Promise<Release>>();
   /** Releases being pruned (app/sha256): an unpack of one waits until it is gone. */
   private readonly removing = new Map<string, Promise<void>>();
+  /** Set when apps run as app_user (agent root): release trees are then made root-owned and read-only to it. */
+  appUser?: AppUser;
 
   constructor(
     private readonly stateDir: string,
@@ -98,12 +101,15 @@ export class Releases {
     });
     onUnpack?.();
     await mkdir(p.releases, { recursive: true });
+    await secureAppDir(p, this.appUser);
     const tmp = join(p.releases, tempEntryName('unpack'));
     const started = Date.now();
     try {
       const result = await unpackTarball(p.tarball(sha256), tmp, { limits: this.limits });
       if (stored.manifest_sha256) await checkManifestDigest(tmp, app, version, stored.manifest_sha256);
       await readManifest(tmp, app, version);
+      // Before it gets its name: app_user can read and run the tree, never change it.
+      if (this.appUser) await lockDownRelease(tmp);
       await rename(tmp, dir);
       await fsyncDir(p.releases);
       const marker: Marker = { app, version, sha256, unpacked_at: new Date().toISOString(), entries: result.entries, bytes: result.bytes };

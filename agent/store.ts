@@ -151,13 +151,13 @@ class Upload {
     if (stored && this.signed && !stored.signature) {
       // Stored before unsigned (allow_unsigned); keep the signature that arrived now.
       const meta = { ...stored, ...this.signed };
-      await writeFileAtomic(this.paths.tarballMeta(this.sha256), `${JSON.stringify(meta, null, 1)}\n`);
+      await writeFileAtomic(this.paths.tarballMeta(this.sha256), `${JSON.stringify(meta, null, 1)}\n`, 0o600);
       return meta;
     }
     if (stored) return stored;
     // Refused before a byte is written: room for the tarball, its unpacked copy and the reserve.
     if (this.store.disk) await checkDiskSpace(this.store.disk, `${this.app} ${this.version}`, this.size);
-    await mkdir(this.paths.store, { recursive: true });
+    await mkdir(this.paths.store, { recursive: true, mode: 0o700 }); // apps without root: app_user never reads the store
     this.tmp = join(this.paths.store, tempEntryName('upload'));
     // A 16 KiB buffer (the default) fills with every 1 MiB message, so each
     // one paused the call until the write finished and the client stalled on
@@ -201,7 +201,7 @@ class Upload {
     try { await fh.sync(); } finally { await fh.close(); }
     const meta: StoredMeta = { app: this.app, version: this.version, sha256: this.sha256, size: this.size, stored_at: new Date().toISOString(), ...this.signed };
     // Meta first, tarball last: a tarball in store/ always has its meta.
-    await writeFileAtomic(this.paths.tarballMeta(this.sha256), `${JSON.stringify(meta, null, 1)}\n`);
+    await writeFileAtomic(this.paths.tarballMeta(this.sha256), `${JSON.stringify(meta, null, 1)}\n`, 0o600);
     await rename(this.tmp, this.paths.tarball(this.sha256));
     await fsyncDir(this.paths.store);
     this.store.counters.uploads++;
