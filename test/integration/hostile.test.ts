@@ -26,6 +26,7 @@ let agent: LocalAgent;
 let conn: AgentConnection;
 let canary: string;
 let version = 0;
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 before(async () => {
   dir = tempDir('hostile');
@@ -37,6 +38,13 @@ before(async () => {
   mkdirSync(join(dir, 'uploads'));
   await agent.start();
   conn = new AgentConnection(agent.address, { insecure: true }, 10_000);
+  // First use of the app makes its dirs, state and supervisor (some of it a moment later): settle that before any snapshot.
+  const warm = tgz([{ path: 'x', type: '6' }]);
+  const file = join(dir, 'uploads', 'warm-up.tar.gz');
+  writeFileSync(file, warm);
+  await conn.upload(file, { app: APP, version: '0.0.1', sha256: sha(warm), size: warm.length });
+  await conn.activate({ app: APP, version: '0.0.1', sha256: sha(warm) }, () => undefined, TIME_BOUND_MS).catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 1000));
 });
 
 after(async () => {
@@ -77,8 +85,6 @@ function rss(): number {
   assert.ok(m, 'VmRSS of the agent');
   return Number(m[1]) * 1024;
 }
-
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 async function refusedByAgent(archive: Buffer, expect: RegExp): Promise<void> {
   const v = `6.6.${version++}`;
