@@ -133,6 +133,17 @@ export function killAppsUnder(stateDir: string): void {
   if (sup) {
     try { process.kill(sup, 'SIGKILL'); } catch { /* gone */ }
   }
+  // An agent killed right after it listened may have spawned its supervising
+  // process before that process wrote its pid file: found by its --socket.
+  const socket = join(socketDirFor(stateDir), 'supervisor.sock');
+  try {
+    for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+      try {
+        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        if (argv[argv.indexOf('--socket') + 1] === socket && argv.indexOf('--socket') > 0) process.kill(Number(pid), 'SIGKILL');
+      } catch { /* gone, or not ours to read */ }
+    }
+  } catch { /* no /proc */ }
   // The state files record each app's processes; the agent's own stop leaves them running by design.
   try {
     for (const app of readdirSync(join(stateDir, 'apps'))) {

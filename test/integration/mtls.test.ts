@@ -121,6 +121,7 @@ test('the agent presents a certificate for another name: the coordinator says wh
     assert.doesNotMatch(r.stdout + r.stderr, /UNAVAILABLE|No connection established/);
   } finally {
     await wrongAgent.stop('SIGKILL');
+    killAppsUnder(wrongAgent.stateDir);
   }
 });
 
@@ -136,6 +137,7 @@ test('a deployer certificate presented by an "agent" is refused by the coordinat
     assert.doesNotMatch(r.stdout + r.stderr, /UNAVAILABLE|No connection established/);
   } finally {
     await fakeAgent.stop('SIGKILL');
+    killAppsUnder(fakeAgent.stateDir);
   }
 });
 
