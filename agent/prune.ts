@@ -10,7 +10,8 @@
 // to, and a release a live process of the app runs from (a version still
 // draining after a swap). The check is repeated right before each removal,
 // and from then an unpack of that release waits until it is gone.
-import { readdir, rm, lstat } from 'node:fs/promises';
+import { rm, lstat } from 'node:fs/promises';
+import { readdirOrEmpty } from '../common/fs-soft.js';
 import { join, relative } from 'node:path';
 import cron, { type ScheduledTask } from 'node-cron';
 import { AppPaths } from './paths.js';
@@ -200,10 +201,3 @@ async function treeBytes(path: string): Promise<number> {
   return n;
 }
 
-async function readdirOrEmpty(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch {
-    return [];
-  }
-}

@@ -1,7 +1,8 @@
 // Unpacked releases: apps/<app>/releases/<version>-<sha12>/. A directory
 // counts only with its completion marker (written last, holding the full
 // sha256); one without it is removed and unpacked again, and that is logged.
-import { mkdir, readFile, readdir, rm, rename, stat } from 'node:fs/promises';
+import { mkdir, readFile, rm, rename } from 'node:fs/promises';
+import { readJsonOrUndefined, readdirOrEmpty, exists } from '../common/fs-soft.js';
 import { join } from 'node:path';
 import { SlipwayError, invalid, precondition } from '../common/errors.js';
 import { MANIFEST_FILE, manifestSchema, formatIssues, type Manifest } from '../common/manifest.js';
@@ -131,7 +132,7 @@ export class Releases {
     for (const name of await readdirOrEmpty(p.store)) {
       const m = /^([0-9a-f]{64})\.json$/.exec(name);
       if (!m) continue;
-      const meta = await readJson<StoredMeta>(join(p.store, name));
+      const meta = await readJsonOrUndefined<StoredMeta>(join(p.store, name));
       if (!meta || !(await exists(p.tarball(m[1])))) continue;
       byKey.set(m[1], { app, version: meta.version, sha256: meta.sha256, size: meta.size, stored: true, unpacked: false, stored_at: meta.stored_at });
     }
@@ -237,30 +238,5 @@ async function readManifest(dir: string, app: string, version: string): Promise<
 }
 
 async function readMarker(file: string): Promise<Marker | undefined> {
-  return readJson<Marker>(file);
-}
-
-async function readJson<T>(file: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as T;
-  } catch {
-    return undefined;
-  }
-}
-
-async function readdirOrEmpty(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch {
-    return [];
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
+  return readJsonOrUndefined<Marker>(file);
 }

@@ -42,38 +42,33 @@ export function sha256Hex(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-export function readPrivateKey(file: string): KeyObject {
+/** An ed25519 key from a PEM file, with errors that say which file and what to do. */
+function readKey(file: string, kind: 'private' | 'public'): KeyObject {
+  const what = kind === 'private' ? 'the signing key' : 'the trusted key';
   let pem: Buffer;
   try {
     pem = readFileSync(file);
   } catch (err) {
-    throw new Error(`cannot read the signing key ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new Error(`cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   let key: KeyObject;
   try {
-    key = createPrivateKey(pem);
+    key = kind === 'private' ? createPrivateKey(pem) : createPublicKey(pem);
   } catch (err) {
-    throw new Error(`${file} is not a PEM private key: ${(err as Error).message}`);
+    throw new Error(`${file} is not a PEM ${kind} key: ${(err as Error).message}`);
   }
-  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`${file} is a ${key.asymmetricKeyType} key; release signing keys are ed25519 (slipway keys generate)`);
+  if (key.asymmetricKeyType !== 'ed25519') {
+    throw new Error(`${file} is a ${key.asymmetricKeyType} key; ${kind === 'private' ? 'release signing keys are ed25519' : 'trusted release keys are ed25519 public keys'} (slipway keys generate)`);
+  }
   return key;
 }
 
+export function readPrivateKey(file: string): KeyObject {
+  return readKey(file, 'private');
+}
+
 export function readPublicKey(file: string): KeyObject {
-  let pem: Buffer;
-  try {
-    pem = readFileSync(file);
-  } catch (err) {
-    throw new Error(`cannot read the trusted key ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  let key: KeyObject;
-  try {
-    key = createPublicKey(pem);
-  } catch (err) {
-    throw new Error(`${file} is not a PEM public key: ${(err as Error).message}`);
-  }
-  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`${file} is a ${key.asymmetricKeyType} key; trusted release keys are ed25519 public keys (slipway keys generate)`);
-  return key;
+  return readKey(file, 'public');
 }
 
 export function signRelease(key: KeyObject, f: SignedFields): ReleaseSignature {

@@ -13,9 +13,10 @@
 //             the holder's name in locks and history ("ci-1").
 // Keys are written 0600 in a 0700 directory's worth of care: created with
 // O_EXCL, never overwritten without --force.
+import { exists } from '../common/fs-soft.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtemp, rm, writeFile, readFile, chmod, mkdir, access, rename } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile, readFile, chmod, mkdir, rename } from 'node:fs/promises';
 import { X509Certificate, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -56,10 +57,6 @@ async function openssl(args: string[], cwd?: string): Promise<void> {
     if (e.code === 'ENOENT') throw new CertError('the openssl tool is needed for slipway certs and is not installed (apt install openssl)');
     throw new CertError(`openssl ${args[0]} failed: ${(e.stderr ?? e.message).trim().split('\n').slice(0, 3).join(' / ')}`);
   }
-}
-
-async function exists(p: string): Promise<boolean> {
-  try { await access(p); return true; } catch { return false; }
 }
 
 /** Writes a file that must not exist yet (unless force), with the mode given, atomically. */
