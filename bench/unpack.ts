@@ -1,6 +1,6 @@
 // Benchmark: our release unpacker (agent/unpack) against GNU `tar -xzf` on a
 // node_modules-like tree (~86,000 small files, ~460 MB, ~100 MB .tar.gz).
-//   node --import tsx bench/unpack.ts [--runs 3] [--files 86000] [--bytes 460000000]
+//   node --import tsx bench/unpack.ts [--runs 3] [--files 86000] [--bytes 460000000] [--work DIR]
 // The tree, the tarball and every extraction live under bench/.work/ (gitignored)
 // and are removed at the end.
 import { mkdirSync, writeFileSync, symlinkSync, rmSync, statSync, existsSync } from 'node:fs';
@@ -198,7 +198,9 @@ function argValue(name: string, fallback: number): number {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const workDir = join(dirname(fileURLToPath(import.meta.url)), '.work', `unpack-${process.pid}`);
+  // --work DIR: where to generate and unpack (e.g. /dev/shm: tmpfs, as dependencies.md §3.7 measured, without disk noise).
+  const w = process.argv.indexOf('--work');
+  const workDir = join(w >= 0 ? process.argv[w + 1] : join(dirname(fileURLToPath(import.meta.url)), '.work'), `unpack-${process.pid}`);
   const r = await benchUnpack({
     runs: argValue('--runs', 3), workDir,
     files: argValue('--files', 86_000), approxBytes: argValue('--bytes', 460_000_000),
