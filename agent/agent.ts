@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { writeFileAtomic } from '../common/atomic.js';
-import { serverCredentials, KEEPALIVE_OPTIONS } from '../common/credentials.js';
+import { serverCredentials, KEEPALIVE_OPTIONS, type LoadedPair } from '../common/credentials.js';
 import { AgentService } from '../proto/load.js';
 import { ReleaseStore } from './store.js';
 import { Releases } from './releases.js';
@@ -28,6 +28,7 @@ import { HostSampler } from './host-sampler.js';
 import { AgentMetrics } from './metrics.js';
 import { HttpEndpoint, type HttpSecurity } from './http/server.js';
 import { hostOf, isLoopback } from './config.js';
+import { UploadPort } from './upload-port.js';
 // --- end monitoring
 import type { AgentConfig } from './config.js';
 import type { Logger } from './logger.js';
@@ -57,6 +58,8 @@ export class Agent {
   private readonly health = new HealthImplementation({ '': 'SERVING', 'slipway.v1.Agent': 'SERVING' });
   private http?: HttpEndpoint;
   httpAddress = '';
+  /** The upload data port (agent/upload-port.ts); none with upload_listen: false. */
+  uploadPort?: UploadPort;
   // --- end monitoring
 
   constructor(readonly config: AgentConfig, readonly log: Logger) {
@@ -115,6 +118,16 @@ export class Agent {
     this.server = server;
     const host = this.config.listen.slice(0, this.config.listen.lastIndexOf(':'));
     this.address = `${host}:${port}`;
+    if (this.config.upload_listen !== false) {
+      const addr = this.config.upload_listen ?? `${host}:0`;
+      const up = new UploadPort(this.log, { tls: creds.current?.(), ticketMs: this.config.upload_ticket_s * 1000 });
+      try {
+        await up.listen(addr);
+      } catch (err) {
+        throw new Error(`the upload data port cannot listen on ${addr} (config key upload_listen): ${(err as Error).message}`);
+      }
+      this.uploadPort = up;
+    }
     // --- monitoring (issue 5)
     await this.sampler.start();
     if (this.config.http !== false) {
@@ -130,7 +143,7 @@ export class Agent {
     }
     for (const w of this.warnings()) this.log.warn(w);
     // --- end monitoring
-    this.log.info({ grpc: this.address, http: this.httpAddress || undefined, http_scheme: this.http?.scheme, state_dir: this.config.state_dir, version: AGENT_VERSION, pid: process.pid }, 'agent listening');
+    this.log.info({ grpc: this.address, upload: this.uploadPort?.address, http: this.httpAddress || undefined, http_scheme: this.http?.scheme, state_dir: this.config.state_dir, version: AGENT_VERSION, pid: process.pid }, 'agent listening');
     // --- watchdog (issue 4): re-attach to the supervising process (or start one), then reconcile now and every minute
     await this.runner.connect();
     void this.reconcileAll();
@@ -140,7 +153,7 @@ export class Agent {
   }
 
   // --- security (issue 6)
-  private reloadTls?: () => { changed: boolean; pair: { notAfter: Date; subject: string; cert: Buffer; key: Buffer } };
+  private reloadTls?: () => { changed: boolean; pair: LoadedPair };
   private tlsTimer?: NodeJS.Timeout;
 
   /** HTTPS with the agent's certificate when http binds beyond loopback (or http_tls: true); the bearer token of http_token_file. */
@@ -182,6 +195,7 @@ export class Agent {
       if (changed) {
         this.log.info({ why, cert: pair.subject, not_after: pair.notAfter.toISOString() }, 'TLS certificate reloaded');
         this.http?.setCertificate(pair);
+        this.uploadPort?.setCertificate(pair);
       }
       else if (why === 'SIGHUP') this.log.info({ why }, 'TLS certificate files unchanged');
     } catch (err) {
@@ -205,6 +219,7 @@ export class Agent {
     this.sampler.stop();
     await this.http?.close();
     // --- end monitoring
+    await this.uploadPort?.close();
     await this.reconcileTask?.stop();
     await this.pruneTask?.stop();
     clearInterval(this.tlsTimer);

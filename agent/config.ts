@@ -12,6 +12,11 @@ export const agentConfigSchema = z.strictObject({
   listen: address.default('0.0.0.0:7070'),
   // The health and metrics endpoint (agent/http/); false turns it off. Beyond loopback only when set so.
   http: z.union([address, z.literal(false)]).default('127.0.0.1:7071'),
+  // The data port for release uploads (agent/upload-port.ts), authorised by BeginUpload.
+  // Unset: the host of listen, any free port; false: off (uploads go over gRPC's Upload).
+  upload_listen: z.union([address, z.literal(false)]).optional(),
+  /** How long a BeginUpload ticket waits for its data connection. */
+  upload_ticket_s: z.number().min(1).max(3600).default(60),
   // How often host and app figures are sampled for /metrics, /status and Status (agent/host-sampler.ts).
   sample_interval_s: z.number().min(0.1).max(3600).default(10),
   state_dir: z.string().min(1).default('/var/lib/slipway'),
@@ -64,6 +69,9 @@ export const agentConfigSchema = z.strictObject({
   if (c.http !== false && !isLoopback(hostOf(c.http)) && 'insecure' in c.tls) {
     ctx.addIssue({ code: 'custom', path: ['http'], message: 'the HTTP endpoint may bind beyond loopback only with TLS configured' });
   }
+  if (c.upload_listen && !isLoopback(hostOf(c.upload_listen)) && 'insecure' in c.tls) {
+    ctx.addIssue({ code: 'custom', path: ['upload_listen'], message: 'the upload data port may bind beyond loopback only with TLS configured' });
+  }
   if (c.http_tls === false && c.http !== false && !isLoopback(hostOf(c.http))) {
     ctx.addIssue({ code: 'custom', path: ['http_tls'], message: `http_tls: false is only allowed when http is a loopback address, and http is ${c.http}` });
   }
@@ -100,6 +108,7 @@ export function loadAgentConfig(file: string): AgentConfig {
   }
   config.trusted_keys = config.trusted_keys.map((k) => resolve(base, k));
   if (config.http_token_file !== undefined) config.http_token_file = resolve(base, config.http_token_file);
+  if (config.upload_listen && portOf(config.upload_listen) > 65535) throw new ConfigError(file, [`upload_listen: port ${portOf(config.upload_listen)} is over 65535`]);
   if (portOf(config.listen) > 65535) throw new ConfigError(file, [`listen: port ${portOf(config.listen)} is over 65535`]);
   return config;
 }

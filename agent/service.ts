@@ -23,6 +23,7 @@ import { appStatusFigures } from './metrics.js';
 import { opsHandlers } from './handlers/ops.js';
 import { lockHandlers } from './handlers/locks.js';
 import { pruneHandlers } from './handlers/prune.js';
+import { uploadHandlers } from './handlers/upload.js';
 
 function check(problem: string | undefined): void {
   if (problem) throw invalid(problem);
@@ -34,6 +35,7 @@ export function handlers(agent: Agent): AgentHandlers {
     ...opsHandlers(agent),
     ...lockHandlers(agent),
     ...pruneHandlers(agent),
+    ...uploadHandlers(agent),
     Upload: agent.store.handler(),
 
     Activate: serverStream(log, 'Activate', async (req: ActivateRequest__Output, call: grpc.ServerWritableStream<ActivateRequest__Output, DeployEvent>) => {

@@ -17,6 +17,7 @@ import type { ReleaseVerifier } from './signatures.js';
 import type { Logger } from './logger.js';
 import type { UploadChunk__Output } from '../proto/gen/slipway/v1/UploadChunk.js';
 import type { UploadResult } from '../proto/gen/slipway/v1/UploadResult.js';
+import type { UploadMeta__Output } from '../proto/gen/slipway/v1/UploadMeta.js';
 
 export interface StoredMeta {
   app: string;
@@ -113,6 +114,28 @@ export class ReleaseStore {
     };
   }
 
+  /**
+   * An upload as Upload's first message starts one (BeginUpload: the data
+   * port's ticket): checked, signature verified, disk space and dedupe. Either
+   * the stored meta (counted as deduplicated) or the Upload, ready for write().
+   */
+  async open(meta: UploadMeta__Output): Promise<{ stored: StoredMeta } | { upload: Upload }> {
+    const upload = new Upload(this, meta.app, meta.version, meta.sha256, Number(meta.size),
+      { signature: meta.signature, key_id: meta.key_id, manifest_sha256: meta.manifest_sha256 });
+    let stored: StoredMeta | undefined;
+    try {
+      stored = await upload.begin();
+    } catch (err) {
+      await upload.abort();
+      throw err;
+    }
+    if (!stored) return { upload };
+    await upload.abort(); // nothing was opened; drops the hash job
+    this.counters.deduplicated++;
+    this.log.info({ app: stored.app, version: stored.version, sha256: stored.sha256 }, 'upload skipped: release already stored');
+    return { stored };
+  }
+
   record(bytes: number): void {
     this.counters.bytes += bytes;
   }
@@ -122,7 +145,7 @@ export class ReleaseStore {
 const UPLOAD_WRITE_BUFFER = 16 << 20;
 
 /** One upload in flight: a temp file, a hash and a byte count. */
-class Upload {
+export class Upload {
   private file?: WriteStream;
   private tmp?: string;
   private readonly hash: HashJob;

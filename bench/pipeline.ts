@@ -1,7 +1,9 @@
 // The pipeline benchmark: what a deploy costs on the wire and on disk, each
 // figure against a baseline the machine sets.
 //   (a) upload: AgentConnection.upload to a real agent over loopback without
-//       TLS (and, beside it, over mTLS with a signed release), against the same bytes over a plain TCP socket (upload-baseline.ts)
+//       TLS (the default path: BeginUpload, then the agent's data port; beside
+//       it, over mTLS with a signed release, and gRPC's Upload stream, the
+//       fallback), against the same bytes over a plain TCP socket (upload-baseline.ts)
 //   (b) unpack: agent/unpack's unpackTarball against GNU `tar -xzf`
 //   (c) re-deploy of a stored release: ListReleases + the skip decision that
 //       `slipway deploy` makes, and a real Upload of the same sha256 (0 bytes)
@@ -207,15 +209,19 @@ export async function prepareRelease(size: keyof typeof SIZES, log: (s: string) 
 }
 
 export interface UploadFigures {
+  /** The default path: BeginUpload, then the bytes over the agent's data port (agent/upload-port.ts), no TLS. */
   agentMs: number[]; baselineMs: number[];
   agentMiBs: number; baselineMiBs: number; ratio: number;
-  /** The same upload over mTLS (ECDSA P-256 certificates from scripts/pki.ts) with a signed release checked by the agent. */
-  mtlsMs: number[]; mtlsMiBs: number;
+  /** The same over mTLS (ECDSA P-256 certificates from scripts/pki.ts) with a signed release checked by the agent. */
+  mtlsMs: number[]; mtlsMiBs: number; mtlsRatio: number;
+  /** gRPC's Upload stream (the fallback), no TLS. */
+  grpcMs: number[]; grpcMiBs: number; grpcRatio: number;
 }
 
 /**
- * (a) Each run: a fresh agent (own temp state dir, insecure gRPC on
- * 127.0.0.1), 1.5 s to settle, one Status call to open the channel, then the timed
+ * (a) Each run: for each of data port over mTLS, data port without TLS and
+ * gRPC Upload without TLS, a fresh agent (own temp state dir, on 127.0.0.1),
+ * 1.5 s to settle, one Status call to open the channel, then the timed
  * upload; and a fresh receiver child, then the timed plain-TCP send.
  * Alternated, so neither side gets a warmer page cache or disk.
  */
@@ -223,49 +229,42 @@ export async function benchUpload(rel: Release, runs: number, cleanup: Cleanup, 
   const agentMs: number[] = [];
   const baselineMs: number[] = [];
   const mtlsMs: number[] = [];
+  const grpcMs: number[] = [];
   const mibs = (ms: number) => rel.size / MiB / (ms / 1000);
   const pkiDir = cleanup.dir(mkdtempSync(join(tmpdir(), 'slipway-bench-pki-')));
   const pki = await makePki(pkiDir);
   const agentCert = await pki.agentCert('bench-agent');
   const sig = signRelease(readPrivateKey(pki.signing.private), { app: 'bench', version: '1.0.0', sha256: rel.sha256, manifest_sha256: sha256Hex('bench') });
-  for (let i = 0; i < runs; i++) {
-    {
-      const dir = cleanup.dir(mkdtempSync(join(tmpdir(), 'slipway-bench-agent-')));
-      const agent = cleanup.agent(new LocalAgent({ dir, name: `bench-upload-mtls-${i}`, tls: { ca: pki.ca, cert: agentCert.cert, key: agentCert.key }, trustedKeys: [pki.signing.public] }));
-      await agent.start();
-      await settle();
-      const conn = new AgentConnection(agent.address, { ca: pki.ca, cert: pki.deployer.cert, key: pki.deployer.key }, 30_000);
-      try {
-        await conn.status();
-        const t = performance.now();
-        const res = await conn.upload(rel.file, { app: 'bench', version: '1.0.0', sha256: rel.sha256, size: rel.size, signature: sig });
-        mtlsMs.push(performance.now() - t);
-        if (res.already_stored || Number(res.bytes_received) !== rel.size) throw new Error(`mTLS upload run ${i + 1}: agent received ${res.bytes_received} of ${rel.size} bytes`);
-      } finally {
-        conn.close();
-        await cleanup.stopAgent(agent);
-        await cleanup.removeDir(dir);
-      }
-    }
+  /** One timed upload to a fresh agent; returns ms. */
+  const timed = async (what: string, secure: boolean, channel: 'auto' | 'grpc'): Promise<number> => {
     const dir = cleanup.dir(mkdtempSync(join(tmpdir(), 'slipway-bench-agent-')));
-    const agent = cleanup.agent(new LocalAgent({ dir, name: `bench-upload-${i}` }));
+    const agent = cleanup.agent(new LocalAgent(secure
+      ? { dir, name: `bench-${what}`, tls: { ca: pki.ca, cert: agentCert.cert, key: agentCert.key }, trustedKeys: [pki.signing.public] }
+      : { dir, name: `bench-${what}` }));
     await agent.start();
     await settle();
-    const conn = new AgentConnection(agent.address, { insecure: true }, 30_000);
+    const conn = new AgentConnection(agent.address, secure ? { ca: pki.ca, cert: pki.deployer.cert, key: pki.deployer.key } : { insecure: true }, 30_000);
     try {
       await conn.status();
       const t = performance.now();
-      const res = await conn.upload(rel.file, { app: 'bench', version: '1.0.0', sha256: rel.sha256, size: rel.size });
+      const res = await conn.upload(rel.file, { app: 'bench', version: '1.0.0', sha256: rel.sha256, size: rel.size, ...(secure ? { signature: sig } : {}) }, undefined, { channel });
       const ms = performance.now() - t;
       if (res.already_stored || Number(res.bytes_received) !== rel.size) {
-        throw new Error(`upload run ${i + 1}: agent received ${res.bytes_received} of ${rel.size} bytes (already_stored ${res.already_stored})`);
+        throw new Error(`${what} upload: agent received ${res.bytes_received} of ${rel.size} bytes (already_stored ${res.already_stored})`);
       }
-      agentMs.push(ms);
+      const want = channel === 'grpc' ? 'grpc' : 'data-port';
+      if (conn.lastUpload?.channel !== want) throw new Error(`${what} upload went over ${conn.lastUpload?.channel} (${conn.lastUpload?.fallback ?? ''}), not ${want}`);
+      return ms;
     } finally {
       conn.close();
       await cleanup.stopAgent(agent);
       await cleanup.removeDir(dir);
     }
+  };
+  for (let i = 0; i < runs; i++) {
+    mtlsMs.push(await timed(`upload-mtls-${i}`, true, 'auto'));
+    agentMs.push(await timed(`upload-${i}`, false, 'auto'));
+    grpcMs.push(await timed(`upload-grpc-${i}`, false, 'grpc'));
 
     const rdir = cleanup.dir(mkdtempSync(join(tmpdir(), 'slipway-bench-tcp-')));
     const receiver = await startReceiver(join(rdir, 'received.tar.gz'));
@@ -278,14 +277,19 @@ export async function benchUpload(rel: Release, runs: number, cleanup: Cleanup, 
       await stop();
       await cleanup.removeDir(rdir);
     }
-    log(`upload run ${i + 1}/${runs}: agent ${mibs(agentMs[i]!).toFixed(0)} MiB/s (${(agentMs[i]! / 1000).toFixed(2)} s), ` +
-      `agent over mTLS ${mibs(mtlsMs[i]!).toFixed(0)} MiB/s (${(mtlsMs[i]! / 1000).toFixed(2)} s), ` +
-      `plain TCP ${mibs(baselineMs[i]!).toFixed(0)} MiB/s (${(baselineMs[i]! / 1000).toFixed(2)} s)`);
+    const fig = (ms: number) => `${mibs(ms).toFixed(0)} MiB/s (${(ms / 1000).toFixed(2)} s)`;
+    log(`upload run ${i + 1}/${runs}: data port ${fig(agentMs[i]!)}, data port over mTLS ${fig(mtlsMs[i]!)}, ` +
+      `gRPC Upload ${fig(grpcMs[i]!)}, plain TCP ${fig(baselineMs[i]!)}`);
   }
   const agentMiBs = mibs(median(agentMs));
   const baselineMiBs = mibs(median(baselineMs));
+  const mtlsMiBs = mibs(median(mtlsMs));
+  const grpcMiBs = mibs(median(grpcMs));
   await cleanup.removeDir(pkiDir);
-  return { agentMs, baselineMs, agentMiBs, baselineMiBs, ratio: agentMiBs / baselineMiBs, mtlsMs, mtlsMiBs: mibs(median(mtlsMs)) };
+  return {
+    agentMs, baselineMs, agentMiBs, baselineMiBs, ratio: agentMiBs / baselineMiBs,
+    mtlsMs, mtlsMiBs, mtlsRatio: mtlsMiBs / baselineMiBs, grpcMs, grpcMiBs, grpcRatio: grpcMiBs / baselineMiBs,
+  };
 }
 
 export interface UnpackFigures { gnuMs: number[]; oursMs: number[]; medianGnu: number; medianOurs: number; ratio: number; entries: number }
@@ -452,16 +456,19 @@ export async function benchPipeline(opts: { runs: number; quick: boolean; cleanu
     release: { file: rel.file, sha256: rel.sha256, bytes: rel.size, files: rel.tree.files, unpacked_bytes: rel.tree.bytes, cached: rel.cached, prepare_ms: rel.prepareMs },
     upload, unpack, redeploy,
     table: [
-      { figure: 'upload, agent (gRPC, no TLS)', value: `${upload.agentMiBs.toFixed(0)} MiB/s`, target: '', result: '—' },
-      { figure: 'upload, agent (gRPC, mTLS, signed release)', value: `${upload.mtlsMiBs.toFixed(0)} MiB/s`, target: '', result: '—' },
+      { figure: 'upload, agent (data port, no TLS)', value: `${upload.agentMiBs.toFixed(0)} MiB/s`, target: '', result: '—' },
+      { figure: 'upload, agent (data port, mTLS, signed release)', value: `${upload.mtlsMiBs.toFixed(0)} MiB/s`, target: '', result: '—' },
+      { figure: 'upload, agent (gRPC Upload fallback, no TLS)', value: `${upload.grpcMiBs.toFixed(0)} MiB/s`, target: '', result: '—' },
       { figure: 'upload, plain TCP baseline', value: `${upload.baselineMiBs.toFixed(0)} MiB/s`, target: '', result: '—' },
       { figure: 'upload ratio agent/baseline', value: `${upload.ratio.toFixed(2)}×`, target: `≥ ${TARGETS.uploadRatio}×`, result: pf(upload.ratio >= TARGETS.uploadRatio) },
+      { figure: 'upload ratio, mTLS/baseline', value: `${upload.mtlsRatio.toFixed(2)}×`, target: '', result: '—' },
+      { figure: 'upload ratio, gRPC Upload/baseline', value: `${upload.grpcRatio.toFixed(2)}×`, target: '', result: '—' },
       { figure: 'unpack, ours', value: `${(unpack.medianOurs / 1000).toFixed(2)} s`, target: '', result: '—' },
       { figure: 'unpack, GNU tar -xzf', value: `${(unpack.medianGnu / 1000).toFixed(2)} s`, target: '', result: '—' },
       { figure: 'unpack ratio ours/GNU', value: `${unpack.ratio.toFixed(2)}×`, target: `≤ ${TARGETS.unpackRatio}×`, result: pf(unpack.ratio <= TARGETS.unpackRatio) },
       { figure: 're-deploy: ListReleases+decision (new conn)', value: `${redeploy.medianDecisionColdMs.toFixed(1)} ms`, target: 'skips upload', result: pf(redeploy.skipped) },
       { figure: 're-deploy: ListReleases+decision (open conn)', value: `${redeploy.medianDecisionWarmMs.toFixed(1)} ms`, target: '', result: '—' },
-      { figure: 're-deploy: Upload of same sha256', value: `${redeploy.medianDedupUploadMs.toFixed(1)} ms`, target: '', result: '—' },
+      { figure: 're-deploy: upload of same sha256 (BeginUpload)', value: `${redeploy.medianDedupUploadMs.toFixed(1)} ms`, target: '', result: '—' },
       { figure: 're-deploy: bytes_received', value: redeploy.bytesReceived.join(', '), target: '0', result: pf(zeroBytes) },
       { figure: 're-deploy: upload_bytes_total delta', value: redeploy.uploadBytesTotalDelta.join(', '), target: '0', result: pf(zeroDelta) },
     ],

@@ -92,10 +92,12 @@ function printHuman(r: PipelineResult): void {
   console.log(`release: ${(r.release.bytes / 1e6).toFixed(1)} MB .tar.gz, ${r.release.files} files, ${(r.release.unpacked_bytes / 1e6).toFixed(0)} MB unpacked` +
     `${r.release.cached ? ' (cached in bench/.work/)' : ''}; median of ${r.runs} run${r.runs === 1 ? '' : 's'}`);
   console.log('');
-  console.log(`(a) upload over loopback, no TLS (s per run):`);
-  console.log(`    agent, AgentConnection.upload   ${r.upload.agentMs.map(s).join(', ')}  → ${r.upload.agentMiBs.toFixed(0)} MiB/s`);
-  console.log(`    plain TCP, sha256 + file + fsync ${r.upload.baselineMs.map(s).join(', ')}  → ${r.upload.baselineMiBs.toFixed(0)} MiB/s`);
-  console.log(`    ratio ${r.upload.ratio.toFixed(2)}× (${mib.toFixed(1)} MiB each)`);
+  console.log(`(a) upload over loopback (s per run):`);
+  console.log(`    agent, data port, no TLS          ${r.upload.agentMs.map(s).join(', ')}  → ${r.upload.agentMiBs.toFixed(0)} MiB/s`);
+  console.log(`    agent, data port, mTLS + signed   ${r.upload.mtlsMs.map(s).join(', ')}  → ${r.upload.mtlsMiBs.toFixed(0)} MiB/s (${r.upload.mtlsRatio.toFixed(2)}×)`);
+  console.log(`    agent, gRPC Upload, no TLS        ${r.upload.grpcMs.map(s).join(', ')}  → ${r.upload.grpcMiBs.toFixed(0)} MiB/s (${r.upload.grpcRatio.toFixed(2)}×)`);
+  console.log(`    plain TCP, sha256 + file + fsync  ${r.upload.baselineMs.map(s).join(', ')}  → ${r.upload.baselineMiBs.toFixed(0)} MiB/s`);
+  console.log(`    ratio ${r.upload.ratio.toFixed(2)}× (data port, no TLS; ${mib.toFixed(1)} MiB each)`);
   console.log(`(b) unpack (s per run):`);
   console.log(`    unpackTarball   ${r.unpack.oursMs.map(s).join(', ')}  median ${s(r.unpack.medianOurs)}`);
   console.log(`    GNU tar -xzf    ${r.unpack.gnuMs.map(s).join(', ')}  median ${s(r.unpack.medianGnu)}`);
@@ -104,7 +106,7 @@ function printHuman(r: PipelineResult): void {
   console.log(`(c) re-deploy of the stored release (ms per run):`);
   console.log(`    ListReleases + decision, new connection  ${ms(r.redeploy.decisionColdMs)}  median ${r.redeploy.medianDecisionColdMs.toFixed(1)}  (upload ${r.redeploy.skipped ? 'skipped' : 'NOT skipped'})`);
   console.log(`    ListReleases + decision, open connection ${ms(r.redeploy.decisionWarmMs)}  median ${r.redeploy.medianDecisionWarmMs.toFixed(1)}`);
-  console.log(`    Upload of the same sha256               ${ms(r.redeploy.dedupUploadMs)}  median ${r.redeploy.medianDedupUploadMs.toFixed(1)}; ` +
+  console.log(`    upload of the same sha256 (BeginUpload) ${ms(r.redeploy.dedupUploadMs)}  median ${r.redeploy.medianDedupUploadMs.toFixed(1)}; ` +
     `bytes_received ${r.redeploy.bytesReceived.join(', ')}; upload_bytes_total delta ${r.redeploy.uploadBytesTotalDelta.join(', ')}; ` +
     `client had read ${r.redeploy.clientBytesRead.map((b) => `${(b / 2 ** 20).toFixed(0)} MiB`).join(', ')} of the file when the result came`);
   console.log('');

@@ -4,14 +4,17 @@
 import * as grpc from '@grpc/grpc-js';
 import { createReadStream } from 'node:fs';
 import { once } from 'node:events';
-import { isIP } from 'node:net';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { AgentClientCtor } from '../proto/load.js';
-import { clientCredentials, KEEPALIVE_OPTIONS, type TlsSettings } from '../common/credentials.js';
+import { clientCredentials, KEEPALIVE_OPTIONS, agentIdentityCheck, hostPart, loadPair, type TlsSettings } from '../common/credentials.js';
 import type { AgentClient } from '../proto/gen/slipway/v1/Agent.js';
 import type { StatusResponse__Output } from '../proto/gen/slipway/v1/StatusResponse.js';
 import type { ReleaseInfo__Output } from '../proto/gen/slipway/v1/ReleaseInfo.js';
 import type { PruneResponse__Output } from '../proto/gen/slipway/v1/PruneResponse.js';
 import type { UploadResult__Output } from '../proto/gen/slipway/v1/UploadResult.js';
+import type { UploadMeta } from '../proto/gen/slipway/v1/UploadMeta.js';
+import type { UploadTicket__Output } from '../proto/gen/slipway/v1/UploadTicket.js';
 import type { DeployEvent__Output } from '../proto/gen/slipway/v1/DeployEvent.js';
 import type { ActivateRequest } from '../proto/gen/slipway/v1/ActivateRequest.js';
 import type { LogLine__Output } from '../proto/gen/slipway/v1/LogLine.js';
@@ -64,6 +67,22 @@ export interface UploadMetaInput {
   /** `<tarball>.sig` (common/signing.ts); none: unsigned. */
   signature?: { signature: string; key_id: string; manifest_sha256: string };
 }
+
+/** Upload's first message and BeginUpload's request: the release meta with its signature fields. */
+function uploadMeta(meta: UploadMetaInput): UploadMeta {
+  const sig = meta.signature;
+  return {
+    app: meta.app, version: meta.version, sha256: meta.sha256, size: meta.size,
+    ...(sig ? { signature: Buffer.from(sig.signature, 'base64'), key_id: sig.key_id, manifest_sha256: sig.manifest_sha256 } : {}),
+  };
+}
+
+/** The data port's header word (agent/upload-port.ts). */
+const DATA_PORT_PROTOCOL = 'SLIPWAY-UPLOAD 1';
+/** How long connecting to the data port may take before the upload goes over gRPC instead. */
+const DATA_CONNECT_MS = 10_000;
+/** A data connection with nothing moving this long is dead. */
+const DATA_IDLE_MS = 60_000;
 
 export class AgentConnection {
   private readonly client: AgentClient;
@@ -146,23 +165,143 @@ export class AgentConnection {
     });
   }
 
+  /** How the last upload() went: over the data port, over gRPC's Upload (and why), or not at all (already stored). */
+  lastUpload?: { channel: 'data-port' | 'grpc' | 'stored'; fallback?: string };
+
+  /** The deadline of a whole upload: it grows with the size. */
+  private uploadMs(size: number): number {
+    return this.deadlineMs + Math.ceil(size / (1024 * 1024)) * 1000;
+  }
+
   /**
-   * Streams a tarball in 1 MiB chunks with backpressure. The deadline covers
-   * the whole upload, so it grows with the size.
+   * Sends a tarball. BeginUpload first: the agent checks the meta (and
+   * answers already_stored), then the bytes go over its data port
+   * (agent/upload-port.ts), which skips grpc-js's HTTP/2 path. Falls back to
+   * gRPC's Upload stream when the agent has no BeginUpload (an older agent,
+   * or upload_listen: false) or its data port cannot be reached (a firewall).
+   * channel 'grpc': Upload only (the bench compares the two).
    */
-  upload(file: string, meta: UploadMetaInput, onBytes?: (sent: number) => void): Promise<UploadResult__Output> {
-    const ms = this.deadlineMs + Math.ceil(meta.size / (1024 * 1024)) * 1000;
+  async upload(file: string, meta: UploadMetaInput, onBytes?: (sent: number) => void, opts: { channel?: 'auto' | 'grpc' } = {}): Promise<UploadResult__Output> {
+    if (opts.channel === 'grpc') {
+      this.lastUpload = { channel: 'grpc', fallback: 'asked for' };
+      return this.uploadOverGrpc(file, meta, onBytes);
+    }
+    let ticket: UploadTicket__Output;
+    try {
+      ticket = await new Promise<UploadTicket__Output>((resolve, reject) => {
+        this.client.BeginUpload(uploadMeta(meta), this.deadline(), (err, res) => (err || !res ? reject(hostError(this.host, err)) : resolve(res)));
+      });
+    } catch (err) {
+      if (err instanceof HostError && err.code === grpc.status.UNIMPLEMENTED) {
+        this.lastUpload = { channel: 'grpc', fallback: err.message };
+        return this.uploadOverGrpc(file, meta, onBytes);
+      }
+      throw err;
+    }
+    if (ticket.already_stored) {
+      this.lastUpload = { channel: 'stored' };
+      return { sha256: ticket.sha256 || meta.sha256, bytes_received: '0', already_stored: true };
+    }
+    let sock: Socket;
+    try {
+      sock = await this.dataConnection(ticket.port);
+    } catch (err) {
+      // Nothing was sent (the token neither): the agent drops the ticket when it expires.
+      this.lastUpload = { channel: 'grpc', fallback: `data port ${ticket.port}: ${(err as Error).message}` };
+      return this.uploadOverGrpc(file, meta, onBytes);
+    }
+    this.lastUpload = { channel: 'data-port' };
+    return this.sendOverDataPort(sock, ticket.token, file, meta, onBytes);
+  }
+
+  /** A connection to the agent's data port: TLS with our certificate and the same agent check as gRPC's, unless insecure. */
+  private dataConnection(port: number): Promise<Socket> {
+    const host = hostPart(this.host);
+    return new Promise((resolve, reject) => {
+      let sock: Socket;
+      const ready = () => { sock.setTimeout(0); sock.off('error', fail); resolve(sock); };
+      const fail = (err: Error) => { sock.destroy(); reject(err); };
+      if ('insecure' in this.tls) {
+        sock = netConnect({ host, port }, ready);
+      } else {
+        const pair = loadPair(this.tls);
+        // No SNI for an IP (RFC 6066), as for gRPC; the identity check uses the address dialled.
+        sock = tlsConnect({
+          host, port, ca: pair.ca, cert: pair.cert, key: pair.key, servername: isIP(host) ? undefined : host,
+          checkServerIdentity: agentIdentityCheck(this.host), minVersion: 'TLSv1.2',
+        }, ready);
+      }
+      sock.setTimeout(Math.min(this.deadlineMs, DATA_CONNECT_MS), () => fail(new Error('connection timed out')));
+      sock.once('error', fail);
+    });
+  }
+
+  /** The header line, the file's bytes with backpressure, then the agent's one-line answer. */
+  private sendOverDataPort(sock: Socket, token: string, file: string, meta: UploadMetaInput, onBytes?: (sent: number) => void): Promise<UploadResult__Output> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const settle = (err: HostError | undefined, res?: UploadResult__Output) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        sock.destroy();
+        if (err) reject(err);
+        else resolve(res!);
+      };
+      const timer = setTimeout(() => settle(new HostError(this.host, 'unreachable: no answer before the deadline', true, grpc.status.DEADLINE_EXCEEDED)), this.uploadMs(meta.size));
+      // Nothing moving either way for this long: the connection is dead.
+      sock.setTimeout(Math.max(this.deadlineMs, DATA_IDLE_MS), () => settle(new HostError(this.host, 'unreachable: the upload data connection stalled', true, grpc.status.UNAVAILABLE)));
+      let answer = '';
+      sock.on('data', (d: Buffer) => {
+        answer += d.toString('utf8');
+        const nl = answer.indexOf('\n');
+        if (nl < 0) {
+          if (answer.length > 64 * 1024) settle(new HostError(this.host, 'the agent\'s data port answered something that is not an upload answer', false, grpc.status.INTERNAL));
+          return;
+        }
+        let a: { ok?: boolean; sha256?: string; bytes_received?: number; code?: string; message?: string };
+        try {
+          a = JSON.parse(answer.slice(0, nl)) as typeof a;
+        } catch {
+          return settle(new HostError(this.host, `the agent's data port answered ${JSON.stringify(answer.slice(0, 200))}`, false, grpc.status.INTERNAL));
+        }
+        if (a.ok) return settle(undefined, { sha256: a.sha256 ?? meta.sha256, bytes_received: String(a.bytes_received ?? 0), already_stored: false });
+        const code = grpc.status[(a.code ?? '') as keyof typeof grpc.status] as grpc.status | undefined;
+        settle(new HostError(this.host, a.message ?? 'the upload was refused', false, typeof code === 'number' ? code : undefined));
+      });
+      sock.on('error', (err) => settle(new HostError(this.host, `unreachable: the upload data connection failed: ${shortReason(err.message)}`, true, grpc.status.UNAVAILABLE)));
+      sock.on('close', () => settle(new HostError(this.host, 'unreachable: the agent closed the upload data connection without an answer', true, grpc.status.UNAVAILABLE)));
+      const closed = once(sock, 'close').then(() => 'closed' as const, () => 'closed' as const);
+      void (async () => {
+        sock.write(`${DATA_PORT_PROTOCOL} ${token}\n`);
+        let sent = 0;
+        for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+          if (settled) return;
+          const buf = chunk as Buffer;
+          sent += buf.length;
+          const ok = sock.write(buf);
+          onBytes?.(sent);
+          if (!ok && (await Promise.race([once(sock, 'drain').then(() => 'drain' as const, () => 'closed' as const), closed])) === 'closed') return;
+        }
+        // The agent answers once `size` bytes are in; the connection stays open for that answer.
+        if (sent < meta.size) settle(new HostError(this.host, `${file} has ${sent} bytes, not the announced ${meta.size}; nothing was stored`, false, grpc.status.INVALID_ARGUMENT));
+      })().catch((err: unknown) => settle(new HostError(this.host, `cannot read ${file}: ${(err as Error).message}`, false)));
+    });
+  }
+
+  /**
+   * gRPC's Upload: the tarball in 1 MiB chunks with backpressure. The
+   * deadline covers the whole upload, so it grows with the size.
+   */
+  uploadOverGrpc(file: string, meta: UploadMetaInput, onBytes?: (sent: number) => void): Promise<UploadResult__Output> {
+    const ms = this.uploadMs(meta.size);
     return new Promise((resolve, reject) => {
       const call = this.client.Upload(this.deadline(ms), (err, res) => (err || !res ? reject(hostError(this.host, err)) : resolve(res)));
       // A client stream reports failure only through the callback and 'status';
       // waiting for 'drain' alone could hang for ever (dependencies.md §2.5).
       const ended = new Promise<'ended'>((r) => call.once('status', () => r('ended')));
       void (async () => {
-        const sig = meta.signature;
-        call.write({ meta: {
-          app: meta.app, version: meta.version, sha256: meta.sha256, size: meta.size,
-          ...(sig ? { signature: Buffer.from(sig.signature, 'base64'), key_id: sig.key_id, manifest_sha256: sig.manifest_sha256 } : {}),
-        } });
+        call.write({ meta: uploadMeta(meta) });
         let sent = 0;
         for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
           const buf = chunk as Buffer;

@@ -33,6 +33,7 @@ import type { UnlockRequest as _slipway_v1_UnlockRequest, UnlockRequest__Output 
 import type { UploadChunk as _slipway_v1_UploadChunk, UploadChunk__Output as _slipway_v1_UploadChunk__Output } from './slipway/v1/UploadChunk.js';
 import type { UploadMeta as _slipway_v1_UploadMeta, UploadMeta__Output as _slipway_v1_UploadMeta__Output } from './slipway/v1/UploadMeta.js';
 import type { UploadResult as _slipway_v1_UploadResult, UploadResult__Output as _slipway_v1_UploadResult__Output } from './slipway/v1/UploadResult.js';
+import type { UploadTicket as _slipway_v1_UploadTicket, UploadTicket__Output as _slipway_v1_UploadTicket__Output } from './slipway/v1/UploadTicket.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -73,6 +74,7 @@ export interface ProtoGrpcType {
       UploadChunk: MessageTypeDefinition<_slipway_v1_UploadChunk, _slipway_v1_UploadChunk__Output>
       UploadMeta: MessageTypeDefinition<_slipway_v1_UploadMeta, _slipway_v1_UploadMeta__Output>
       UploadResult: MessageTypeDefinition<_slipway_v1_UploadResult, _slipway_v1_UploadResult__Output>
+      UploadTicket: MessageTypeDefinition<_slipway_v1_UploadTicket, _slipway_v1_UploadTicket__Output>
     }
   }
 }

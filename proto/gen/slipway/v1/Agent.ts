@@ -24,13 +24,24 @@ import type { StatusResponse as _slipway_v1_StatusResponse, StatusResponse__Outp
 import type { TaskOutput as _slipway_v1_TaskOutput, TaskOutput__Output as _slipway_v1_TaskOutput__Output } from '../../slipway/v1/TaskOutput.js';
 import type { UnlockRequest as _slipway_v1_UnlockRequest, UnlockRequest__Output as _slipway_v1_UnlockRequest__Output } from '../../slipway/v1/UnlockRequest.js';
 import type { UploadChunk as _slipway_v1_UploadChunk, UploadChunk__Output as _slipway_v1_UploadChunk__Output } from '../../slipway/v1/UploadChunk.js';
+import type { UploadMeta as _slipway_v1_UploadMeta, UploadMeta__Output as _slipway_v1_UploadMeta__Output } from '../../slipway/v1/UploadMeta.js';
 import type { UploadResult as _slipway_v1_UploadResult, UploadResult__Output as _slipway_v1_UploadResult__Output } from '../../slipway/v1/UploadResult.js';
+import type { UploadTicket as _slipway_v1_UploadTicket, UploadTicket__Output as _slipway_v1_UploadTicket__Output } from '../../slipway/v1/UploadTicket.js';
 
 export interface AgentClient extends grpc.Client {
   Activate(argument: _slipway_v1_ActivateRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_slipway_v1_DeployEvent__Output>;
   Activate(argument: _slipway_v1_ActivateRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_slipway_v1_DeployEvent__Output>;
   activate(argument: _slipway_v1_ActivateRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_slipway_v1_DeployEvent__Output>;
   activate(argument: _slipway_v1_ActivateRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_slipway_v1_DeployEvent__Output>;
+  
+  BeginUpload(argument: _slipway_v1_UploadMeta, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_UploadTicket__Output>): grpc.ClientUnaryCall;
+  BeginUpload(argument: _slipway_v1_UploadMeta, metadata: grpc.Metadata, callback: grpc.requestCallback<_slipway_v1_UploadTicket__Output>): grpc.ClientUnaryCall;
+  BeginUpload(argument: _slipway_v1_UploadMeta, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_UploadTicket__Output>): grpc.ClientUnaryCall;
+  BeginUpload(argument: _slipway_v1_UploadMeta, callback: grpc.requestCallback<_slipway_v1_UploadTicket__Output>): grpc.ClientUnaryCall;
+  beginUpload(argument: _slipway_v1_UploadMeta, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_UploadTicket__Output>): grpc.ClientUnaryCall;
+  beginUpload(argument: _slipway_v1_UploadMeta, metadata: grpc.Metadata, callback: grpc.requestCallback<_slipway_v1_UploadTicket__Output>): grpc.ClientUnaryCall;
+  beginUpload(argument: _slipway_v1_UploadMeta, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_UploadTicket__Output>): grpc.ClientUnaryCall;
+  beginUpload(argument: _slipway_v1_UploadMeta, callback: grpc.requestCallback<_slipway_v1_UploadTicket__Output>): grpc.ClientUnaryCall;
   
   Control(argument: _slipway_v1_ControlRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_slipway_v1_DeployEvent__Output>;
   Control(argument: _slipway_v1_ControlRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_slipway_v1_DeployEvent__Output>;
@@ -133,6 +144,8 @@ export interface AgentClient extends grpc.Client {
 export interface AgentHandlers extends grpc.UntypedServiceImplementation {
   Activate: grpc.handleServerStreamingCall<_slipway_v1_ActivateRequest__Output, _slipway_v1_DeployEvent>;
   
+  BeginUpload: grpc.handleUnaryCall<_slipway_v1_UploadMeta__Output, _slipway_v1_UploadTicket>;
+  
   Control: grpc.handleServerStreamingCall<_slipway_v1_ControlRequest__Output, _slipway_v1_DeployEvent>;
   
   GetEnv: grpc.handleUnaryCall<_slipway_v1_GetEnvRequest__Output, _slipway_v1_EnvResponse>;
@@ -161,6 +174,7 @@ export interface AgentHandlers extends grpc.UntypedServiceImplementation {
 
 export interface AgentDefinition extends grpc.ServiceDefinition {
   Activate: MethodDefinition<_slipway_v1_ActivateRequest, _slipway_v1_DeployEvent, _slipway_v1_ActivateRequest__Output, _slipway_v1_DeployEvent__Output>
+  BeginUpload: MethodDefinition<_slipway_v1_UploadMeta, _slipway_v1_UploadTicket, _slipway_v1_UploadMeta__Output, _slipway_v1_UploadTicket__Output>
   Control: MethodDefinition<_slipway_v1_ControlRequest, _slipway_v1_DeployEvent, _slipway_v1_ControlRequest__Output, _slipway_v1_DeployEvent__Output>
   GetEnv: MethodDefinition<_slipway_v1_GetEnvRequest, _slipway_v1_EnvResponse, _slipway_v1_GetEnvRequest__Output, _slipway_v1_EnvResponse__Output>
   History: MethodDefinition<_slipway_v1_HistoryRequest, _slipway_v1_HistoryResponse, _slipway_v1_HistoryRequest__Output, _slipway_v1_HistoryResponse__Output>
