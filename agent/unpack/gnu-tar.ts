@@ -15,7 +15,7 @@ const ENV = { PATH: '/usr/bin:/bin', LC_ALL: 'C' };
  * be written through them.
  */
 export const GNU_TAR_FLAGS = [
-  '--extract', '--gzip', '--force-local',
+  '--extract', '--force-local', // plain tar on stdin: pass 1 has decompressed it already
   '--no-same-owner', // as root, the default is to keep the archive's uid/gid
   '--no-same-permissions', // apply umask 022: drops setuid/setgid/sticky and group/other write
   '--no-overwrite-dir', // leave the release root (and any existing dir) as it is

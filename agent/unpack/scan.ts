@@ -3,10 +3,12 @@
 // skipped) and check every entry and metadata record against ArchiveRules.
 // Nothing is written. Runs inside the unpack worker.
 //
-// `onChecked(n)` says that the first n compressed bytes have been read to
-// the end of their decompressed output and that every header in them was
-// accepted: the parent feeds GNU tar only that far (index.ts). After the
-// first problem it is never called again.
+// `onChecked(tar)` hands over the decompressed tar bytes of the last 1 MiB
+// of compressed input once every header in them was accepted: the parent
+// feeds GNU tar exactly these bytes (index.ts), so GNU tar never reads a
+// byte pass 1 has not accepted, and the tarball is decompressed only once.
+// After the first problem it is never called again. It may return a promise:
+// scanning waits for it (backpressure, when GNU tar is slower than pass 1).
 import { read, readSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { createGunzip } from 'node:zlib';
@@ -25,7 +27,7 @@ const CHUNK = 1 << 20;
 
 /** `fd` is the tarball, opened once by the caller: GNU tar reads the same file, whatever happens to its path. */
 export async function scanTarball(
-  fd: number, limits: Partial<UnpackLimits>, onProgress: (entries: number) => void, onChecked: (compressed: number) => void = () => undefined,
+  fd: number, limits: Partial<UnpackLimits>, onProgress: (entries: number) => void, onChecked: (tar: Buffer) => void | Promise<void> = () => undefined,
 ): Promise<ScanOutcome> {
   const magic = Buffer.alloc(2);
   readSync(fd, magic, 0, 2, 0); // positional: nothing here moves the fd's offset
@@ -38,6 +40,9 @@ export async function scanTarball(
   let sawEof = false;
   let decompressed = 0;
   let head = Buffer.alloc(0);
+  /** Decompressed bytes not yet handed over (zlib never rewrites an output chunk once it was emitted). */
+  let out: Buffer[] = [];
+  let outBytes = 0;
   // Raw tar in, never compressed: node-tar still sniffs gzip magic on its first bytes (checked below).
   const parser = new Parser({
     zstd: false, brotli: false,
@@ -82,6 +87,8 @@ export async function scanTarball(
     }
     // After the end-of-archive blocks node-tar keeps (and concatenates) what follows: counted, not parsed.
     if (!sawEof) parser.write(c);
+    out.push(c);
+    outBytes += c.length;
     if (decompressed > rules.maxTarBytes) {
       rules.limitHit = true;
       rules.refuse(`it decompresses to more than its headers account for (over ${decompressed} bytes of tar for ${rules.accounted} described: a gzip bomb)`);
@@ -99,6 +106,17 @@ export async function scanTarball(
     void gunzipped.then(resolve);
   });
 
+  /** The accepted bytes, in a buffer of their own (so it can be moved to another thread). */
+  const handOver = async () => {
+    if (outBytes === 0) return;
+    const tar = Buffer.allocUnsafeSlow(outBytes);
+    let at = 0;
+    for (const c of out) at += c.copy(tar, at);
+    out = [];
+    outBytes = 0;
+    await onChecked(tar);
+  };
+
   // Positional reads of the caller's fd (never closed or moved here).
   const readAt = promisify(read);
   let pos = 0;
@@ -110,7 +128,7 @@ export async function scanTarball(
     await feed(buf.subarray(0, bytesRead));
     // Go on after a problem only within this chunk: more problems for the message, bounded work.
     if (rules.problems.length > 0) stop = true;
-    else if (!stop && corrupt === undefined) onChecked(pos);
+    else if (!stop && corrupt === undefined) await handOver();
   }
   if (stop || corrupt !== undefined) {
     gunzip.destroy();
@@ -120,8 +138,11 @@ export async function scanTarball(
     parser.end();
     await parsed;
   }
+  // The last bytes zlib gave out at its end (they were checked like the rest, below).
+  const tail = rules.problems.length === 0 && corrupt === undefined && !stop;
   if (rules.problems.length > 0) return { ok: false, kind: 'refused', problems: rules.problems };
   if (corrupt !== undefined) return { ok: false, kind: 'corrupt', message: corrupt };
+  if (tail) await handOver();
   rules.checkSymlinks();
   if (rules.problems.length > 0) return { ok: false, kind: 'refused', problems: rules.problems };
   onProgress(rules.entries);

@@ -10,15 +10,21 @@ export interface WorkerInput { fd: number; limits: Partial<UnpackLimits> }
 
 export type WorkerMessage =
   | { kind: 'progress'; entries: number }
-  /** The first `compressed` bytes of the tarball were checked: GNU tar may read that far. */
-  | { kind: 'checked'; compressed: number }
+  /** Decompressed tar bytes whose headers were all accepted: GNU tar may read them (moved, not copied). */
+  | { kind: 'checked'; tar: ArrayBuffer }
   | { kind: 'scanned'; entries: number; bytes: number }
   | { kind: 'refused'; problems: string[] }
   | { kind: 'corrupt'; message: string }
   | { kind: 'verified' }
   | { kind: 'failed'; message: string };
 
-export type ParentMessage = { kind: 'verify'; dest: string };
+export type ParentMessage =
+  | { kind: 'verify'; dest: string }
+  /** The parent wrote `bytes` of checked tar to GNU tar: the worker may have that many more in flight. */
+  | { kind: 'credit'; bytes: number };
+
+/** Checked bytes handed over but not yet written to GNU tar, at most: bounds memory when GNU tar is the slower side. */
+export const IN_FLIGHT_MAX = 32 << 20;
 
 const port = parentPort;
 if (!port) throw new Error('agent/unpack/worker must run as a worker thread');
@@ -26,7 +32,16 @@ const post = (m: WorkerMessage) => port.postMessage(m);
 const input = workerData as WorkerInput;
 let rules: ArchiveRules | undefined;
 
+let inFlight = 0;
+let creditArrived: (() => void) | undefined;
 port.on('message', (m: ParentMessage) => {
+  if (m.kind === 'credit') {
+    inFlight -= m.bytes;
+    const w = creditArrived;
+    creditArrived = undefined;
+    w?.();
+    return;
+  }
   if (m.kind !== 'verify' || !rules) return;
   try {
     const problems = verifyTree(m.dest, rules.tree);
@@ -44,7 +59,12 @@ try {
       last = now;
       post({ kind: 'progress', entries });
     }
-  }, (compressed) => post({ kind: 'checked', compressed }));
+  }, async (tar) => {
+    while (inFlight > IN_FLIGHT_MAX) await new Promise<void>((r) => { creditArrived = r; });
+    inFlight += tar.length;
+    const ab = tar.buffer as ArrayBuffer; // its own buffer (allocUnsafeSlow in scan.ts): safe to move
+    port.postMessage({ kind: 'checked', tar: ab } satisfies WorkerMessage, [ab]);
+  });
   if (outcome.ok) {
     rules = outcome.rules;
     post({ kind: 'scanned', entries: rules.entries, bytes: rules.bytes });
