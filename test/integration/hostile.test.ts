@@ -12,10 +12,10 @@ import { join, relative } from 'node:path';
 import { mkdirSync, writeFileSync, readdirSync, lstatSync, readFileSync, existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { tempDir, cleanup } from '../helpers/env.js';
+import { tempDir, cleanup, waitFor } from '../helpers/env.js';
 import { header, tarBytes, tgz, pax, gnuLong, base256, zeroMembers, type E } from '../helpers/tarball.js';
 import { AgentConnection, type HostError } from '../../coordinator/client.js';
-import { LocalAgent, killAppsUnder } from '../../scripts/local-fleet.js';
+import { LocalAgent, killAppsUnder, supervisorPid } from '../../scripts/local-fleet.js';
 
 const APP = 'hostile';
 const TIME_BOUND_MS = 20_000;
@@ -44,7 +44,7 @@ before(async () => {
   writeFileSync(file, warm);
   await conn.upload(file, { app: APP, version: '0.0.1', sha256: sha(warm), size: warm.length });
   await conn.activate({ app: APP, version: '0.0.1', sha256: sha(warm) }, () => undefined, TIME_BOUND_MS).catch(() => undefined);
-  await new Promise((r) => setTimeout(r, 1000));
+  await waitFor(() => existsSync(join(agent.stateDir, 'apps', APP, 'state.json')) && supervisorPid(agent.stateDir) !== undefined, 'the app\'s first-use state to settle');
 });
 
 after(async () => {

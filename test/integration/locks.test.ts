@@ -98,8 +98,11 @@ test('a dead holder\'s lease expires on its own', async () => {
   const refused = await cli(repo.dir, '-c', 'ci2.yaml', 'deploy', 'staging', '1.0.0');
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /locked by ci-1/);
-  await new Promise((r) => setTimeout(r, 2500));
-  const r = await cli(repo.dir, '-c', 'ci2.yaml', 'deploy', 'staging', '1.0.0');
+  // The lease (TTL 2 s) is no longer renewed: a later deploy gets through once it has expired.
+  const r = await waitFor(async () => {
+    const attempt = await cli(repo.dir, '-c', 'ci2.yaml', 'deploy', 'staging', '1.0.0');
+    return attempt.code === 0 ? attempt : undefined;
+  }, 'the dead holder\'s lease to expire', 60_000);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   await waitFor(() => agents[1].logged('took over an expired lease').length > 0, 'the take-over in the agent log');
 });
