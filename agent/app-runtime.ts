@@ -63,8 +63,8 @@ export class AppRuntime {
   private release?: Release;
   private readonly procs: AppProcesses;
   private lock: Promise<unknown> = Promise.resolve();
-  private activatingSince?: number;
-  private activatingTo?: { version: string; sha256: string };
+  /** The activation in progress: when it began and the release it switches to. */
+  private inProgress?: { since: number; to: { version: string; sha256: string } };
   private crashes: CrashHistory = emptyHistory();
   private restartTimer?: NodeJS.Timeout;
   private readonly paths: AppPaths;
@@ -106,23 +106,21 @@ export class AppRuntime {
   }
 
   async activate(req: ActivateRequest, emit: Emit): Promise<void> {
-    if (this.activatingSince !== undefined) {
-      const s = Math.round((this.now() - this.activatingSince) / 1000);
+    if (this.inProgress) {
+      const s = Math.round((this.now() - this.inProgress.since) / 1000);
       throw new SlipwayError('ABORTED', `an activation of ${this.app} is already in progress (started ${s} s ago); wait for it to end`);
     }
-    this.activatingSince = this.now();
-    this.activatingTo = { version: req.version, sha256: req.sha256 };
+    this.inProgress = { since: this.now(), to: { version: req.version, sha256: req.sha256 } };
     try {
       await this.exclusive(() => this.doActivate(req, emit));
     } finally {
-      this.activatingSince = undefined;
-      this.activatingTo = undefined;
+      this.inProgress = undefined;
     }
   }
 
   /** The release an activation in progress switches to (prune never removes it). */
   get activating(): { version: string; sha256: string } | undefined {
-    return this.activatingTo;
+    return this.inProgress?.to;
   }
 
   private async doActivate(req: ActivateRequest, emit: Emit): Promise<void> {
@@ -247,11 +245,6 @@ export class AppRuntime {
     if (!target) throw new SlipwayError('FAILED_PRECONDITION', `${this.app} was never activated on this host, so there is no release to run "${name}" in; deploy first`);
     const release = await this.deps.releases.ensureUnpacked(this.app, target.version, target.sha256);
     return { release, result: await this.procs.runTask(name, release, onLine, signal) };
-  }
-
-  /** The desired release, for a restart onto it. */
-  get desired(): { version: string; sha256: string } | null {
-    return this.persisted.desired;
   }
 
   /** Makes proc the app's running process and watches it for crashes. */
@@ -396,7 +389,7 @@ export class AppRuntime {
         return;
       }
       await this.saveState();
-      if (this.state === 'crashloop' || this.activatingSince !== undefined || this.restartTimer) return;
+      if (this.state === 'crashloop' || this.inProgress || this.restartTimer) return;
       await this.bringUp(release);
     });
   }

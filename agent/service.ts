@@ -67,7 +67,7 @@ export function handlers(agent: Agent): AgentHandlers {
       if (!(await agent.hasApp(req.app))) throw notFound(`app ${req.app} is not on this host`);
       const rt = await agent.runtime(req.app);
       const t0 = Date.now();
-      const version = rt.desired?.version ?? '';
+      const version = rt.persistedState.desired?.version ?? '';
       const emit = eventWriter(call, req.app, () => version, t0);
       switch (req.action) {
         case 'stop':
@@ -82,7 +82,7 @@ export function handlers(agent: Agent): AgentHandlers {
           return;
         }
         case 'restart': {
-          const d = rt.desired;
+          const d = rt.persistedState.desired;
           if (!d) throw new SlipwayError('FAILED_PRECONDITION', `${req.app} was never activated on this host; deploy a version first`);
           return rt.activate({ ...d, strategy: '', reason: 'restart', requested_by: req.requested_by, undo: false, restart: true }, emit);
         }
