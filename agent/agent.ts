@@ -23,7 +23,7 @@ import { History } from './history.js';
 import { Pruner, schedulePrune } from './prune.js';
 import { appsDir, AppPaths } from './paths.js';
 // --- monitoring (issue 5): HTTP endpoint, metrics, host sampler, grpc.health.v1
-import { HealthImplementation } from 'grpc-health-check';
+import { HealthStatus } from './health.js';
 import { HostSampler } from './host-sampler.js';
 import { AgentMetrics } from './metrics.js';
 import { HttpEndpoint, type HttpSecurity } from './http/server.js';
@@ -55,7 +55,7 @@ export class Agent {
   // --- monitoring (issue 5)
   readonly sampler: HostSampler;
   readonly metrics: AgentMetrics;
-  private readonly health = new HealthImplementation({ '': 'SERVING', 'slipway.v1.Agent': 'SERVING' });
+  private readonly health = new HealthStatus({ '': 'SERVING', 'slipway.v1.Agent': 'SERVING' });
   private http?: HttpEndpoint;
   httpAddress = '';
   /** The upload data port (agent/upload-port.ts); none with upload_listen: false. */

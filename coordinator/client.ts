@@ -127,13 +127,12 @@ export class AgentConnection {
   /**
    * The standard grpc.health.v1 check on the agent's gRPC port, over this
    * connection's channel; resolves with the serving status and the round
-   * trip in ms (the first call includes connecting). grpc-health-check is
-   * loaded here, only by the commands that need it.
+   * trip in ms (the first call includes connecting). The health.proto
+   * descriptor is loaded here, only by the commands that need it.
    */
   async health(service = ''): Promise<{ status: string; ms: number }> {
     if (!this.healthClient) {
-      const { service: healthService } = await import('grpc-health-check');
-      const Ctor = grpc.makeClientConstructor(healthService, 'grpc.health.v1.Health');
+      const { HealthClientCtor: Ctor } = await import('../proto/health.js');
       this.healthClient = new Ctor(this.host, grpc.credentials.createInsecure(), { channelOverride: this.client.getChannel() }) as unknown as NonNullable<typeof this.healthClient>;
     }
     const hc = this.healthClient;
