@@ -1,6 +1,6 @@
 // The agent's config file (/etc/slipway/agent.yaml), validated with errors
 // that name the key. Every key has a default where one is safe.
-import { z } from 'zod';
+import * as z from 'zod'; // a namespace import: bundles keep only the parts used (not every locale)
 import cron from 'node-cron';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';

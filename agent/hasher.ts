@@ -2,7 +2,7 @@
 // 1 ms per MiB) never holds the agent's event loop, which meanwhile receives
 // the next chunks (bench/pipeline.ts measures the upload).
 import type { Worker } from 'node:worker_threads';
-import { startWorker } from './worker-file.js';
+import { startWorker, entryUrl } from './worker-file.js';
 import type { HashReply, HashRequest } from './hash-worker.js';
 
 export class Hasher {
@@ -12,7 +12,7 @@ export class Hasher {
 
   private get w(): Worker {
     if (!this.worker) {
-      const w = startWorker(new URL('./hash-worker.js', import.meta.url));
+      const w = startWorker(entryUrl('hashWorker', new URL('./hash-worker.js', import.meta.url)));
       w.unref();
       w.on('message', (m: HashReply) => {
         this.waiting.get(m.id)?.resolve(m.digest);

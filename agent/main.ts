@@ -33,7 +33,7 @@ if (opts.check) {
   process.exit(0);
 }
 
-const log = createLogger({ pretty: opts.pretty });
+const log = await createLogger({ pretty: opts.pretty });
 const agent = new Agent(config, log);
 try {
   await agent.start();

@@ -1,13 +1,31 @@
-// Starts a worker thread from a module beside the caller: compiled .js in
-// dist/, or the .ts source under tsx. For the latter, tsx's hooks are
-// registered inside the worker by a tiny bootstrap module (execArgv
-// ['--import', 'tsx'] does not take effect in a Node 20 worker: "Unknown file
-// extension .ts").
+// Finds and starts the agent's other entry points (worker threads, the
+// supervising process). Three layouts:
+//   bundled   dist/bin/*.mjs (scripts/bundle.mjs): each entry is one file
+//             beside the agent's bundle, named in BUNDLED below;
+//   compiled  dist/**/*.js (tsc): the entry's .js beside the caller;
+//   sources   .ts under tsx. A worker then gets tsx's hooks from a tiny
+//             bootstrap module (execArgv ['--import', 'tsx'] does not take
+//             effect in a Node 20 worker: "Unknown file extension .ts").
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** `jsUrl` is the worker's compiled file, e.g. new URL('./worker.js', import.meta.url). */
+/** Defined (true) by scripts/bundle.mjs through esbuild's `define`; absent from tsc's output and under tsx. */
+declare const SLIPWAY_BUNDLED: boolean | undefined;
+
+/** Entry points of the bundled agent: the file name in dist/bin, per entry. */
+export const BUNDLED = { unpackWorker: 'unpack-worker.mjs', hashWorker: 'hash-worker.mjs', supervisor: 'supervisor.mjs' } as const;
+
+/**
+ * The compiled file of an entry point: in the bundle, `BUNDLED[entry]` beside
+ * the bundle (import.meta.url is the bundle's own file there); otherwise
+ * `jsUrl`, the caller's `new URL('./x.js', import.meta.url)`.
+ */
+export function entryUrl(entry: keyof typeof BUNDLED, jsUrl: URL): URL {
+  return typeof SLIPWAY_BUNDLED !== 'undefined' && SLIPWAY_BUNDLED ? new URL(`./${BUNDLED[entry]}`, import.meta.url) : jsUrl;
+}
+
+/** `jsUrl` is the worker's compiled file (from entryUrl); its .ts source runs under tsx when that file is absent. */
 export function startWorker(jsUrl: URL, workerData?: unknown): Worker {
   if (existsSync(fileURLToPath(jsUrl))) return new Worker(jsUrl, { workerData });
   const ts = jsUrl.href.replace(/\.js$/, '.ts');

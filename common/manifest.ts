@@ -1,7 +1,7 @@
 // The release manifest (slipway.json at the tarball's root) and its `run`
 // section, which slipway.yaml shares. One schema, used by `slipway build`
 // (to write it) and by the agent (to trust nothing else).
-import { z } from 'zod';
+import * as z from 'zod'; // a namespace import: bundles keep only the parts used (not every locale)
 import { APP_NAME_RE, SHA256_RE } from './names.js';
 import { isVersion } from './version.js';
 

@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { SLIPWAY_VERSION } from '../common/package-info.js';
 import { EXIT_USAGE } from './errors.js';
+import { commandWord } from './command-word.js';
 
 type Module = { register(program: Command): void };
 
@@ -32,16 +33,6 @@ const MODULES: Record<string, () => Promise<Module>> = {
   history: () => import('./commands/history.js'),
 };
 
-/** The first word that is not an option (nor the value of -c/--config). */
-export function commandWord(argv: readonly string[]): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '-c' || a === '--config') { i++; continue; }
-    if (!a.startsWith('-')) return a;
-  }
-  return undefined;
-}
-
 // `slipway status prod | head` closes our stdout early; that is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
@@ -56,23 +47,30 @@ const program = new Command('slipway')
   .showHelpAfterError('(add --help for usage)')
   .exitOverride();
 
-const args = process.argv.slice(2);
-const word = commandWord(args);
-const onlyVersion = word === undefined && (args.includes('--version') || args.includes('-V'));
-const load = word && MODULES[word] ? [MODULES[word]] : onlyVersion ? [] : [...new Set(Object.values(MODULES))];
-const registered = new Set<Module>();
-for (const m of await Promise.all(load.map((f) => f()))) {
-  if (registered.has(m)) continue;
-  registered.add(m);
-  m.register(program);
-}
+/** Registers the command named on the command line (all of them for help) and runs it. */
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const word = commandWord(args);
+  const onlyVersion = word === undefined && (args.includes('--version') || args.includes('-V'));
+  const load = word && MODULES[word] ? [MODULES[word]] : onlyVersion ? [] : [...new Set(Object.values(MODULES))];
+  const registered = new Set<Module>();
+  for (const m of await Promise.all(load.map((f) => f()))) {
+    if (registered.has(m)) continue;
+    registered.add(m);
+    m.register(program);
+  }
 
-try {
-  await program.parseAsync();
-} catch (err) {
-  if (err instanceof CommanderError) {
-    process.exitCode = err.exitCode === 0 ? 0 : EXIT_USAGE;
-  } else {
-    throw err;
+  try {
+    await program.parseAsync();
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? 0 : EXIT_USAGE;
+    } else {
+      throw err;
+    }
   }
 }
+
+// No top-level await: the installed `slipway` runs this file as one CommonJS
+// bundle with a V8 code cache (scripts/bundle.mjs, coordinator/launcher.ts).
+void main();

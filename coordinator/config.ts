@@ -1,6 +1,6 @@
 // slipway.yaml: the app's deploy config, validated with errors that name the
 // key and the line. The `run` and `tasks` sections are the manifest's own.
-import { z } from 'zod';
+import * as z from 'zod'; // a namespace import: bundles keep only the parts used (not every locale)
 import { resolve, dirname } from 'node:path';
 import { APP_NAME_RE } from '../common/names.js';
 import { runSchema, tasksSchema } from '../common/manifest.js';

@@ -10,8 +10,8 @@ import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
 const includeDir = join(dirname(require.resolve('grpc-health-check/package.json')), 'proto');
-// protobufjs as @grpc/proto-loader itself resolves it, so the descriptor matches what it loads.
-const protobuf = createRequire(require.resolve('@grpc/proto-loader'))('protobufjs');
+// protobufjs, which proto/service.ts loads the descriptor with.
+const protobuf = require('protobufjs');
 // keepCase, as proto/health.ts loads it.
 const root = new protobuf.Root().loadSync(join(includeDir, 'health/v1/health.proto'), { keepCase: true });
 mkdirSync('dist/proto', { recursive: true });

@@ -9,9 +9,10 @@ import { socketDirFor } from '../agent/supervisor/protocol.js';
 import type { Pki } from './pki.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** dist/agent/main.js, found from the sources (scripts/) and from dist/scripts/. */
-export const AGENT_BIN = here.includes(`${join('dist', 'scripts')}`) ? join(here, '..', 'agent', 'main.js') : join(here, '..', 'dist', 'agent', 'main.js');
-export const CLI_BIN = join(dirname(AGENT_BIN), '..', 'coordinator', 'cli.js');
+/** The installed programs, the bundles in dist/bin (scripts/bundle.mjs), found from the sources (scripts/) and from dist/scripts/. */
+const BIN_DIR = here.includes(`${join('dist', 'scripts')}`) ? join(here, '..', 'bin') : join(here, '..', 'dist', 'bin');
+export const AGENT_BIN = join(BIN_DIR, 'slipway-agent.mjs');
+export const CLI_BIN = join(BIN_DIR, 'slipway.cjs');
 
 export interface LocalAgentOptions {
   dir: string;

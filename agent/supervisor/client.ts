@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PROTOCOL, LineDecoder, encode, socketPathFor, socketDirFor, type HelloResult, type Request, type SupervisorEvent } from './protocol.js';
+import { entryUrl } from '../worker-file.js';
 
 interface Pending {
   resolve: (v: unknown) => void;
@@ -94,9 +95,9 @@ export class SupervisorClient extends EventEmitter<{ event: [SupervisorEvent]; l
   }
 }
 
-/** The supervisor's entry file: compiled beside this one, or the .ts source under tsx. */
+/** The supervisor's entry file: bundled, compiled beside this one, or the .ts source under tsx (agent/worker-file.ts). */
 function supervisorEntry(): { file: string; execArgv: string[] } {
-  const js = fileURLToPath(new URL('./main.js', import.meta.url));
+  const js = fileURLToPath(entryUrl('supervisor', new URL('./main.js', import.meta.url)));
   if (existsSync(js)) return { file: js, execArgv: [] };
   return { file: fileURLToPath(new URL('./main.ts', import.meta.url)), execArgv: ['--import', import.meta.resolve('tsx')] };
 }

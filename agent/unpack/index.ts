@@ -64,7 +64,7 @@
 //
 // Any failure (refused content, corrupt gzip/tar, GNU tar error, abort)
 // removes `dest` entirely before the error is thrown.
-import { startWorker } from '../worker-file.js';
+import { startWorker, entryUrl } from '../worker-file.js';
 import { mkdir, rm, chmod, open, type FileHandle } from 'node:fs/promises';
 import { SlipwayError } from '../../common/errors.js';
 import { DEFAULT_LIMITS, type UnpackLimits } from './rules.js';
@@ -113,7 +113,7 @@ export async function unpackTarball(
     throw err;
   }
 
-  const worker = startWorker(new URL('./worker.js', import.meta.url), { fd: fh.fd, limits: opts.limits ?? {} } satisfies WorkerInput);
+  const worker = startWorker(entryUrl('unpackWorker', new URL('./worker.js', import.meta.url)), { fd: fh.fd, limits: opts.limits ?? {} } satisfies WorkerInput);
   let child: Running | undefined;
   // The first fatal event (worker crash, abort) rejects `failed` and kills GNU tar or sync.
   let fatal: Error | undefined;
