@@ -13,7 +13,9 @@
 //             so the sampler works throughout.
 //   status    wall time of `slipway status bench` (all N hosts), spawn → exit,
 //             beside `slipway --version` (process start alone), alternating,
-//             after one untimed run of each; medians of --runs.
+//             after one untimed run of each (which writes the CLI's code
+//             cache, in the bench's own dir); medians of --runs. Also timed
+//             without the code cache (SLIPWAY_CODE_CACHE=0), for reference.
 // The CLI runs with the environment of the shell that started the bench;
 // NODE_EXTRA_CA_CERTS (set on the machine of the figures) costs every Node
 // start ~90 ms, so both are also timed without it. The agents run without it.
@@ -57,6 +59,8 @@ export interface StatusBenchResult {
   cli: {
     version: CliTimes; status: CliTimes; status_over_start_ms: number;
     without_ca_certs: { version: CliTimes; status: CliTimes; status_over_start_ms: number };
+    /** Also without the CLI's code cache (SLIPWAY_CODE_CACHE=0): every start compiles. */
+    without_code_cache: { version: CliTimes; status: CliTimes; status_over_start_ms: number };
     /** Hosts whose row in the last status output says running. */
     status_rows: number;
   };
@@ -153,12 +157,14 @@ export async function runStatusBench(opts: StatusBenchOptions = {}): Promise<Sta
   const nHosts = opts.hosts ?? 20;
   const seconds = opts.seconds ?? 20;
   const rate = opts.rate ?? 200;
-  const cliEnv = { ...process.env };
+  // The CLI's code cache (coordinator/code-cache.ts) in the bench's own dir: the untimed first run of each command writes it.
+  const cliEnv: NodeJS.ProcessEnv = { ...process.env };
   const savedCa = process.env.NODE_EXTRA_CA_CERTS;
   const work = mkdtempSync(join(tmpdir(), 'slipway-bench-status-'));
   try {
     return await withCleanup(log, async (cleanup) => {
       cleanup.add(() => rmSync(work, { recursive: true, force: true }));
+      cliEnv.SLIPWAY_CACHE_DIR = join(work, 'code-cache');
       delete process.env.NODE_EXTRA_CA_CERTS; // the agents (and their supervisors and apps) inherit the bench's environment
       const octet = 10 + Math.floor(Math.random() * 200);
       const agents = Array.from({ length: nHosts }, (_, i) => new LocalAgent({
@@ -190,6 +196,7 @@ export async function runStatusBench(opts: StatusBenchOptions = {}): Promise<Sta
       const noCaEnv = { ...cliEnv };
       delete noCaEnv.NODE_EXTRA_CA_CERTS;
       const noCa = await timeCliPair(repo, noCaEnv, runs, 'CLI without NODE_EXTRA_CA_CERTS');
+      const noCache = await timeCliPair(repo, { ...noCaEnv, SLIPWAY_CODE_CACHE: '0' }, runs, 'CLI without NODE_EXTRA_CA_CERTS nor code cache');
       const rows = agents.filter((a) => asIs.statusOut.split('\n').some((l) => l.startsWith(`${a.address} `) && l.includes('running'))).length;
 
       const over = r1(asIs.status.median_ms - asIs.version.median_ms);
@@ -200,6 +207,7 @@ export async function runStatusBench(opts: StatusBenchOptions = {}): Promise<Sta
         cli: {
           version: asIs.version, status: asIs.status, status_over_start_ms: over,
           without_ca_certs: { version: noCa.version, status: noCa.status, status_over_start_ms: r1(noCa.status.median_ms - noCa.version.median_ms) },
+          without_code_cache: { version: noCache.version, status: noCache.status, status_over_start_ms: r1(noCache.status.median_ms - noCache.version.median_ms) },
           status_rows: rows,
         },
         targets: [
@@ -231,10 +239,10 @@ export function printHuman(r: StatusBenchResult): void {
   out(`          p50 ${m.p50_ms} ms, p90 ${m.p90_ms} ms, p99 ${m.p99_ms} ms, max ${m.max_ms} ms`);
   const t = (x: CliTimes) => `median ${x.median_ms} ms (${x.min_ms}–${x.max_ms})`;
   printColumns([
-    ['CLI wall time', r.settings.cli_env_has_node_extra_ca_certs ? 'shell env (NODE_EXTRA_CA_CERTS set)' : 'shell env', 'without NODE_EXTRA_CA_CERTS'],
-    ['slipway --version', t(c.version), t(c.without_ca_certs.version)],
-    [`slipway status (${r.settings.hosts} hosts, ${c.status_rows} running)`, t(c.status), t(c.without_ca_certs.status)],
-    ['status − --version', `${c.status_over_start_ms} ms`, `${c.without_ca_certs.status_over_start_ms} ms`],
+    ['CLI wall time', r.settings.cli_env_has_node_extra_ca_certs ? 'shell env (NODE_EXTRA_CA_CERTS set)' : 'shell env', 'without NODE_EXTRA_CA_CERTS', '… and no code cache'],
+    ['slipway --version', t(c.version), t(c.without_ca_certs.version), t(c.without_code_cache.version)],
+    [`slipway status (${r.settings.hosts} hosts, ${c.status_rows} running)`, t(c.status), t(c.without_ca_certs.status), t(c.without_code_cache.status)],
+    ['status − --version', `${c.status_over_start_ms} ms`, `${c.without_ca_certs.status_over_start_ms} ms`, `${c.without_code_cache.status_over_start_ms} ms`],
   ], out);
   out('');
   printColumns([['target', 'value', 'wanted', 'result'], ...r.targets.map((x) => [x.figure, x.value, x.target, x.result])], out);

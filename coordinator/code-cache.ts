@@ -23,7 +23,11 @@ export interface CodeCache {
   file?: string;
   /** Other cache files of older bundles or Nodes, removed when a new one is written. */
   stale: string[];
+  /** Load the bundle with require() (no cache): --enable-source-maps is on. */
+  require?: boolean;
 }
+
+const sourceMapsOn = (env: NodeJS.ProcessEnv) => [...process.execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)].includes('--enable-source-maps');
 
 /**
  * Where the cache of `bundle` for `command` lives: SLIPWAY_CACHE_DIR, else
@@ -33,6 +37,8 @@ export interface CodeCache {
  */
 export function codeCacheFor(bundle: string, command: string, env: NodeJS.ProcessEnv = process.env): CodeCache {
   if (env.SLIPWAY_CODE_CACHE === '0') return { stale: [] };
+  // Node maps stack traces of modules it loads, not of vm.Script code.
+  if (sourceMapsOn(env)) return { stale: [], require: true };
   const dir = env.SLIPWAY_CACHE_DIR || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'slipway');
   if (!ownPrivateDir(dir)) return { stale: [] };
   let st;
@@ -64,6 +70,10 @@ function ownPrivateDir(dir: string): boolean {
  * a clean exit, written. Returns whether V8 took code from the cache.
  */
 export function runBundle(bundle: string, cache: CodeCache): { fromCache: boolean } {
+  if (cache.require) {
+    createRequire(bundle)(bundle);
+    return { fromCache: false };
+  }
   const source = readFileSync(bundle, 'utf8').replace(/^#!.*/, '');
   let cachedData: Buffer | undefined;
   if (cache.file) {

@@ -70,7 +70,7 @@ test('code cache: a failed run writes nothing; a changed bundle gets a new file 
   assert.notEqual(after[0], before[0]);
 });
 
-test('code cache: off with SLIPWAY_CODE_CACHE=0, and in a directory others may write', () => {
+test('code cache: off with SLIPWAY_CODE_CACHE=0, with source maps, and in a directory others may write', () => {
   const dir = mkdtempSync(join(tmpdir(), 'slipway-cc-'));
   const bundle = bundleIn(dir);
   assert.equal(codeCacheFor(bundle, 'status', { SLIPWAY_CODE_CACHE: '0', SLIPWAY_CACHE_DIR: join(dir, 'c1') }).file, undefined);
@@ -82,6 +82,10 @@ test('code cache: off with SLIPWAY_CODE_CACHE=0, and in a directory others may w
   assert.match(own.file ?? '', /cli-[0-9a-f]{16}-status\.v8$/);
   // Odd command words do not make odd file names.
   assert.match(codeCacheFor(bundle, '../../etc', { SLIPWAY_CACHE_DIR: join(dir, 'own') }).file ?? '', /-other\.v8$/);
+  // Stack traces mapped to the sources need the bundle loaded by require().
+  const maps = codeCacheFor(bundle, 'status', { NODE_OPTIONS: '--enable-source-maps', SLIPWAY_CACHE_DIR: join(dir, 'own') });
+  assert.equal(maps.file, undefined);
+  assert.equal(maps.require, true);
   // XDG_CACHE_HOME is used when SLIPWAY_CACHE_DIR is not set.
   assert.equal(codeCacheFor(bundle, 'ping', { XDG_CACHE_HOME: join(dir, 'xdg') }).file?.startsWith(join(dir, 'xdg', 'slipway')), true);
 });
