@@ -8,9 +8,9 @@
 //          client cancels; the call's listener goes with it.
 //   List   every name with its status.
 // Ours rather than the grpc-health-check package's HealthImplementation: that
-// package loads a second @grpc/proto-loader (about 7 MiB of memory) and reads
-// its .proto relative to its own files, which breaks a bundled agent. The
-// wire format is the same: proto/health.ts loads the same health.proto.
+// package loads a second @grpc/proto-loader at import and reads its .proto
+// relative to its own files, which breaks a bundled agent. The wire format is
+// the same: proto/health.ts loads the same health.proto.
 import * as grpc from '@grpc/grpc-js';
 import { HealthService, type HealthCheckRequest, type HealthCheckResponse, type HealthListResponse, type ServingStatus } from '../proto/health.js';
 
