@@ -13,7 +13,7 @@ import { Releases } from './releases.js';
 import { AppRuntime } from './app-runtime.js';
 import { SupervisedRunner } from './process/supervised-runner.js';
 import cron, { type ScheduledTask } from 'node-cron';
-import { lookupUser } from './app-env.js';
+import { lookupUser, type AppUser } from './app-env.js';
 import { secureStateDir, secureAppDir, lockDownRelease, userMay } from './permissions.js';
 import { handlers } from './service.js';
 import { ReleaseVerifier } from './signatures.js';
@@ -44,7 +44,7 @@ export class Agent {
   readonly runner: SupervisedRunner;
   private reconcileTask?: ScheduledTask;
   private server?: grpc.Server;
-  private user?: { uid: number; gid: number };
+  private user?: AppUser;
   readonly startedAt = new Date();
   readonly events = new AgentEvents();
   readonly history: History;

@@ -1,7 +1,11 @@
 // The environment an app version gets: a small base from the agent's own
-// (PATH, locale, time zone), then the manifest's run.env, then the host's own
+// (PATH, locale, time zone; HOME, USER and LOGNAME those of app_user when
+// apps run as one), then the manifest's run.env, then the host's own
 // settings from shared/env (KEY=VALUE lines), which win.
 import { readFile } from 'node:fs/promises';
+
+/** The user apps run as (agent config app_user), from /etc/passwd. */
+export interface AppUser { name: string; uid: number; gid: number; home: string }
 
 const BASE_KEYS = ['PATH', 'LANG', 'LC_ALL', 'TZ', 'HOME', 'USER', 'LOGNAME', 'TMPDIR'];
 
@@ -23,13 +27,14 @@ export function parseEnvFile(text: string): Record<string, string> {
   return out;
 }
 
-export async function appEnvironment(manifestEnv: Record<string, string>, sharedEnvFile: string): Promise<Record<string, string>> {
+export async function appEnvironment(manifestEnv: Record<string, string>, sharedEnvFile: string, user?: AppUser): Promise<Record<string, string>> {
   const base: Record<string, string> = {};
   for (const k of BASE_KEYS) {
     const v = process.env[k];
     if (v !== undefined) base[k] = v;
   }
   base.PATH ??= '/usr/local/bin:/usr/bin:/bin';
+  if (user) Object.assign(base, { HOME: user.home, USER: user.name, LOGNAME: user.name });
   let shared: Record<string, string> = {};
   try {
     shared = parseEnvFile(await readFile(sharedEnvFile, 'utf8'));
@@ -39,12 +44,12 @@ export async function appEnvironment(manifestEnv: Record<string, string>, shared
   return { ...base, ...manifestEnv, ...shared };
 }
 
-/** uid and gid of a user from /etc/passwd, for running apps unprivileged when the agent is root. */
-export async function lookupUser(name: string): Promise<{ uid: number; gid: number } | undefined> {
+/** A user from /etc/passwd, for running apps unprivileged when the agent is root. */
+export async function lookupUser(name: string, passwdFile = '/etc/passwd'): Promise<AppUser | undefined> {
   try {
-    for (const line of (await readFile('/etc/passwd', 'utf8')).split('\n')) {
+    for (const line of (await readFile(passwdFile, 'utf8')).split('\n')) {
       const f = line.split(':');
-      if (f[0] === name) return { uid: Number(f[2]), gid: Number(f[3]) };
+      if (f[0] === name) return { name, uid: Number(f[2]), gid: Number(f[3]), home: f[5] || '/' };
     }
   } catch {
     return undefined;

@@ -5,7 +5,7 @@
 import { AppLog } from './process/app-log.js';
 import { runCommand, type RunResult } from './process/run-command.js';
 import { SlipwayError } from '../common/errors.js';
-import { appEnvironment } from './app-env.js';
+import { appEnvironment, type AppUser } from './app-env.js';
 import { waitReady } from './readiness.js';
 import type { AppPaths } from './paths.js';
 import type { AppProcess, ProcessRunner } from './process/runner.js';
@@ -18,7 +18,7 @@ export interface AppProcessesDeps {
   runner: ProcessRunner;
   appBind?: string;
   logLimits: { bytes: number; files: number };
-  user?: { uid: number; gid: number };
+  user?: AppUser;
   /** Called when the set of live processes changed (state.json records them). */
   changed: () => Promise<void>;
 }
@@ -30,11 +30,16 @@ export class AppProcesses {
 
   constructor(private readonly d: AppProcessesDeps) {}
 
+  /** The environment of a release's processes (agent/app-env.ts). */
+  private env(release: Release): Promise<Record<string, string>> {
+    return appEnvironment(release.manifest.run.env, this.d.paths.sharedEnv, this.d.user);
+  }
+
   async start(release: Release): Promise<AppProcess> {
     const run = release.manifest.run;
     const proc = await this.d.runner.start({
       app: this.d.app, version: release.version, sha256: release.sha256, releaseDir: release.dir, command: run.command,
-      env: await appEnvironment(run.env, this.d.paths.sharedEnv),
+      env: await this.env(release),
       sockets: run.listen.map((l) => ({ name: l.name, host: this.d.appBind ?? l.host, port: l.port })),
       logDir: this.d.paths.logs, logBytes: this.d.logLimits.bytes, logFiles: this.d.logLimits.files,
       uid: this.d.user?.uid, gid: this.d.user?.gid,
@@ -52,7 +57,7 @@ export class AppProcesses {
 
   async waitReady(proc: AppProcess, release: Release): Promise<void> {
     const run = release.manifest.run;
-    await waitReady({ run, proc, releaseDir: release.dir, env: await appEnvironment(run.env, this.d.paths.sharedEnv) });
+    await waitReady({ run, proc, releaseDir: release.dir, env: await this.env(release) });
   }
 
   /** The release's stop signal, then SIGKILL of its group at stop.drain_timeout_s. */
@@ -75,7 +80,7 @@ export class AppProcesses {
   /** Runs an upgrade command in a release's directory (the `command` strategy). */
   async runInRelease(argv: string[], release: Release, pid: number, next: Release): Promise<{ code: number | null; output: string[] }> {
     const env = {
-      ...(await appEnvironment(release.manifest.run.env, this.d.paths.sharedEnv)),
+      ...(await this.env(release)),
       SLIPWAY_APP: this.d.app, SLIPWAY_PID: String(pid), SLIPWAY_VERSION: next.version, SLIPWAY_RELEASE_DIR: next.dir,
     };
     const timeoutMs = (next.manifest.run.health?.timeout_s ?? 60) * 1000;
@@ -96,7 +101,7 @@ export class AppProcesses {
       throw new SlipwayError('NOT_FOUND', `release ${this.d.app} ${release.version} has no task "${name}"${known.length ? `; its tasks: ${known.join(', ')}` : ' (its manifest has no tasks)'}`);
     }
     const env = {
-      ...(await appEnvironment(release.manifest.run.env, this.d.paths.sharedEnv)),
+      ...(await this.env(release)),
       SLIPWAY_APP: this.d.app, SLIPWAY_VERSION: release.version, SLIPWAY_RELEASE_DIR: release.dir, SLIPWAY_TASK: name,
     };
     const log = new AppLog(this.d.paths.logs, this.d.logLimits.bytes, this.d.logLimits.files);

@@ -25,6 +25,7 @@ import { describeExit, type AppProcess, type ProcessRunner } from './process/run
 import type { Release, Releases } from './releases.js';
 import type { Logger } from './logger.js';
 import type { AgentEvents } from './events.js';
+import type { AppUser } from './app-env.js';
 
 export const APP_STATES = ['stopped', 'starting', 'running', 'backoff', 'crashloop', 'activating'] as const;
 export type AppStateName = (typeof APP_STATES)[number];
@@ -37,7 +38,7 @@ export interface RuntimeDeps {
   appBind?: string;
   log: Logger;
   logLimits: { bytes: number; files: number };
-  user?: { uid: number; gid: number };
+  user?: AppUser;
   now?: () => number;
   events?: AgentEvents;
 }

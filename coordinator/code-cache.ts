@@ -21,7 +21,7 @@ import { homedir } from 'node:os';
 export interface CodeCache {
   /** The cache file for this bundle and command, or undefined: run without a cache. */
   file?: string;
-  /** Other cache files of older bundles or Nodes, removed when a new one is written. */
+  /** Cache files of other bundles or Nodes, unused for a day, removed when a new one is written. */
   stale: string[];
   /** Load the bundle with require() (no cache): --enable-source-maps is on. */
   require?: boolean;
@@ -49,7 +49,10 @@ export function codeCacheFor(bundle: string, command: string, env: NodeJS.Proces
   const safeCommand = /^[a-z][a-z-]{0,31}$/.test(command) ? command : 'other';
   let stale: string[] = [];
   try {
-    stale = readdirSync(dir).filter((f) => f.startsWith('cli-') && f.endsWith('.v8') && !f.startsWith(`cli-${key}-`)).map((f) => join(dir, f));
+    // Only old ones: two Node setups used in turn (other NODE_OPTIONS) must not keep removing each other's.
+    const dayAgo = Date.now() - 86_400_000;
+    stale = readdirSync(dir).filter((f) => f.startsWith('cli-') && f.endsWith('.v8') && !f.startsWith(`cli-${key}-`))
+      .map((f) => join(dir, f)).filter((f) => { try { return statSync(f).mtimeMs < dayAgo; } catch { return false; } });
   } catch { /* listed when it can be */ }
   return { file: join(dir, `cli-${key}-${safeCommand}.v8`), stale };
 }

@@ -18,6 +18,10 @@ export interface HostDeploy {
   outcome: Outcome;
   upload: 'sent' | 'skipped' | 'failed' | 'not_started';
   uploaded_bytes: number;
+  /** How the bytes went: the agent's data port, or gRPC's Upload stream (an older agent, upload_listen: false, or the data port out of reach); null when none were sent. */
+  upload_channel: 'data-port' | 'grpc' | null;
+  /** Why they went over gRPC rather than the data port. */
+  upload_fallback?: string;
   /** What the host ran before this deploy. */
   before: ReleaseRef | null;
   state: string;
@@ -44,7 +48,7 @@ export interface DeployOptions {
 }
 
 function newResult(host: string): HostDeploy {
-  return { host, ok: false, outcome: 'not_reached', upload: 'not_started', uploaded_bytes: 0, before: null, state: '', pid: 0, events: [], output: [] };
+  return { host, ok: false, outcome: 'not_reached', upload: 'not_started', uploaded_bytes: 0, upload_channel: null, before: null, state: '', pid: 0, events: [], output: [] };
 }
 
 export async function deploy(fleet: Fleet, rel: LocalRelease, opts: DeployOptions): Promise<HostDeploy[]> {
@@ -66,6 +70,13 @@ export async function deploy(fleet: Fleet, rel: LocalRelease, opts: DeployOption
     const res = await conn.upload(rel.file, rel, (sent) => p.update(conn.host, sent, rel.size, 'upload'));
     r.upload = res.already_stored ? 'skipped' : 'sent';
     r.uploaded_bytes = Number(res.bytes_received);
+    const how = conn.lastUpload;
+    if (how && how.channel !== 'stored') r.upload_channel = how.channel;
+    if (how?.fallback) {
+      r.upload_fallback = how.fallback;
+      // Slower, and a sign of a firewall or an old agent: say so rather than fall back in silence.
+      p.line(conn.host, color.warn(`sent over gRPC, not the data port: ${how.fallback}`));
+    }
     p.line(conn.host, res.already_stored ? 'already stored (found during upload)' : `uploaded ${formatBytes(r.uploaded_bytes)}`);
   });
   for (const u of uploads) {

@@ -55,7 +55,7 @@ Example: slipway rollback staging   |   slipway rollback staging 1.0.0`)
           const conn = fleet.connections.find((c) => c.host === step.host);
           const view = views.find((v) => v.host === step.host);
           const r: HostDeploy = {
-            host: step.host, ok: false, outcome: 'failed', upload: 'not_started', uploaded_bytes: 0,
+            host: step.host, ok: false, outcome: 'failed', upload: 'not_started', uploaded_bytes: 0, upload_channel: null,
             before: view?.ok ? view.value.current ?? null : null, state: '', pid: 0, events: [], output: [],
           };
           progress.line(step.host, `${r.before?.version ?? 'nothing'} → ${step.version}`);

@@ -81,7 +81,7 @@ before(async () => {
   await agent.start();
   repo = await makeAppRepo(dir, [agent.address]);
   const yamlFile = join(repo.dir, 'slipway.yaml');
-  const yaml = `${readFileSync(yamlFile, 'utf8')}tasks:\n  whoami: [sh, -c, "echo uid=$(id -u) gid=$(id -g); touch planted-by-task 2>/dev/null && echo wrote || echo cannot write"]\n`;
+  const yaml = `${readFileSync(yamlFile, 'utf8')}tasks:\n  whoami: [sh, -c, "echo uid=$(id -u) gid=$(id -g) user=$USER logname=$LOGNAME home=$HOME; touch planted-by-task 2>/dev/null && echo wrote || echo cannot write"]\n`;
   const server = probeServer(readFileSync(join(repo.dir, 'server.js'), 'utf8'), keyFile);
   repo.release('1.0.0', { 'slipway.yaml': yaml, 'server.js': server, 'message.txt': 'first\n' });
   repo.release('1.1.0', { 'message.txt': 'second\n' });
@@ -162,6 +162,9 @@ test('tasks run as app_user and cannot write the release either; a hot upgrade r
   const r = await cli(repo.dir, 'run', 'staging', 'whoami');
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, new RegExp(`uid=${user!.uid} gid=${user!.gid}`));
+  // Its own identity in the environment, not the agent's (root's HOME and USER).
+  const home = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${userName}:`))!.split(':')[5];
+  assert.match(r.stdout, new RegExp(`user=${userName} logname=${userName} home=${home}\\b`));
   assert.match(r.stdout, /cannot write/);
 
   const d = await cli(repo.dir, 'deploy', 'staging', '1.1.0');

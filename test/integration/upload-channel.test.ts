@@ -234,9 +234,18 @@ test('upload_listen: false: the client falls back to gRPC Upload, and a deploy w
   repo.release('1.0.0');
   const b = await cli(repo.dir, 'build', '1.0.0');
   assert.equal(b.code, 0, b.stderr);
-  const d = await cli(repo.dir, '--json', 'deploy', 'staging', '1.0.0');
+  // The fallback is reported, not silent: on the progress lines, and in the JSON.
+  const d = await cli(repo.dir, 'deploy', 'staging', '1.0.0');
   assert.equal(d.code, 0, d.stdout + d.stderr);
-  assert.equal((JSON.parse(d.stdout) as { hosts: { upload: string }[] }).hosts[0]!.upload, 'sent');
+  assert.match(d.stderr, /sent over gRPC, not the data port: .*upload_listen: false/);
+  repo.release('1.0.1');
+  assert.equal((await cli(repo.dir, 'build', '1.0.1')).code, 0);
+  const j = await cli(repo.dir, '--json', 'deploy', 'staging', '1.0.1');
+  assert.equal(j.code, 0, j.stdout + j.stderr);
+  const host = (JSON.parse(j.stdout) as { hosts: { upload: string; upload_channel: string; upload_fallback?: string }[] }).hosts[0]!;
+  assert.equal(host.upload, 'sent');
+  assert.equal(host.upload_channel, 'grpc');
+  assert.match(host.upload_fallback ?? '', /upload_listen: false/);
 });
 
 test('a data port the client cannot reach: the upload falls back to gRPC', async () => {

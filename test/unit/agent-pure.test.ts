@@ -4,7 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decideRestart, emptyHistory } from '../../agent/restart-policy.js';
 import { afterActivation, afterFailure, emptyState, type ActivationRecord } from '../../agent/state.js';
-import { parseEnvFile } from '../../agent/app-env.js';
+import { parseEnvFile, appEnvironment, lookupUser } from '../../agent/app-env.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { agentConfigSchema, isLoopback } from '../../agent/config.js';
 import { parseConfigText, ConfigError } from '../../common/config-file.js';
 import { chooseStrategy } from '../../agent/strategies/index.js';
@@ -104,4 +107,22 @@ test('temp entries: this process\'s own are in use, others are leftovers', async
   assert.equal(isLeftover(mine.replace(`-${process.pid}-`, `-${process.pid + 1}-`)), true);
   assert.equal(isLeftover('.tmp-upload-abcdef123456'), true, 'names from before pids were in them');
   assert.equal(isLeftover('1.0.0-abcdef123456'), false);
+});
+
+test('app environment: with app_user, HOME, USER and LOGNAME are that user\'s; run.env and shared/env still win', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'slipway-env-'));
+  const passwd = join(dir, 'passwd');
+  writeFileSync(passwd, 'root:x:0:0:root:/root:/bin/sh\nweb:x:998:997:web app:/srv/web:/usr/sbin/nologin\nnohome:x:997:996::::\n');
+  const user = await lookupUser('web', passwd);
+  assert.deepEqual(user, { name: 'web', uid: 998, gid: 997, home: '/srv/web' });
+  assert.equal((await lookupUser('nohome', passwd))?.home, '/');
+  assert.equal(await lookupUser('nobody-here', passwd), undefined);
+  const shared = join(dir, 'env');
+  writeFileSync(shared, 'LOGNAME=override\n');
+  const env = await appEnvironment({ HOME: '/srv/web/data' }, shared, user);
+  assert.equal(env.USER, 'web');
+  assert.equal(env.HOME, '/srv/web/data');
+  assert.equal(env.LOGNAME, 'override');
+  const plain = await appEnvironment({}, join(dir, 'missing'));
+  assert.equal(plain.HOME, process.env.HOME);
 });

@@ -51,7 +51,7 @@ test('code cache: written after a clean run, used by the next, one file per bund
   assert.deepEqual(second.out, first.out);
 });
 
-test('code cache: a failed run writes nothing; a changed bundle gets a new file and the old one goes', () => {
+test('code cache: a failed run writes nothing; a changed bundle gets a new file and an old unused one goes', () => {
   const dir = mkdtempSync(join(tmpdir(), 'slipway-cc-'));
   const bundle = bundleIn(dir);
   const cacheDir = join(dir, 'cache');
@@ -59,15 +59,21 @@ test('code cache: a failed run writes nothing; a changed bundle gets a new file 
   assert.deepEqual(readdirSync(cacheDir), []);
   assert.equal(run(bundle, cacheDir).status, 0);
   const before = readdirSync(cacheDir);
-  // A new install: other bytes, other mtime.
+  // Not used for two days; then a new install: other bytes, other mtime.
+  const old = new Date(Date.now() - 2 * 86_400_000);
+  utimesSync(join(cacheDir, before[0]!), old, old);
+  // Another Node setup's cache, used today: kept.
+  const recent = 'cli-0123456789abcdef-status.v8';
+  writeFileSync(join(cacheDir, recent), 'x');
   writeFileSync(bundle, `${'// v2\n'}${execFileSync('cat', [bundle], { encoding: 'utf8' }).replace(/^#!.*\n/, '')}`);
   utimesSync(bundle, new Date(), new Date(Date.now() + 5000));
   const again = run(bundle, cacheDir);
   assert.equal(again.status, 0);
   assert.equal(again.cache.fromCache, false);
-  const after = readdirSync(cacheDir);
+  const after = readdirSync(cacheDir).filter((f) => f !== recent);
   assert.equal(after.length, 1);
   assert.notEqual(after[0], before[0]);
+  assert.ok(readdirSync(cacheDir).includes(recent));
 });
 
 test('code cache: off with SLIPWAY_CODE_CACHE=0, with source maps, and in a directory others may write', () => {
