@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { loadRoot, serviceDefinition, clientConstructor } from './service.js';
 
-// scripts/health-descriptor.mjs writes the descriptor as JSON beside the
+// scripts/postbuild.mjs writes the descriptor as JSON beside the
 // compiled loader at build time; from the sources (tsx) the .proto that ships
 // in the grpc-health-check package (a devDependency) is parsed instead. Only
 // its .proto file is read: none of that package's JS is loaded.

@@ -1,19 +1,27 @@
-// After tsc: put the .proto beside the compiled loader, with its descriptor
-// as JSON (loading that is about 16 ms faster than parsing the .proto at
-// every CLI start), make the bins executable, and bundle them (bundle.mjs).
+// After tsc: put the .protos' descriptors as JSON beside the compiled loaders
+// (loading that is about 16 ms faster than parsing a .proto at every CLI
+// start), make tsc's bins executable, and bundle the installed programs
+// (bundle.mjs).
+//   dist/proto/slipway.json   proto/slipway.proto (with the .proto beside it)
+//   dist/proto/health.json    the standard grpc.health.v1 health.proto, as it
+//                             ships in the grpc-health-check package (a
+//                             devDependency: only this file of it is read)
 import { copyFileSync, chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+// protobufjs, which proto/service.ts loads the descriptors with.
+const protobuf = require('protobufjs');
+const healthProto = join(dirname(require.resolve('grpc-health-check/package.json')), 'proto/health/v1/health.proto');
 
 mkdirSync('dist/proto', { recursive: true });
 copyFileSync('proto/slipway.proto', 'dist/proto/slipway.proto');
-// protobufjs, which proto/service.ts loads the descriptor with.
-const protobuf = createRequire(import.meta.url)('protobufjs');
-// keepCase, as proto/service.ts loads the .proto: protobufjs would otherwise camelCase key_id and every snake_case field.
-const root = new protobuf.Root().loadSync('proto/slipway.proto', { keepCase: true });
-writeFileSync('dist/proto/slipway.json', JSON.stringify(root.toJSON()));
+for (const [proto, json] of [['proto/slipway.proto', 'dist/proto/slipway.json'], [healthProto, 'dist/proto/health.json']]) {
+  // keepCase, as proto/service.ts loads a .proto: protobufjs would otherwise camelCase key_id and every snake_case field.
+  writeFileSync(json, JSON.stringify(new protobuf.Root().loadSync(proto, { keepCase: true }).toJSON()));
+}
 for (const bin of ['dist/coordinator/cli.js', 'dist/agent/main.js']) {
   try { chmodSync(bin, 0o755); } catch { /* not built yet */ }
 }
-// The grpc.health.v1 descriptor (proto/health.ts), then the installed programs: bundles in dist/bin.
-await import('./health-descriptor.mjs');
 await import('./bundle.mjs');

@@ -148,7 +148,7 @@ test('our own client constructor (proto/health.ts, as the CLI uses it) speaks to
   }
 });
 
-test('the build-time dist/proto/health.json describes the stock health.proto', { skip: !existsSync('dist/proto/health.json') && 'run npm run build and node scripts/health-descriptor.mjs first' }, () => {
+test('the build-time dist/proto/health.json describes the stock health.proto', { skip: !existsSync('dist/proto/health.json') && 'run npm run build first' }, () => {
   const OPTIONS = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true } as const;
   const fromProto = protoLoader.loadSync(stockProtoPath, OPTIONS);
   const fromJson = protoLoader.fromJSON(JSON.parse(readFileSync('dist/proto/health.json', 'utf8')) as Record<string, unknown>, OPTIONS);
