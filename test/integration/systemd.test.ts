@@ -132,7 +132,7 @@ test('install.sh into a temporary root twice, then --uninstall keeps state, then
     assert.match(config, /^# /m);
 
     // The written config is valid for the agent (certificates aside, which --check does not open).
-    const check = spawnSync(process.execPath, [join(ROOT, 'dist', 'agent', 'main.js'), '--config', join(root, 'etc/slipway/agent.yaml'), '--check'], { encoding: 'utf8' });
+    const check = spawnSync(process.execPath, [join(ROOT, 'dist', 'bin', 'slipway-agent.mjs'), '--config', join(root, 'etc/slipway/agent.yaml'), '--check'], { encoding: 'utf8' });
     assert.equal(check.status, 0, check.stderr);
 
     // Twice: nothing changes, and an operator's config is never overwritten.
