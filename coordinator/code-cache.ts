@@ -15,14 +15,12 @@ import vm from 'node:vm';
 import { readFileSync, writeFileSync, renameSync, mkdirSync, lstatSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { homedir } from 'node:os';
 
 export interface CodeCache {
   /** The cache file for this bundle and command, or undefined: run without a cache. */
   file?: string;
-  /** Cache files of other bundles or Nodes, unused for a day, removed when a new one is written. */
-  stale: string[];
   /** Load the bundle with require() (no cache): --enable-source-maps is on. */
   require?: boolean;
 }
@@ -36,25 +34,35 @@ const sourceMapsOn = (env: NodeJS.ProcessEnv) => [...process.execArgv, ...(env.N
  * the architecture and the V8 flags, so a new install never reads old data.
  */
 export function codeCacheFor(bundle: string, command: string, env: NodeJS.ProcessEnv = process.env): CodeCache {
-  if (env.SLIPWAY_CODE_CACHE === '0') return { stale: [] };
+  if (env.SLIPWAY_CODE_CACHE === '0') return {};
   // Node maps stack traces of modules it loads, not of vm.Script code.
-  if (sourceMapsOn(env)) return { stale: [], require: true };
+  if (sourceMapsOn(env)) return { require: true };
   const dir = env.SLIPWAY_CACHE_DIR || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'slipway');
-  if (!ownPrivateDir(dir)) return { stale: [] };
+  if (!ownPrivateDir(dir)) return {};
   let st;
-  try { st = statSync(bundle); } catch { return { stale: [] }; }
+  try { st = statSync(bundle); } catch { return {}; }
   const key = createHash('sha256')
     .update([st.size, st.mtimeMs, process.version, process.arch, process.execArgv.join(' '), env.NODE_OPTIONS ?? ''].join('\0'))
     .digest('hex').slice(0, 16);
   const safeCommand = /^[a-z][a-z-]{0,31}$/.test(command) ? command : 'other';
-  let stale: string[] = [];
-  try {
-    // Only old ones: two Node setups used in turn (other NODE_OPTIONS) must not keep removing each other's.
-    const dayAgo = Date.now() - 86_400_000;
-    stale = readdirSync(dir).filter((f) => f.startsWith('cli-') && f.endsWith('.v8') && !f.startsWith(`cli-${key}-`))
-      .map((f) => join(dir, f)).filter((f) => { try { return statSync(f).mtimeMs < dayAgo; } catch { return false; } });
-  } catch { /* listed when it can be */ }
-  return { file: join(dir, `cli-${key}-${safeCommand}.v8`), stale };
+  return { file: join(dir, `cli-${key}-${safeCommand}.v8`) };
+}
+
+/**
+ * Removes the cache files beside `file` of other keys (other bundles or
+ * Nodes) unused for a day. Only old ones: two Node setups used in turn
+ * (other NODE_OPTIONS) must not keep removing each other's.
+ */
+function removeStale(file: string): void {
+  const dir = dirname(file);
+  const own = basename(file).split('-').slice(0, 2).join('-'); // cli-<key>
+  const dayAgo = Date.now() - 86_400_000;
+  for (const f of readdirSync(dir)) {
+    if (!f.startsWith('cli-') || !f.endsWith('.v8') || f.startsWith(`${own}-`)) continue;
+    try {
+      if (statSync(join(dir, f)).mtimeMs < dayAgo) rmSync(join(dir, f), { force: true });
+    } catch { /* gone already */ }
+  }
 }
 
 /** Creates `dir` (0700) when missing; true only when it is a directory of this user that no one else may write. */
@@ -91,7 +99,7 @@ export function runBundle(bundle: string, cache: CodeCache): { fromCache: boolea
         const tmp = `${file}.${process.pid}.tmp`;
         writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
         renameSync(tmp, file);
-        for (const f of cache.stale) rmSync(f, { force: true });
+        removeStale(file);
       } catch { /* the next run tries again */ }
     });
   }
