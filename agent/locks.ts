@@ -20,14 +20,14 @@ export interface Lease {
   expires_at: string;
 }
 
-/** "10:02:07 UTC" (the day too when it is not today). */
-export function clock(iso: string, now = new Date()): string {
+/** "10:02:07 UTC" (the day too when it is not the day of `now`). */
+export function clock(iso: string, now: Date): string {
   const d = new Date(iso);
   const day = d.toISOString().slice(0, 10) === now.toISOString().slice(0, 10) ? '' : `${d.toISOString().slice(0, 10)} `;
   return `${day}${d.toISOString().slice(11, 19)} UTC`;
 }
 
-export function describeLease(l: Lease, now = new Date()): string {
+export function describeLease(l: Lease, now: Date): string {
   return `${l.app} is locked by ${l.holder} since ${clock(l.since, now)} (${l.reason || 'no reason given'}); the lease ends at ${clock(l.expires_at, now)} unless its holder renews it`;
 }
 
@@ -79,7 +79,7 @@ export class LockTable {
     if (held && held.lease_id === leaseId && held.holder === holder) {
       lease = { ...held, expires_at: expires };
     } else if (held) {
-      throw new SlipwayError('FAILED_PRECONDITION', describeLease(held));
+      throw new SlipwayError('FAILED_PRECONDITION', describeLease(held, new Date(now)));
     } else {
       lease = { app, lease_id: leaseId || randomUUID(), holder, reason, since: new Date(now).toISOString(), expires_at: expires };
     }
@@ -97,7 +97,7 @@ export class LockTable {
     if (!held) return {};
     const mine = leaseId ? held.lease_id === leaseId : held.holder === holder;
     if (!mine && !force) {
-      throw new SlipwayError('FAILED_PRECONDITION', `${describeLease(held)}; only ${held.holder} can release it (or use --force)`);
+      throw new SlipwayError('FAILED_PRECONDITION', `${describeLease(held, new Date(this.now()))}; only ${held.holder} can release it (or use --force)`);
     }
     this.leases.delete(app);
     await this.persist();

@@ -96,6 +96,9 @@ export async function unpackTarball(
   const aborted = () => new SlipwayError('ABORTED', 'unpacking was aborted');
   if (signal?.aborted) throw aborted();
   await checkGnuTar();
+  // Every await before the abort listener below is in place is followed by a check: an abort
+  // signalled meanwhile fires no event for a listener added later.
+  if (signal?.aborted) throw aborted();
   // Opened once: pass 1 and GNU tar read the same file even if its path is replaced meanwhile.
   let fh: FileHandle;
   try {
@@ -105,6 +108,7 @@ export async function unpackTarball(
     throw err;
   }
   try {
+    if (signal?.aborted) throw aborted();
     await mkdir(dest, { mode: 0o700 });
   } catch (err) {
     await fh.close();
@@ -146,6 +150,7 @@ export async function unpackTarball(
   worker.on('exit', (code) => fail(new SlipwayError('INTERNAL', `unpack worker exited (${code})`)));
   const onAbort = () => fail(aborted());
   signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted) onAbort(); // during the mkdir above
 
   const next = async (): Promise<WorkerMessage> => {
     while (queue.length === 0) {
@@ -213,8 +218,10 @@ export async function unpackTarball(
     if (verified.kind === 'refused') throw new UnsafeArchiveError(verified.problems.map((p) => `after extraction, ${p}`));
     if (verified.kind !== 'verified') throw new SlipwayError('INTERNAL', verified.kind === 'failed' ? verified.message : `unexpected ${verified.kind}`);
 
+    if (fatal) throw fatal;
     await chmod(dest, 0o755);
     await finish(syncFs(dest));
+    if (fatal) throw fatal; // an abort during the sync: the caller asked for nothing to be left
     return { entries: scanned.entries, bytes: scanned.bytes, ms: Math.round(performance.now() - started) };
   } catch (err) {
     worker.removeAllListeners('exit');

@@ -51,10 +51,10 @@ port.on('message', (m: ParentMessage) => {
   }
 });
 
-let last = 0;
+let last = -Infinity;
 try {
   const outcome = await scanTarball(input.fd, input.limits, (entries) => {
-    const now = Date.now();
+    const now = performance.now();
     if (now - last >= 250) {
       last = now;
       post({ kind: 'progress', entries });

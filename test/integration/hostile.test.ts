@@ -78,7 +78,7 @@ function snapshot(root: string): string[] {
  * releases/ itself is compared entry by entry.
  */
 const bookkeeping = (line: string) => line === `agent/state/apps/${APP} dir` || line === `agent/state/apps/${APP}/releases dir` ||
-  line.startsWith(`agent/state/apps/${APP}/state.json `) || line.startsWith('agent/state/supervisor.log ') || /^agent\/state\/run\/supervisor\.(pid|sock) /.test(line);
+  line.startsWith(`agent/state/apps/${APP}/state.json `) || line.startsWith(`agent/state/apps/${APP}/.tmp-state.json-`) || line.startsWith('agent/state/supervisor.log ') || /^agent\/state\/run\/supervisor\.(pid|sock) /.test(line);
 
 function rss(): number {
   const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${agent.child!.pid}/status`, 'utf8'));

@@ -59,14 +59,16 @@ test('code cache: a failed run writes nothing; a changed bundle gets a new file 
   assert.deepEqual(readdirSync(cacheDir), []);
   assert.equal(run(bundle, cacheDir).status, 0);
   const before = readdirSync(cacheDir);
-  // Not used for two days; then a new install: other bytes, other mtime.
-  const old = new Date(Date.now() - 2 * 86_400_000);
+  // Not used for two days; then a new install: other bytes, other mtime. Times are taken from
+  // the file system's clock (the file's own mtime), which the child process compares with.
+  const old = new Date(statSync(join(cacheDir, before[0]!)).mtimeMs - 2 * 86_400_000);
   utimesSync(join(cacheDir, before[0]!), old, old);
   // Another Node setup's cache, used today: kept.
   const recent = 'cli-0123456789abcdef-status.v8';
   writeFileSync(join(cacheDir, recent), 'x');
   writeFileSync(bundle, `${'// v2\n'}${execFileSync('cat', [bundle], { encoding: 'utf8' }).replace(/^#!.*\n/, '')}`);
-  utimesSync(bundle, new Date(), new Date(Date.now() + 5000));
+  const bundleMtime = statSync(bundle).mtimeMs;
+  utimesSync(bundle, new Date(bundleMtime), new Date(bundleMtime + 5000));
   const again = run(bundle, cacheDir);
   assert.equal(again.status, 0);
   assert.equal(again.cache.fromCache, false);

@@ -188,18 +188,35 @@ test('an existing dest is an error and is left alone', async () => {
   }
 });
 
-test('abort removes dest', async () => {
+// The guarantee: an abort signalled at any moment before unpackTarball resolves makes it reject
+// with ABORTED and leave nothing at dest. Each case aborts at a phase chosen by an event, not a timer.
+test('abort removes dest, whichever phase it lands in', async () => {
   const files = Array.from({ length: 3000 }, (_, i) => ({ path: `d${i % 50}/f${i}`, data: `content ${i}`.repeat(20) }));
   const s = setup(tgz(files));
+  const isAborted = (err: unknown) => err instanceof SlipwayError && err.code === 'ABORTED';
   try {
-    const ac = new AbortController();
-    const p = unpackTarball(s.tarball, s.dest, { signal: ac.signal });
-    setTimeout(() => ac.abort(), 30);
-    await assert.rejects(p, (err: unknown) => err instanceof SlipwayError && err.code === 'ABORTED');
-    assertNothingLeft(s);
+    const { entries } = await unpackTarball(s.tarball, s.dest);
+    rmSync(s.dest, { recursive: true });
     const already = new AbortController();
     already.abort();
     await assert.rejects(unpackTarball(s.tarball, s.dest, { signal: already.signal }), /aborted/);
+    assertNothingLeft(s);
+    // Right after the call: lands in the first await (the GNU tar check, the open, the mkdir).
+    const atOnce = new AbortController();
+    const p1 = unpackTarball(s.tarball, s.dest, { signal: atOnce.signal });
+    atOnce.abort();
+    await assert.rejects(p1, isAborted);
+    assertNothingLeft(s);
+    // At pass 1's first progress report (1,000 entries headers checked, GNU tar extracting).
+    const inPass1 = new AbortController();
+    await assert.rejects(unpackTarball(s.tarball, s.dest, { signal: inPass1.signal, onProgress: () => inPass1.abort() }), isAborted);
+    assertNothingLeft(s);
+    // At the full count, which is reported once pass 1 has accepted everything (and, if pass 1's
+    // reports are due, once more just before): lands while GNU tar finishes, in pass 3 or the sync.
+    const afterPass1 = new AbortController();
+    await assert.rejects(unpackTarball(s.tarball, s.dest, {
+      signal: afterPass1.signal, onProgress: (n) => { if (n === entries) afterPass1.abort(); },
+    }), isAborted);
     assertNothingLeft(s);
   } finally {
     rmSync(s.base, { recursive: true, force: true });
