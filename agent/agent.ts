@@ -8,27 +8,27 @@ import { randomUUID } from 'node:crypto';
 import { writeFileAtomic } from '../common/atomic.js';
 import { serverCredentials, KEEPALIVE_OPTIONS, type LoadedPair } from '../common/credentials.js';
 import { AgentService } from '../proto/load.js';
-import { ReleaseStore } from './store.js';
-import { Releases } from './releases.js';
-import { AppRuntime } from './app-runtime.js';
-import { SupervisedRunner } from './process/supervised-runner.js';
+import { ReleaseStore } from './storage/store.js';
+import { Releases } from './storage/releases.js';
+import { AppRuntime } from './runtime/app-runtime.js';
+import { SupervisedRunner } from './runtime/process/supervised-runner.js';
 import cron, { type ScheduledTask } from 'node-cron';
-import { lookupUser, type AppUser } from './app-env.js';
-import { secureStateDir, secureAppDir, lockDownRelease, userMay } from './permissions.js';
-import { handlers } from './service.js';
-import { ReleaseVerifier } from './signatures.js';
+import { lookupUser, type AppUser } from './runtime/app-env.js';
+import { secureStateDir, secureAppDir, lockDownRelease, userMay } from './storage/permissions.js';
+import { handlers } from './transport/grpc-service.js';
+import { ReleaseVerifier } from './storage/signatures.js';
 import { LockTable } from './locks.js';
 import { AgentEvents } from './events.js';
 import { History } from './history.js';
-import { Pruner, schedulePrune } from './prune.js';
+import { Pruner, schedulePrune } from './storage/prune.js';
 import { appsDir, AppPaths } from './paths.js';
 // --- monitoring (issue 5): HTTP endpoint, metrics, host sampler, grpc.health.v1
-import { HealthStatus } from './health.js';
-import { HostSampler } from './host-sampler.js';
-import { AgentMetrics } from './metrics.js';
-import { HttpEndpoint, type HttpSecurity } from './http/server.js';
+import { HealthStatus } from './transport/health.js';
+import { HostSampler } from './monitoring/host-sampler.js';
+import { AgentMetrics } from './monitoring/metrics.js';
+import { HttpEndpoint, type HttpSecurity } from './transport/http/server.js';
 import { hostOf, isLoopback } from './config.js';
-import { UploadPort } from './upload-port.js';
+import { UploadPort } from './transport/data-port.js';
 // --- end monitoring
 import type { AgentConfig } from './config.js';
 import type { Logger } from './logger.js';
@@ -58,7 +58,7 @@ export class Agent {
   private readonly health = new HealthStatus({ '': 'SERVING', 'slipway.v1.Agent': 'SERVING' });
   private http?: HttpEndpoint;
   httpAddress = '';
-  /** The upload data port (agent/upload-port.ts); none with upload_listen: false. */
+  /** The upload data port (agent/transport/data-port.ts); none with upload_listen: false. */
   uploadPort?: UploadPort;
   // --- end monitoring
 
@@ -284,7 +284,7 @@ export class Agent {
   }
   // --- end monitoring
 
-  // --- security (issue 6): apps without root (agent/permissions.ts)
+  // --- security (issue 6): apps without root (agent/storage/permissions.ts)
   /**
    * The state dir's modes for app_user (or without one), every app's
    * directory, and, with app_user, every release already unpacked (an older

@@ -10,14 +10,14 @@ const address = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$
 
 export const agentConfigSchema = z.strictObject({
   listen: address.default('0.0.0.0:7070'),
-  // The health and metrics endpoint (agent/http/); false turns it off. Beyond loopback only when set so.
+  // The health and metrics endpoint (agent/transport/http/); false turns it off. Beyond loopback only when set so.
   http: z.union([address, z.literal(false)]).default('127.0.0.1:7071'),
-  // The data port for release uploads (agent/upload-port.ts), authorised by BeginUpload.
+  // The data port for release uploads (agent/transport/data-port.ts), authorised by BeginUpload.
   // Unset: the host of listen, any free port; false: off (uploads go over gRPC's Upload).
   upload_listen: z.union([address, z.literal(false)]).optional(),
   /** How long a BeginUpload ticket waits for its data connection. */
   upload_ticket_s: z.number().min(1).max(3600).default(60),
-  // How often host and app figures are sampled for /metrics, /status and Status (agent/host-sampler.ts).
+  // How often host and app figures are sampled for /metrics, /status and Status (agent/monitoring/host-sampler.ts).
   sample_interval_s: z.number().min(0.1).max(3600).default(10),
   state_dir: z.string().min(1).default('/var/lib/slipway'),
   /** Where the supervising process keeps its socket (/run/slipway under the systemd unit); unset: <state_dir>/run. */
@@ -37,7 +37,7 @@ export const agentConfigSchema = z.strictObject({
   allow_unsigned: z.boolean().default(false),
   app_user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'not a user name').optional(),
   keep_releases: z.number().int().min(1).max(1000).default(5),
-  /** When old releases, tarballs, temp leftovers and old logs are removed (node-cron, UTC; agent/prune.ts). */
+  /** When old releases, tarballs, temp leftovers and old logs are removed (node-cron, UTC; agent/storage/prune.ts). */
   prune_schedule: z.string().refine((e) => cron.validate(e), 'not a cron expression (five fields, or six with seconds first)').default('0 * * * *'),
   /** Bytes an upload must leave free on the state dir's file system, beyond twice the release's size. */
   disk_reserve_bytes: z.number().int().min(0).default(512 * 1024 ** 2),

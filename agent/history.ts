@@ -34,7 +34,7 @@ export class History {
     };
     this.writing = this.writing.then(async () => {
       await this.rotateIfNeeded();
-      await appendFile(this.file, `${JSON.stringify(entry)}\n`, { mode: 0o600 }); // not for app_user (agent/permissions.ts)
+      await appendFile(this.file, `${JSON.stringify(entry)}\n`, { mode: 0o600 }); // not for app_user (agent/storage/permissions.ts)
     }).catch((err: unknown) => this.log.error({ err }, 'could not append to the history'));
     return this.writing;
   }

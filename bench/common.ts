@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import http from 'node:http';
 import { CLI_BIN } from '../scripts/local-fleet.js';
-import { appEnvironment } from '../agent/app-env.js';
+import { appEnvironment } from '../agent/runtime/app-env.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The repo root, from bench/ (tsx) and from dist/bench/. */
@@ -113,7 +113,7 @@ export function machine(): Machine {
   };
 }
 
-/** The environment the agent gives an app (agent/app-env.ts: PATH, locale, HOME, …), for apps the bench starts itself. */
+/** The environment the agent gives an app (agent/runtime/app-env.ts: PATH, locale, HOME, …), for apps the bench starts itself. */
 export function appBaseEnv(): Promise<Record<string, string>> {
   return appEnvironment({}, '/nonexistent/shared/env');
 }

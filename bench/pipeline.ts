@@ -4,7 +4,7 @@
 //       TLS (the default path: BeginUpload, then the agent's data port; beside
 //       it, over mTLS with a signed release, and gRPC's Upload stream, the
 //       fallback), against the same bytes over a plain TCP socket (upload-baseline.ts)
-//   (b) unpack: agent/unpack's unpackTarball against GNU `tar -xzf`
+//   (b) unpack: agent/storage/unpack's unpackTarball against GNU `tar -xzf`
 //   (c) re-deploy of a stored release: ListReleases + the skip decision that
 //       `slipway deploy` makes, and a real Upload of the same sha256 (0 bytes)
 // The release is a node_modules-like tree from bench/unpack.ts (about 100 MB
@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateTree, packTree, type TreeStats } from './unpack.js';
 import { startReceiver, sendFile } from './upload-baseline.js';
-import { unpackTarball } from '../agent/unpack/index.js';
+import { unpackTarball } from '../agent/storage/unpack/index.js';
 import { flushDisk } from './unpack.js';
 import { LocalAgent } from '../scripts/local-fleet.js';
 import { AgentConnection } from '../coordinator/client.js';
@@ -209,7 +209,7 @@ export async function prepareRelease(size: keyof typeof SIZES, log: (s: string) 
 }
 
 export interface UploadFigures {
-  /** The default path: BeginUpload, then the bytes over the agent's data port (agent/upload-port.ts), no TLS. */
+  /** The default path: BeginUpload, then the bytes over the agent's data port (agent/transport/data-port.ts), no TLS. */
   agentMs: number[]; baselineMs: number[];
   agentMiBs: number; baselineMiBs: number; ratio: number;
   /** The same over mTLS (ECDSA P-256 certificates from scripts/pki.ts) with a signed release checked by the agent. */

@@ -78,7 +78,7 @@ const START_HELPER = `
 const { spawn } = require('node:child_process');
 require('node:readline').createInterface({ input: process.stdin }).on('line', () => {
   const t0 = performance.now();
-  // The agent's base environment (agent/app-env.ts), not this process's: NODE_EXTRA_CA_CERTS alone adds ~90 ms to a Node start.
+  // The agent's base environment (agent/runtime/app-env.ts), not this process's: NODE_EXTRA_CA_CERTS alone adds ~90 ms to a Node start.
   const env = { PORT: '0', NOTIFY_FD: '3', NODE_ENV: 'production' };
   for (const k of ['PATH', 'LANG', 'LC_ALL', 'TZ', 'HOME', 'USER', 'LOGNAME', 'TMPDIR']) if (process.env[k] !== undefined) env[k] = process.env[k];
   const c = spawn(process.execPath, ['server.js'], { env, stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });

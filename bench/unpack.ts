@@ -1,4 +1,4 @@
-// Benchmark: our release unpacker (agent/unpack) against GNU `tar -xzf` on a
+// Benchmark: our release unpacker (agent/storage/unpack) against GNU `tar -xzf` on a
 // node_modules-like tree (~86,000 small files, ~460 MB, ~100 MB .tar.gz).
 //   node --import tsx bench/unpack.ts [--runs 3] [--files 86000] [--bytes 460000000] [--work DIR]
 // The tree, the tarball and every extraction live under bench/.work/ (gitignored)
@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync, symlinkSync, rmSync, statSync, existsSync } f
 import { spawn, spawnSync } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { unpackTarball } from '../agent/unpack/index.js';
+import { unpackTarball } from '../agent/storage/unpack/index.js';
 
 /** mulberry32: a small deterministic PRNG, so the tree is the same on every run. */
 function prng(seed: number): () => number {

@@ -1,5 +1,5 @@
 // Named errors with a stable code. Each side maps them in one place: the
-// agent to gRPC status codes (agent/rpc.ts), the CLI to exit codes.
+// agent to gRPC status codes (agent/transport/rpc.ts), the CLI to exit codes.
 
 export type ErrorCode =
   | 'INVALID_ARGUMENT'

@@ -77,7 +77,7 @@ function uploadMeta(meta: UploadMetaInput): UploadMeta {
   };
 }
 
-/** The data port's header word (agent/upload-port.ts). */
+/** The data port's header word (agent/transport/data-port.ts). */
 const DATA_PORT_PROTOCOL = 'SLIPWAY-UPLOAD 1';
 /** How long connecting to the data port may take before the upload goes over gRPC instead. */
 const DATA_CONNECT_MS = 10_000;
@@ -175,7 +175,7 @@ export class AgentConnection {
   /**
    * Sends a tarball. BeginUpload first: the agent checks the meta (and
    * answers already_stored), then the bytes go over its data port
-   * (agent/upload-port.ts), which skips grpc-js's HTTP/2 path. Falls back to
+   * (agent/transport/data-port.ts), which skips grpc-js's HTTP/2 path. Falls back to
    * gRPC's Upload stream when the agent has no BeginUpload (an older agent,
    * or upload_listen: false) or its data port cannot be reached (a firewall).
    * channel 'grpc': Upload only (the bench compares the two).

@@ -38,9 +38,9 @@ await build({
   ...common, format: 'esm', outdir: OUT, outExtension: { '.js': '.mjs' }, banner: { js: esmBanner },
   entryPoints: {
     'slipway-agent': 'agent/main.ts',
-    supervisor: 'agent/supervisor/main.ts',
-    'unpack-worker': 'agent/unpack/worker.ts',
-    'hash-worker': 'agent/hash-worker.ts',
+    supervisor: 'agent/runtime/supervisor/main.ts',
+    'unpack-worker': 'agent/storage/unpack/worker.ts',
+    'hash-worker': 'agent/storage/hash-worker.ts',
   },
 });
 

@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync, readdirSync, readFileSync, existsSync } from 
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { socketDirFor } from '../agent/supervisor/protocol.js';
+import { socketDirFor } from '../agent/runtime/supervisor/protocol.js';
 import type { Pki } from './pki.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -1,7 +1,7 @@
 // slipway prune ENV [--keep N] [--dry-run]: removes old releases (never the
 // current one, the rollback target, or one in use), their tarballs, temp
 // leftovers and old rotated logs on every host; the agents decide
-// (agent/prune.ts) and also do it on their own schedule.
+// (agent/storage/prune.ts) and also do it on their own schedule.
 import type { Command } from 'commander';
 import { environment } from '../config.js';
 import { Fleet } from '../fleet.js';

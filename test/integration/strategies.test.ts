@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import { tempDir, makeAppRepo, connect, startAgents, stopAgents, cleanup, cli, waitFor, appHost, type AppRepo } from '../helpers/env.js';
 import type { AgentConnection } from '../../coordinator/client.js';
-import { processStartTicks } from '../../agent/process/proc.js';
+import { processStartTicks } from '../../agent/runtime/process/proc.js';
 import type { LocalAgent } from '../../scripts/local-fleet.js';
 
 let dir: string;

@@ -1,4 +1,4 @@
-// The upload data port (agent/upload-port.ts): BeginUpload authorises, the
+// The upload data port (agent/transport/data-port.ts): BeginUpload authorises, the
 // bytes go over a TLS socket beside gRPC, and gRPC's Upload stays the
 // fallback. Real agents, mTLS and signed releases (test/helpers/env.ts).
 import { test, before, after } from 'node:test';

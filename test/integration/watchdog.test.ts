@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { tempDir, makeAppRepo, connect, startAgents, stopAgents, cleanup, cli, get, waitFor, appHost, type AppRepo } from '../helpers/env.js';
 import { Load } from '../helpers/load.js';
-import { processStartTicks } from '../../agent/process/proc.js';
+import { processStartTicks } from '../../agent/runtime/process/proc.js';
 import { supervisorPid, killAppsUnder, type LocalAgent } from '../../scripts/local-fleet.js';
 import type { AppStatus__Output } from '../../proto/gen/slipway/v1/AppStatus.js';
 

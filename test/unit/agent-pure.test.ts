@@ -2,15 +2,15 @@
 // its config, and the choice of strategy.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideRestart, emptyHistory } from '../../agent/restart-policy.js';
-import { afterActivation, afterFailure, emptyState, type ActivationRecord } from '../../agent/state.js';
-import { parseEnvFile, appEnvironment, lookupUser } from '../../agent/app-env.js';
+import { decideRestart, emptyHistory } from '../../agent/runtime/restart-policy.js';
+import { afterActivation, afterFailure, emptyState, type ActivationRecord } from '../../agent/runtime/state.js';
+import { parseEnvFile, appEnvironment, lookupUser } from '../../agent/runtime/app-env.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agentConfigSchema, isLoopback } from '../../agent/config.js';
 import { parseConfigText, ConfigError } from '../../common/config-file.js';
-import { chooseStrategy } from '../../agent/strategies/index.js';
+import { chooseStrategy } from '../../agent/runtime/strategies/index.js';
 import { runSchema } from '../../common/manifest.js';
 
 const policy = runSchema.parse({ command: ['x'] }).restart;

@@ -1,9 +1,9 @@
-// agent/disk-space.ts: the figures and the message of the disk check before
+// agent/storage/disk-space.ts: the figures and the message of the disk check before
 // an upload. The check on a real small file system (tmpfs) is in
 // test/integration/disk-space.test.ts; here the free-space reading is stubbed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bytesNeeded, checkDiskSpace, diskProblem, formatSize, freeBytes } from '../../agent/disk-space.js';
+import { bytesNeeded, checkDiskSpace, diskProblem, formatSize, freeBytes } from '../../agent/storage/disk-space.js';
 import { SlipwayError } from '../../common/errors.js';
 import { tmpdir } from 'node:os';
 

@@ -1,10 +1,10 @@
-// The upload hasher (agent/hasher.ts): right digests from its worker thread,
+// The upload hasher (agent/storage/hasher.ts): right digests from its worker thread,
 // and the thread ends when no hash has run for a while (its V8 heap is
 // memory the agent would otherwise hold between deploys).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { Hasher } from '../../agent/hasher.js';
+import { Hasher } from '../../agent/storage/hasher.js';
 
 async function until(cond: () => boolean, what: string, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;

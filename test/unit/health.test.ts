@@ -1,4 +1,4 @@
-// agent/health.ts on a real grpc-js server on loopback, asked by the STOCK
+// agent/transport/health.ts on a real grpc-js server on loopback, asked by the STOCK
 // grpc-health-check package's client definition: the wire format is the
 // standard grpc.health.v1 one. Every wait is on a message or an event, or
 // polls; nothing rests on timer order.
@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { service as stockHealthService, protoPath as stockProtoPath } from 'grpc-health-check';
-import { HealthStatus } from '../../agent/health.js';
+import { HealthStatus } from '../../agent/transport/health.js';
 import { HealthClientCtor } from '../../proto/health.js';
 
 interface Reply { status: string }

@@ -1,10 +1,10 @@
-// The host sampler's parsers and arithmetic (agent/proc-stats.ts), and one
+// The host sampler's parsers and arithmetic (agent/monitoring/proc-stats.ts), and one
 // real sample of this machine through HostSampler.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
-import { parseProcStat, hostCpuPercent, parseMeminfo, parseOpenFilesLimit, cpuPercent, readProcSample, readOpenFilesLimit } from '../../agent/proc-stats.js';
-import { HostSampler } from '../../agent/host-sampler.js';
+import { parseProcStat, hostCpuPercent, parseMeminfo, parseOpenFilesLimit, cpuPercent, readProcSample, readOpenFilesLimit } from '../../agent/monitoring/proc-stats.js';
+import { HostSampler } from '../../agent/monitoring/host-sampler.js';
 
 test('/proc/stat: CPU busy percent between two readings; the first reading gives none (never "since boot")', () => {
   const a = parseProcStat('cpu  100 0 100 700 100 0 0 0 0 0\ncpu0 1 2 3\n');

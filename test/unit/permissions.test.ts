@@ -1,11 +1,11 @@
-// agent/permissions.ts: a release tree locked down for app_user, the state
+// agent/storage/permissions.ts: a release tree locked down for app_user, the state
 // dir's modes, and the reachability check behind the agent's warnings.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lockDownRelease, secureStateDir, userMay } from '../../agent/permissions.js';
+import { lockDownRelease, secureStateDir, userMay } from '../../agent/storage/permissions.js';
 import type { Logger } from '../../agent/logger.js';
 
 const mode = (p: string) => lstatSync(p).mode & 0o7777;

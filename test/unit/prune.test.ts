@@ -1,10 +1,10 @@
-// agent/prune.ts: the pure plan (what goes, what stays and why) and the
+// agent/storage/prune.ts: the pure plan (what goes, what stays and why) and the
 // schedule, under node:test's mock timers (dependencies.md §4.3).
 import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
-import { planPrune, excessLogs, schedulePrune, type PruneInput } from '../../agent/prune.js';
-import { emptyState, afterActivation, type ActivationRecord, type AppState } from '../../agent/state.js';
-import type { ReleaseListing } from '../../agent/releases.js';
+import { planPrune, excessLogs, schedulePrune, type PruneInput } from '../../agent/storage/prune.js';
+import { emptyState, afterActivation, type ActivationRecord, type AppState } from '../../agent/runtime/state.js';
+import type { ReleaseListing } from '../../agent/storage/releases.js';
 import type { Logger } from '../../agent/logger.js';
 import { agentConfigSchema } from '../../agent/config.js';
 

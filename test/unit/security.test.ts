@@ -44,7 +44,7 @@ test('ReleaseVerifier: several trusted keys; no key and no allow_unsigned refuse
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
   const { generateSigningKey, readPrivateKey, signRelease } = await import('../../common/signing.js');
-  const { ReleaseVerifier } = await import('../../agent/signatures.js');
+  const { ReleaseVerifier } = await import('../../agent/storage/signatures.js');
   const d = mkdtempSync(join(tmpdir(), 'slipway-keys-'));
   try {
     const a = await generateSigningKey(join(d, 'a'));

@@ -1,4 +1,4 @@
-// agent/unpack against hostile and good archives built byte by byte here
+// agent/storage/unpack against hostile and good archives built byte by byte here
 // (raw ustar headers + PAX records + zlib), extracted for real.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { mkdtempSync, mkdirSync, writeFileSync, readdirSync, existsSync, readFileSync, readlinkSync, lstatSync, rmSync, symlinkSync, linkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { unpackTarball, UnsafeArchiveError, DEFAULT_LIMITS, type UnpackLimits } from '../../agent/unpack/index.js';
+import { unpackTarball, UnsafeArchiveError, DEFAULT_LIMITS, type UnpackLimits } from '../../agent/storage/unpack/index.js';
 import { SlipwayError } from '../../common/errors.js';
 import { header, paxRecord, tarBytes, tgz, pax, gnuLong, base256, zeroMembers, type E } from '../helpers/tarball.js';
 
@@ -224,8 +224,8 @@ test('abort removes dest, whichever phase it lands in', async () => {
 });
 
 test('pass 3 catches a tree that differs from the headers', async () => {
-  const { verifyTree } = await import('../../agent/unpack/verify.js');
-  const { ArchiveRules } = await import('../../agent/unpack/rules.js');
+  const { verifyTree } = await import('../../agent/storage/unpack/verify.js');
+  const { ArchiveRules } = await import('../../agent/storage/unpack/rules.js');
   const base = mkdtempSync(join(tmpdir(), 'slipway-verify-'));
   try {
     const rules = new ArchiveRules();
@@ -282,7 +282,7 @@ test('refuses names that collide after Unicode normalisation or case folding', a
 });
 
 test('ArchiveRules: foldName and parsePax', async () => {
-  const { foldName, parsePax } = await import('../../agent/unpack/rules.js');
+  const { foldName, parsePax } = await import('../../agent/storage/unpack/rules.js');
   assert.equal(foldName('Straße'), foldName('STRASSE'));
   assert.equal(foldName('cafe\u0301'), foldName('CAFÉ'));
   assert.notEqual(foldName('a'), foldName('b'));

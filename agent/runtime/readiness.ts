@@ -1,0 +1,143 @@
+// When a newly started version counts as ready (design.md, the readiness
+// rule): evidence from that very process first (READY=1 on NOTIFY_FD, or a
+// `command` check run with its SLIPWAY_PID), or, for apps that cannot signal
+// (run.notify is false), staying up for min_uptime_s; then an `http`/`tcp`
+// check confirms that the service answers. The process exiting, or the
+// timeout, fails it.
+import net from 'node:net';
+import http from 'node:http';
+import { spawn } from 'node:child_process';
+import type { RunSpec } from '../../common/manifest.js';
+import type { AppProcess } from './process/runner.js';
+import { describeExit } from './process/runner.js';
+import type { SocketSpec } from './supervisor/protocol.js';
+
+export class NotReadyError extends Error {
+  constructor(message: string, readonly output: string[]) {
+    super(message);
+    this.name = 'NotReadyError';
+  }
+}
+
+export interface ReadyOptions {
+  run: RunSpec;
+  proc: AppProcess;
+  releaseDir: string;
+  env: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export type Evidence = 'notify' | 'command' | 'uptime';
+
+/** Why a wait ended without readiness; turned into a NotReadyError with the process's last output. */
+class Stop {
+  constructor(readonly why: string, readonly timeout = false) {}
+}
+
+/**
+ * Resolves with the evidence that made the process ready; rejects with
+ * NotReadyError. With `run.notify: true` only READY=1 (or a command check)
+ * counts, never mere uptime: a slow start is then not mistaken for a ready one
+ * while the old version answers the shared socket.
+ */
+export async function waitReady(o: ReadyOptions): Promise<Evidence> {
+  const health = o.run.health;
+  const timeoutS = health?.timeout_s ?? 30;
+  const intervalMs = health?.interval_ms ?? 200;
+  const ac = new AbortController();
+  const stopAll = () => ac.abort();
+  o.signal?.addEventListener('abort', stopAll, { once: true });
+  try {
+    const exited = o.proc.exited.then((e) => { throw new Stop(`the new version ${describeExit(e)} before it was ready`); });
+    const timedOut = sleep(timeoutS * 1000, ac.signal).then(() => { throw new Stop(`the new version was not ready within health.timeout_s = ${timeoutS} s`, true); });
+    const aborted = new Promise<never>((_, rej) => ac.signal.addEventListener('abort', () => rej(new Stop('activation cancelled')), { once: true }));
+    const evidence: Promise<Evidence>[] = [o.proc.notifiedReady.then(() => 'notify' as const)];
+    if (!o.run.notify) evidence.push(sleep(o.run.min_uptime_s * 1000, ac.signal).then(() => 'uptime' as const));
+    const cmd = health?.command;
+    if (cmd) evidence.push(poll(() => runCheck(cmd, o.releaseDir, { ...o.env, SLIPWAY_PID: String(o.proc.pid) }), intervalMs, ac.signal).then(() => 'command' as const));
+    const got = await Promise.race([Promise.race(evidence), exited, timedOut, aborted]);
+    const confirm = confirmCheck(o.run, o.proc.sockets);
+    if (confirm) {
+      await Promise.race([poll(confirm.check, intervalMs, ac.signal), exited, timedOut, aborted]).catch((err: unknown) => {
+        if (err instanceof Stop && err.timeout) throw new Stop(`the new version did not pass its ${confirm.what} check within health.timeout_s = ${timeoutS} s`, true);
+        throw err;
+      });
+    }
+    if (!o.proc.running()) throw new Stop('the new version exited right after it became ready');
+    return got;
+  } catch (err) {
+    if (err instanceof Stop) throw new NotReadyError(err.why, await o.proc.lastOutput(20).catch(() => []));
+    throw err;
+  } finally {
+    ac.abort();
+    o.signal?.removeEventListener('abort', stopAll);
+  }
+}
+
+interface Confirm {
+  what: string;
+  check: () => Promise<boolean>;
+}
+
+/** The http/tcp check of the manifest, aimed at the right address, or undefined. */
+export function confirmCheck(run: RunSpec, sockets: readonly SocketSpec[]): Confirm | undefined {
+  const h = run.health;
+  const target = (listen?: string, port?: number) => {
+    const s = listen ? sockets.find((x) => x.name === listen) : undefined;
+    const host = s ? (s.host === '0.0.0.0' ? '127.0.0.1' : s.host === '::' ? '::1' : s.host) : '127.0.0.1';
+    return { host, port: s ? s.port : port ?? 0 };
+  };
+  if (h?.http) {
+    const { host, port } = target(h.http.listen, h.http.port);
+    const path = h.http.path;
+    return { what: `http GET ${host}:${port}${path}`, check: () => httpOk(host, port, path) };
+  }
+  if (h?.tcp) {
+    const { host, port } = target(h.tcp.listen, h.tcp.port);
+    return { what: `tcp ${host}:${port}`, check: () => tcpOk(host, port) };
+  }
+  return undefined;
+}
+
+export function httpOk(host: string, port: number, path: string, timeoutMs = 2000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get({ host, port, path, timeout: timeoutMs, agent: false, headers: { 'user-agent': 'slipway-agent health', connection: 'close' } }, (res) => {
+      res.resume();
+      resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
+}
+
+export function tcpOk(host: string, port: number, timeoutMs = 2000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port, timeout: timeoutMs }, () => { s.destroy(); resolve(true); });
+    s.on('timeout', () => { s.destroy(); resolve(false); });
+    s.on('error', () => resolve(false));
+  });
+}
+
+function runCheck(cmd: string[], cwd: string, env: Record<string, string>): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd[0], cmd.slice(1), { cwd, env, stdio: 'ignore', timeout: 10_000 });
+    child.on('error', () => resolve(false));
+    child.on('exit', (code) => resolve(code === 0));
+  });
+}
+
+async function poll(check: () => Promise<boolean>, intervalMs: number, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    if (await check()) return;
+    await sleep(intervalMs, signal);
+  }
+  return new Promise(() => { /* aborted: the race is decided elsewhere */ });
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return;
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => clearTimeout(t), { once: true });
+  });
+}

@@ -1,0 +1,117 @@
+// The app's listening sockets, bound by the agent once and inherited by every
+// version it starts (fds 3, 4, … with LISTEN_FDS/LISTEN_FDNAMES). The agent
+// never accepts on them: a socket is bound without polling (Node's internal
+// net._createServerHandle) and put into the listening state by a short-lived
+// helper child, so connections queue in the kernel's backlog until an app
+// version accepts them (zero-downtime.md, "Handing sockets").
+import net from 'node:net';
+import { spawn } from 'node:child_process';
+import { getSystemErrorName } from 'node:util';
+import { SlipwayError } from '../../common/errors.js';
+import type { ListenSpec } from '../../common/manifest.js';
+
+export interface BoundSocket {
+  name: string;
+  host: string;
+  port: number;
+  fd: number;
+  close(): void;
+}
+
+/** Node's internal bind-only handle (used by its cluster module); typed here because it is not public. */
+interface ServerHandle {
+  fd: number;
+  close(cb?: () => void): void;
+  getsockname(out: { address?: string; port?: number }): number;
+}
+type CreateServerHandle = (address: string, port: number, addressType: number, fd?: number, flags?: number) => ServerHandle | number;
+
+const createServerHandle = (net as unknown as { _createServerHandle: CreateServerHandle })._createServerHandle;
+
+export function bindAddressFor(spec: ListenSpec, appBind?: string): string {
+  return appBind ?? spec.host;
+}
+
+/** Binds one socket and puts it into the listening state without accepting on it. */
+export async function bindSocket(spec: ListenSpec, appBind?: string): Promise<BoundSocket> {
+  const host = bindAddressFor(spec, appBind);
+  const family = net.isIP(host);
+  if (family === 0) throw new SlipwayError('INVALID_ARGUMENT', `listen "${spec.name}": host "${host}" is not an IP address`);
+  const handle = createServerHandle(host, spec.port, family, undefined, 0);
+  if (typeof handle === 'number') {
+    const code = errnoName(handle);
+    const hint = code === 'EADDRINUSE' ? ' (another process holds it; stop it, or set app_bind to give this agent its own address)' : '';
+    throw new SlipwayError('FAILED_PRECONDITION', `cannot bind ${host}:${spec.port} for listen "${spec.name}": ${code}${hint}`);
+  }
+  const out: { address?: string; port?: number } = {};
+  handle.getsockname(out);
+  try {
+    await makeListening(handle.fd, 511);
+  } catch (err) {
+    handle.close();
+    throw err;
+  }
+  return { name: spec.name, host, port: out.port ?? spec.port, fd: handle.fd, close: () => handle.close() };
+}
+
+/** A helper child calls listen() on the inherited fd and exits; the listening state stays on the shared socket. */
+function makeListening(fd: number, backlog: number): Promise<void> {
+  const script = `require('net').createServer().listen({fd:3,backlog:${backlog}},function(){process.exit(0)}).on('error',function(e){console.error(e.message);process.exit(1)})`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'ignore', 'pipe', fd] });
+    let err = '';
+    child.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new SlipwayError('INTERNAL', `could not put socket fd ${fd} into the listening state: ${err.trim() || `exit ${code}`}`))));
+  });
+}
+
+function errnoName(code: number): string {
+  try {
+    return getSystemErrorName(code);
+  } catch {
+    return `error ${code}`;
+  }
+}
+
+/** The sockets of one app, keyed by name, host and port; kept across activations. */
+export class SocketSet {
+  private readonly sockets = new Map<string, BoundSocket>();
+
+  constructor(private readonly appBind?: string) {}
+
+  private key(spec: ListenSpec): string {
+    return `${spec.name}|${bindAddressFor(spec, this.appBind)}|${spec.port}`;
+  }
+
+  /** The sockets for these specs, in their order, binding the ones not held yet. */
+  async ensure(specs: readonly ListenSpec[]): Promise<BoundSocket[]> {
+    const out: BoundSocket[] = [];
+    for (const spec of specs) {
+      const k = this.key(spec);
+      let s = this.sockets.get(k);
+      if (!s) {
+        s = await bindSocket(spec, this.appBind);
+        this.sockets.set(k, s);
+      }
+      out.push(s);
+    }
+    return out;
+  }
+
+  /** Closes the sockets that none of these specs use. */
+  keepOnly(specs: readonly ListenSpec[]): void {
+    const keep = new Set(specs.map((s) => this.key(s)));
+    for (const [k, s] of this.sockets) {
+      if (!keep.has(k)) {
+        s.close();
+        this.sockets.delete(k);
+      }
+    }
+  }
+
+  closeAll(): void {
+    for (const s of this.sockets.values()) s.close();
+    this.sockets.clear();
+  }
+}

@@ -1,0 +1,24 @@
+// Picks the strategy for an activation: the request's, else the manifest's.
+import { SlipwayError } from '../../../common/errors.js';
+import { defaultStrategy, type RunSpec } from '../../../common/manifest.js';
+import { restartStrategy } from './restart.js';
+import { hotStrategy } from './hot.js';
+import { commandStrategy } from './command.js';
+import type { ActivationStrategy } from './strategy.js';
+
+const strategies: Record<string, ActivationStrategy> = {
+  restart: restartStrategy,
+  hot: hotStrategy,
+  command: commandStrategy,
+};
+
+export function chooseStrategy(requested: string, run: RunSpec): ActivationStrategy {
+  const wanted = requested || defaultStrategy(run);
+  const name = Array.isArray(wanted) ? 'command' : wanted;
+  if (name === 'hot' && run.listen.length === 0) {
+    throw new SlipwayError('INVALID_ARGUMENT', 'strategy "hot" needs sockets to hand over, and this release has no run.listen; use restart');
+  }
+  const s = strategies[name];
+  if (s) return s;
+  throw new SlipwayError('INVALID_ARGUMENT', `strategy "${name}" is not supported by this agent; use one of: ${Object.keys(strategies).join(', ')}`);
+}

@@ -1,0 +1,242 @@
+// Unpacked releases: apps/<app>/releases/<version>-<sha12>/. A directory
+// counts only with its completion marker (written last, holding the full
+// sha256); one without it is removed and unpacked again, and that is logged.
+import { mkdir, readFile, rm, rename } from 'node:fs/promises';
+import { readJsonOrUndefined, readdirOrEmpty, exists } from '../../common/fs-soft.js';
+import { join } from 'node:path';
+import { SlipwayError, invalid, precondition } from '../../common/errors.js';
+import { MANIFEST_FILE, manifestSchema, formatIssues, type Manifest } from '../../common/manifest.js';
+import { writeFileAtomic, fsyncDir } from '../../common/atomic.js';
+import { sha256Hex } from '../../common/signing.js';
+import { AppPaths, MARKER_FILE, appsDir, tempEntryName, isLeftover } from '../paths.js';
+import { unpackTarball, type UnpackLimits } from './unpack/index.js';
+import { secureAppDir, lockDownRelease, type AppUser } from './permissions.js';
+import type { ReleaseStore, StoredMeta } from './store.js';
+import type { Logger } from '../logger.js';
+
+export interface Marker {
+  app: string;
+  version: string;
+  sha256: string;
+  unpacked_at: string;
+  entries: number;
+  bytes: number;
+}
+
+export interface Release {
+  app: string;
+  version: string;
+  sha256: string;
+  dir: string;
+  manifest: Manifest;
+}
+
+export interface ReleaseListing {
+  app: string;
+  version: string;
+  sha256: string;
+  size: number;
+  stored: boolean;
+  unpacked: boolean;
+  stored_at: string;
+}
+
+export class Releases {
+  private readonly inFlight = new Map<string, Promise<Release>>();
+  /** Releases being pruned (app/sha256): an unpack of one waits until it is gone. */
+  private readonly removing = new Map<string, Promise<void>>();
+  /** Set when apps run as app_user (agent root): release trees are then made root-owned and read-only to it. */
+  appUser?: AppUser;
+
+  constructor(
+    private readonly stateDir: string,
+    private readonly store: ReleaseStore,
+    private readonly limits: UnpackLimits,
+    private readonly log: Logger,
+  ) {}
+
+  /** The complete unpacked release, or undefined. */
+  async read(app: string, version: string, sha256: string): Promise<Release | undefined> {
+    const p = new AppPaths(this.stateDir, app);
+    const marker = await readMarker(p.marker(version, sha256));
+    if (!marker || marker.sha256 !== sha256) return undefined;
+    const dir = p.release(version, sha256);
+    return { app, version, sha256, dir, manifest: await readManifest(dir, app, version) };
+  }
+
+  /**
+   * The release, unpacked from the store if needed. `onUnpack` is called
+   * when unpacking begins (the activation's `unpacking` event).
+   */
+  ensureUnpacked(app: string, version: string, sha256: string, onUnpack?: () => void): Promise<Release> {
+    const key = `${app}/${version}/${sha256}`;
+    let p = this.inFlight.get(key);
+    if (!p) {
+      const removal = this.removing.get(`${app}/${sha256}`);
+      p = (removal ? removal.then(() => this.unpack(app, version, sha256, onUnpack)) : this.unpack(app, version, sha256, onUnpack))
+        .finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, p);
+    }
+    return p;
+  }
+
+  private async unpack(app: string, version: string, sha256: string, onUnpack?: () => void): Promise<Release> {
+    const done = await this.read(app, version, sha256);
+    if (done) return done;
+    const p = new AppPaths(this.stateDir, app);
+    const dir = p.release(version, sha256);
+    if (await exists(dir)) {
+      this.log.warn({ app, version, sha256, dir }, 'release directory has no completion marker (an interrupted unpack); removing it and unpacking again');
+      await rm(dir, { recursive: true, force: true });
+    }
+    const stored = await this.store.lookup(app, sha256);
+    if (!stored) {
+      throw precondition(`release ${app} ${version} (sha256 ${sha256.slice(0, 12)}…) is not on this host; upload it first`);
+    }
+    if (stored.version !== version) {
+      throw invalid(`sha256 ${sha256.slice(0, 12)}… was uploaded as ${app} ${stored.version}, not ${version}`);
+    }
+    // Signed releases (agent/storage/signatures.ts): the stored signature must still verify against today's trusted_keys.
+    this.store.verifier?.check({
+      app, version, sha256, manifest_sha256: stored.manifest_sha256 ?? '', key_id: stored.key_id ?? '', signature: Buffer.from(stored.signature ?? '', 'base64'),
+    });
+    onUnpack?.();
+    await mkdir(p.releases, { recursive: true });
+    await secureAppDir(p, this.appUser);
+    const tmp = join(p.releases, tempEntryName('unpack'));
+    const started = Date.now();
+    try {
+      const result = await unpackTarball(p.tarball(sha256), tmp, { limits: this.limits });
+      if (stored.manifest_sha256) await checkManifestDigest(tmp, app, version, stored.manifest_sha256);
+      await readManifest(tmp, app, version);
+      // Before it gets its name: app_user can read and run the tree, never change it.
+      if (this.appUser) await lockDownRelease(tmp);
+      await rename(tmp, dir);
+      await fsyncDir(p.releases);
+      const marker: Marker = { app, version, sha256, unpacked_at: new Date().toISOString(), entries: result.entries, bytes: result.bytes };
+      await writeFileAtomic(join(dir, MARKER_FILE), `${JSON.stringify(marker, null, 1)}\n`);
+      this.log.info({ app, version, sha256, entries: result.entries, bytes: result.bytes, ms: Date.now() - started }, 'release unpacked');
+    } catch (err) {
+      await rm(tmp, { recursive: true, force: true });
+      throw err;
+    }
+    const release = await this.read(app, version, sha256);
+    if (!release) throw new SlipwayError('INTERNAL', `release ${app} ${version} vanished right after unpacking`);
+    return release;
+  }
+
+  /** Every release of an app that is stored or unpacked. */
+  async list(app: string): Promise<ReleaseListing[]> {
+    const p = new AppPaths(this.stateDir, app);
+    const byKey = new Map<string, ReleaseListing>();
+    for (const name of await readdirOrEmpty(p.store)) {
+      const m = /^([0-9a-f]{64})\.json$/.exec(name);
+      if (!m) continue;
+      const meta = await readJsonOrUndefined<StoredMeta>(join(p.store, name));
+      if (!meta || !(await exists(p.tarball(m[1])))) continue;
+      byKey.set(m[1], { app, version: meta.version, sha256: meta.sha256, size: meta.size, stored: true, unpacked: false, stored_at: meta.stored_at });
+    }
+    for (const name of await readdirOrEmpty(p.releases)) {
+      if (name.startsWith('.')) continue;
+      const marker = await readMarker(join(p.releases, name, MARKER_FILE));
+      if (!marker) continue;
+      const prev = byKey.get(marker.sha256);
+      byKey.set(marker.sha256, prev ? { ...prev, unpacked: true } : {
+        app, version: marker.version, sha256: marker.sha256, size: 0, stored: false, unpacked: true, stored_at: marker.unpacked_at,
+      });
+    }
+    return [...byKey.values()];
+  }
+
+  /** Apps that have a directory in the state dir. */
+  async apps(): Promise<string[]> {
+    return (await readdirOrEmpty(appsDir(this.stateDir))).filter((n) => !n.startsWith('.')).sort();
+  }
+
+  /** Temp leftovers of interrupted uploads and unpacks (never this agent's work in progress). */
+  async tempLeftovers(app: string): Promise<string[]> {
+    const p = new AppPaths(this.stateDir, app);
+    const out: string[] = [];
+    for (const dir of [p.store, p.releases, p.root]) {
+      for (const name of await readdirOrEmpty(dir)) if (isLeftover(name)) out.push(join(dir, name));
+    }
+    return out;
+  }
+
+  /** Removes temp leftovers of interrupted uploads and unpacks. Returns how many. */
+  async removeTempLeftovers(app: string): Promise<number> {
+    const found = await this.tempLeftovers(app);
+    for (const path of found) {
+      await rm(path, { recursive: true, force: true });
+      this.log.info({ app, path }, 'removed a leftover of interrupted work');
+    }
+    return found.length;
+  }
+
+  /**
+   * Removes a release's directory, tarball and meta (prune). `removable` is
+   * asked at the last moment, synchronously: from then until the files are
+   * gone, an unpack of this release waits (and then finds it not on this
+   * host). Returns false, removing nothing, when it says no or an unpack of
+   * it is in progress.
+   */
+  remove(app: string, version: string, sha256: string, removable: () => boolean): Promise<boolean> {
+    const key = `${app}/${sha256}`;
+    if (this.removing.has(key) || this.inFlight.has(`${app}/${version}/${sha256}`) || !removable()) return Promise.resolve(false);
+    const p = new AppPaths(this.stateDir, app);
+    const done = (async () => {
+      await rm(p.tarball(sha256), { force: true });
+      await rm(p.tarballMeta(sha256), { force: true });
+      // Renamed aside first, so that a kill midway never leaves a release
+      // directory with its marker but not all its files (a leftover instead,
+      // which the next reconcile removes).
+      const aside = join(p.releases, tempEntryName('prune'));
+      try {
+        await rename(p.release(version, sha256), aside);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw err;
+      }
+      await rm(aside, { recursive: true, force: true });
+    })();
+    const settled = done.finally(() => this.removing.delete(key));
+    this.removing.set(key, settled.catch(() => undefined));
+    return settled.then(() => true);
+  }
+}
+
+/** The signed manifest digest against the slipway.json that was unpacked (its bytes, as signed). */
+async function checkManifestDigest(dir: string, app: string, version: string, expected: string): Promise<void> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(join(dir, MANIFEST_FILE));
+  } catch {
+    throw new SlipwayError('PERMISSION_DENIED', `release ${app} ${version} is signed for a manifest, but it holds no ${MANIFEST_FILE}`);
+  }
+  const got = sha256Hex(bytes);
+  if (got !== expected) {
+    throw new SlipwayError('PERMISSION_DENIED', `the ${MANIFEST_FILE} of release ${app} ${version} has sha256 ${got.slice(0, 16)}…, not the signed ${expected.slice(0, 16)}…; refusing it`);
+  }
+}
+
+async function readManifest(dir: string, app: string, version: string): Promise<Manifest> {
+  let data: unknown;
+  try {
+    data = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8'));
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'it has none' : `it cannot be read (${(err as Error).message})`;
+    throw invalid(`release ${app} ${version} is not a slipway release: ${MANIFEST_FILE} at its root is required and ${why}`);
+  }
+  const parsed = manifestSchema.safeParse(data);
+  if (!parsed.success) {
+    throw invalid(`release ${app} ${version} has a bad ${MANIFEST_FILE}: ${formatIssues(parsed.error.issues).join('; ')}`);
+  }
+  if (parsed.data.app !== app || parsed.data.version !== version) {
+    throw invalid(`release uploaded as ${app} ${version} says it is ${parsed.data.app} ${parsed.data.version} in its ${MANIFEST_FILE}`);
+  }
+  return parsed.data;
+}
+
+async function readMarker(file: string): Promise<Marker | undefined> {
+  return readJsonOrUndefined<Marker>(file);
+}

@@ -1,0 +1,61 @@
+// Lock and Unlock: deploy leases per app on this agent (agent/locks.ts).
+// The holder is the client certificate's CN under mTLS; only on an insecure
+// (loopback) connection is the request's own holder name taken.
+import { invalid } from '../../../common/errors.js';
+import { appNameProblem } from '../../../common/names.js';
+import { peerIdentity } from '../../../common/credentials.js';
+import { unary } from '../rpc.js';
+import type { Agent } from '../../agent.js';
+import type { Lease } from '../../locks.js';
+import type { AgentHandlers } from '../../../proto/gen/slipway/v1/Agent.js';
+import type { LockResponse } from '../../../proto/gen/slipway/v1/LockResponse.js';
+
+const LEASE_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const DEFAULT_TTL_S = 30;
+export const MAX_TTL_S = 7 * 24 * 3600;
+
+function response(l: Lease | undefined, held: boolean): LockResponse {
+  return l ? { held, lease_id: l.lease_id, holder: l.holder, reason: l.reason, since: l.since, expires_at: l.expires_at } : { held: false };
+}
+
+function holderOf(call: Parameters<typeof peerIdentity>[0], asked: string): string {
+  const who = peerIdentity(call);
+  if (who.tls) return who.cn ?? 'unnamed certificate';
+  const name = asked.trim();
+  if (name.length > 100 || /[\n\r]/.test(name)) throw invalid('holder must be one line of at most 100 characters');
+  return name || 'unknown';
+}
+
+export function lockHandlers(agent: Agent): Pick<AgentHandlers, 'Lock' | 'Unlock'> {
+  const log = agent.log;
+  return {
+    Lock: unary(log, 'Lock', async (req, call) => {
+      const problem = appNameProblem(req.app);
+      if (problem) throw invalid(problem);
+      if (req.reason.length > 200 || /[\n\r]/.test(req.reason)) throw invalid('reason must be one line of at most 200 characters');
+      if (req.lease_id && !LEASE_ID_RE.test(req.lease_id)) throw invalid(`lease_id "${req.lease_id.slice(0, 40)}" is not a lease id this agent gave out`);
+      const ttl = req.ttl_s || DEFAULT_TTL_S;
+      if (ttl > MAX_TTL_S) throw invalid(`ttl_s ${ttl} is over the limit of ${MAX_TTL_S} s (a week)`);
+      const holder = holderOf(call, req.holder);
+      const { lease, took_over } = await agent.locks.acquire(req.app, holder, req.reason, ttl, req.lease_id);
+      if (took_over) {
+        log.warn({ app: req.app, holder, expired: took_over }, 'took over an expired lease (its holder stopped renewing it)');
+        void agent.history.append({ app: req.app, action: 'lock', who: holder, message: `lease of ${took_over.holder} (${took_over.reason}) had expired at ${took_over.expires_at}; taken for: ${req.reason}` });
+      }
+      return response(lease, true);
+    }),
+
+    Unlock: unary(log, 'Unlock', async (req, call) => {
+      const problem = appNameProblem(req.app);
+      if (problem) throw invalid(problem);
+      if (req.lease_id && !LEASE_ID_RE.test(req.lease_id)) throw invalid(`lease_id "${req.lease_id.slice(0, 40)}" is not a lease id this agent gave out`);
+      const holder = holderOf(call, req.requested_by);
+      const { released } = await agent.locks.release(req.app, holder, req.lease_id, req.force);
+      if (released && released.holder !== holder) {
+        log.warn({ app: req.app, by: holder, lease: released }, 'lease released by force');
+        void agent.history.append({ app: req.app, action: 'unlock', who: holder, message: `forced: released the lease of ${released.holder} (${released.reason}, since ${released.since})` });
+      }
+      return response(released, false);
+    }),
+  };
+}

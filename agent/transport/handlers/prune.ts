@@ -1,0 +1,31 @@
+// Prune: removing releases beyond keep_releases (never the current release,
+// the rollback target or one in use), their tarballs, temp leftovers and old
+// rotated logs; agent/storage/prune.ts decides and removes, this shapes the answer.
+import { invalid, notFound } from '../../../common/errors.js';
+import { appNameProblem } from '../../../common/names.js';
+import { unary } from '../rpc.js';
+import type { Agent } from '../../agent.js';
+import type { AgentHandlers } from '../../../proto/gen/slipway/v1/Agent.js';
+
+export function pruneHandlers(agent: Agent): Pick<AgentHandlers, 'Prune'> {
+  return {
+    Prune: unary(agent.log, 'Prune', async (req) => {
+      if (req.app) {
+        const problem = appNameProblem(req.app);
+        if (problem) throw invalid(problem);
+        if (!(await agent.hasApp(req.app))) throw notFound(`app ${req.app} is not on this host`);
+      }
+      if (req.keep > 1000) throw invalid(`keep ${req.keep} is over 1000`);
+      const results = await agent.pruner.run({ app: req.app || undefined, keep: req.keep, dryRun: req.dry_run, why: req.dry_run ? 'dry run' : 'operator' });
+      const removed = results.flatMap((r) => r.removed);
+      return {
+        removed,
+        kept: results.flatMap((r) => r.kept.map((k) => ({
+          ...k.release, current: k.why.includes('current'), rollback_target: k.why.includes('rollback_target'),
+        }))),
+        bytes_freed: removed.reduce((n, i) => n + i.bytes, 0),
+        dry_run: req.dry_run,
+      };
+    }),
+  };
+}
