@@ -3,15 +3,16 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode, type Node } from 'yaml';
 import * as z from 'zod';
+import { SlipwayError } from './errors.js';
 
 // Each schema here parses a file or two per process. Zod's JIT compiles an
 // object schema into a function on its first parse, which costs more than it
 // saves for one parse (~10 ms of every CLI start); so no JIT.
 z.config({ jitless: true });
 
-export class ConfigError extends Error {
+export class ConfigError extends SlipwayError {
   constructor(public readonly file: string, public readonly problems: string[]) {
-    super(`${file} is not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super('SLIPWAY_ERR_CONFIG', `${file} is not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
   }
 }

@@ -18,6 +18,7 @@ import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { checkServerIdentity as tlsCheckServerIdentity, type PeerCertificate } from 'node:tls';
+import { SlipwayError } from './errors.js';
 
 export type TlsSettings = { insecure: true } | { ca: string; cert: string; key: string };
 export type Role = 'agent' | 'deployer';
@@ -237,9 +238,9 @@ export function ownCertificateProblem(tls: { ca: string; cert: string; key: stri
   return undefined;
 }
 
-export class CredentialsError extends Error {
+export class CredentialsError extends SlipwayError {
   constructor(message: string) {
-    super(message);
+    super('SLIPWAY_ERR_CREDENTIALS', message);
     this.name = 'CredentialsError';
   }
 }

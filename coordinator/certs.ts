@@ -22,12 +22,14 @@ import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { ROLE_URI_PREFIX, type Role } from '../common/credentials.js';
+import { SlipwayError } from '../common/errors.js';
 
 const run = promisify(execFile);
 
-export class CertError extends Error {
+/** usage: the command line asked for something that cannot be done as asked (exit 2); else openssl failed here. */
+export class CertError extends SlipwayError {
   constructor(message: string, readonly usage = false) {
-    super(message);
+    super(usage ? 'SLIPWAY_ERR_USAGE' : 'SLIPWAY_ERR_HOST_SETUP', message);
     this.name = 'CertError';
   }
 }

@@ -13,6 +13,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { color } from './output.js';
+import { SlipwayError } from '../common/errors.js';
 
 export type HookName = 'pre_deploy' | 'post_deploy' | 'on_failure';
 export type HookCommand = string | string[];
@@ -71,7 +72,12 @@ export function runHook(hooks: Hooks | undefined, name: HookName, ctx: HookConte
   });
 }
 
-export class HookFailed extends Error {}
+export class HookFailed extends SlipwayError {
+  constructor(message: string) {
+    super('SLIPWAY_ERR_HOOK_FAILED', message);
+    this.name = 'HookFailed';
+  }
+}
 
 /** What `slipway deploy` calls: pre() before any host is touched, end() once it is over. */
 export function deployHooks(hooks: Hooks | undefined, ctx: HookContext) {

@@ -8,10 +8,11 @@ import * as grpc from '@grpc/grpc-js';
 import type { Fleet } from './fleet.js';
 import type { AgentConnection } from './client.js';
 import { operatorName } from './commands/common.js';
+import { SlipwayError } from '../common/errors.js';
 
-export class LockedError extends Error {
+export class LockedError extends SlipwayError {
   constructor(readonly refusals: { host: string; message: string }[]) {
-    super(refusals.length === 1 ? `${refusals[0].host}: ${refusals[0].message}` : `locked:\n${refusals.map((r) => `  ${r.host}: ${r.message}`).join('\n')}`);
+    super('SLIPWAY_ERR_LOCKED', refusals.length === 1 ? `${refusals[0].host}: ${refusals[0].message}` : `locked:\n${refusals.map((r) => `  ${r.host}: ${r.message}`).join('\n')}`);
     this.name = 'LockedError';
   }
 }

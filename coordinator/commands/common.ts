@@ -2,11 +2,9 @@
 // turning outcomes and errors into output and an exit code. Commands return
 // their exit code; only cli.ts exits.
 import type { Command } from 'commander';
-import { ConfigError } from '../../common/config-file.js';
-import { BuildError } from '../build/errors.js';
+import { SlipwayError } from '../../common/errors.js';
 import { HostError } from '../client.js';
 import { loadConfig, DEFAULT_CONFIG_FILE, type LoadedConfig } from '../config.js';
-import { UsageError, EXIT_FAILED, EXIT_USAGE } from '../errors.js';
 import { color } from '../output.js';
 
 export const JSON_SCHEMA_VERSION = 1;
@@ -28,25 +26,25 @@ export function printJson(obj: object): void {
   process.stdout.write(`${JSON.stringify({ schema: JSON_SCHEMA_VERSION, ...obj }, null, 2)}\n`);
 }
 
-/** Prints an error the way an operator can act on, and returns the exit code it means. */
+/** Any error as a catalogued one: ours keep their code; anything else is a bug (SLIPWAY_ERR_INTERNAL). */
+export function catalogued(err: unknown): SlipwayError {
+  if (err instanceof SlipwayError) return err;
+  return new SlipwayError('SLIPWAY_ERR_INTERNAL', err instanceof Error ? err.message : String(err), { cause: err });
+}
+
+/**
+ * Prints an error the way an operator can act on (the message, then its
+ * catalogue code and what to do), or as `--json`'s error object; returns the
+ * exit code the catalogue gives it.
+ */
 export function reportError(err: unknown, json: boolean): number {
-  let code = EXIT_FAILED;
-  let message: string;
-  if (err instanceof ConfigError || err instanceof UsageError) {
-    code = EXIT_USAGE;
-    message = err.message;
-  } else if (err instanceof BuildError) {
-    code = err.usage ? EXIT_USAGE : EXIT_FAILED;
-    message = err.message;
-  } else if (err instanceof HostError) {
-    message = `${err.host}: ${err.message}`;
-  } else {
-    message = err instanceof Error ? err.message : String(err);
-    if (process.env.SLIPWAY_DEBUG && err instanceof Error) message += `\n${err.stack}`;
-  }
-  if (json) printJson({ ok: false, error: { message, exit_code: code } });
-  else process.stderr.write(`${color.bad('error:')} ${message}\n`);
-  return code;
+  const e = catalogued(err);
+  const host = err instanceof HostError ? err.host : undefined;
+  let message = host ? `${host}: ${e.message}` : e.message;
+  if (e.code === 'SLIPWAY_ERR_INTERNAL' && process.env.SLIPWAY_DEBUG && err instanceof Error) message += `\n${err.stack}`;
+  if (json) printJson({ ok: false, error: { code: e.code, message, exit_code: e.exitCode, ...(host ? { host } : {}) } });
+  else process.stderr.write(`${color.bad('error:')} ${message}\n${color.dim(`  ${e.code}: ${e.spec.action}`)}\n`);
+  return e.exitCode;
 }
 
 /** Wraps a command's action: its return value is the exit code; errors are reported. */
