@@ -79,7 +79,7 @@ export class LockTable {
     if (held && held.lease_id === leaseId && held.holder === holder) {
       lease = { ...held, expires_at: expires };
     } else if (held) {
-      throw new SlipwayError('FAILED_PRECONDITION', describeLease(held, new Date(now)));
+      throw new SlipwayError('SLIPWAY_ERR_LOCKED', describeLease(held, new Date(now)));
     } else {
       lease = { app, lease_id: leaseId || randomUUID(), holder, reason, since: new Date(now).toISOString(), expires_at: expires };
     }
@@ -97,7 +97,7 @@ export class LockTable {
     if (!held) return {};
     const mine = leaseId ? held.lease_id === leaseId : held.holder === holder;
     if (!mine && !force) {
-      throw new SlipwayError('FAILED_PRECONDITION', `${describeLease(held, new Date(this.now()))}; only ${held.holder} can release it (or use --force)`);
+      throw new SlipwayError('SLIPWAY_ERR_LOCKED', `${describeLease(held, new Date(this.now()))}; only ${held.holder} can release it (or use --force)`);
     }
     this.leases.delete(app);
     await this.persist();

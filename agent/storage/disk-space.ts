@@ -47,5 +47,5 @@ export interface DiskCheck {
 export async function checkDiskSpace(check: DiskCheck, what: string, size: number): Promise<void> {
   const free = await (check.free ?? freeBytes)(check.path);
   const problem = diskProblem(what, size, check.reserve, free, check.path);
-  if (problem) throw new SlipwayError('RESOURCE_EXHAUSTED', problem);
+  if (problem) throw new SlipwayError('SLIPWAY_ERR_DISK_FULL', problem);
 }

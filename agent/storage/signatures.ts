@@ -17,7 +17,7 @@ export interface Verified {
   key_id: string;
 }
 
-const denied = (msg: string) => new SlipwayError('PERMISSION_DENIED', msg);
+const denied = (msg: string) => new SlipwayError('SLIPWAY_ERR_SIGNATURE', msg);
 
 export class ReleaseVerifier {
   private keys = new Map<string, { key: KeyObject; file: string }>();

@@ -24,11 +24,12 @@ test('the message names what is needed, what is free and where, in binary units'
   assert.deepEqual([formatSize(100), formatSize(1536), formatSize(GiB), formatSize(1.25 * GiB), formatSize(300 * MiB)], ['100 B', '1.5 KiB', '1 GiB', '1.3 GiB', '300 MiB']);
 });
 
-test('checkDiskSpace refuses with RESOURCE_EXHAUSTED on a stubbed reading, and reads the real one by default', async () => {
+test('checkDiskSpace refuses with SLIPWAY_ERR_DISK_FULL on a stubbed reading, and reads the real one by default', async () => {
   const check = { path: '/var/lib/slipway', reserve: 512 * MiB, free: async () => 300 * MiB };
   await assert.rejects(checkDiskSpace(check, 'hello 2.0.0', 0.35 * GiB), (err: unknown) => {
     assert.ok(err instanceof SlipwayError);
-    assert.equal(err.code, 'RESOURCE_EXHAUSTED');
+    assert.equal(err.code, 'SLIPWAY_ERR_DISK_FULL');
+    assert.equal(err.spec.grpc, 'RESOURCE_EXHAUSTED');
     assert.match(err.message, /needs 1\.2 GiB, 300 MiB free on \/var\/lib\/slipway/);
     return true;
   });

@@ -31,7 +31,7 @@ async function refused(entries: E[] | Buffer, expect: RegExp, limits?: Partial<U
   try {
     await assert.rejects(unpackTarball(s.tarball, s.dest, { limits }), (err: unknown) => {
       assert.ok(err instanceof UnsafeArchiveError, `expected UnsafeArchiveError, got ${String(err)}`);
-      assert.equal(err.code, 'INVALID_ARGUMENT');
+      assert.equal(err.code, 'SLIPWAY_ERR_UNSAFE_ARCHIVE');
       assert.match(err.message, /^release tarball refused: /);
       assert.match(err.message, expect);
       assert.ok(err.problems.length > 0);
@@ -48,7 +48,7 @@ async function corrupt(archive: Buffer): Promise<void> {
   try {
     await assert.rejects(unpackTarball(s.tarball, s.dest), (err: unknown) => {
       assert.ok(err instanceof SlipwayError && !(err instanceof UnsafeArchiveError), String(err));
-      assert.equal(err.code, 'INVALID_ARGUMENT');
+      assert.equal(err.code, 'SLIPWAY_ERR_CORRUPT_ARCHIVE');
       assert.match(err.message, /^release tarball is corrupt: /);
       return true;
     });
@@ -193,7 +193,7 @@ test('an existing dest is an error and is left alone', async () => {
 test('abort removes dest, whichever phase it lands in', async () => {
   const files = Array.from({ length: 3000 }, (_, i) => ({ path: `d${i % 50}/f${i}`, data: `content ${i}`.repeat(20) }));
   const s = setup(tgz(files));
-  const isAborted = (err: unknown) => err instanceof SlipwayError && err.code === 'ABORTED';
+  const isAborted = (err: unknown) => err instanceof SlipwayError && err.code === 'SLIPWAY_ERR_CANCELLED';
   try {
     const { entries } = await unpackTarball(s.tarball, s.dest);
     rmSync(s.dest, { recursive: true });

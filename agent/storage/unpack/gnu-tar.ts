@@ -31,11 +31,11 @@ function run(file: string, args: string[], what: string, stdin: 'pipe' | 'ignore
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => { if (stderr.length < 4096) stderr += c.toString(); });
   const done = new Promise<void>((resolve, reject) => {
-    child.on('error', (err) => reject(new SlipwayError('INTERNAL', `${what}: cannot run ${file}: ${err.message}`, { cause: err })));
+    child.on('error', (err) => reject(new SlipwayError('SLIPWAY_ERR_HOST_SETUP', `${what}: cannot run ${file}: ${err.message}`, { cause: err })));
     child.on('close', (code, signal) => {
       if (code === 0) return resolve();
       const detail = stderr.trim().split('\n').slice(0, 3).join('; ') || (signal ? `killed by ${signal}` : `exit code ${code}`);
-      const codeName = /No space left|Disk quota/.test(stderr) ? 'RESOURCE_EXHAUSTED' : 'INVALID_ARGUMENT';
+      const codeName = /No space left|Disk quota/.test(stderr) ? 'SLIPWAY_ERR_DISK_FULL' as const : 'SLIPWAY_ERR_CORRUPT_ARCHIVE' as const;
       reject(new SlipwayError(codeName, `${what}: ${detail}`));
     });
   });
@@ -69,7 +69,7 @@ export function checkGnuTar(): Promise<void> {
     child.on('close', () => (/GNU tar/.test(out) ? resolve() : reject(new Error(`${GNU_TAR} is not GNU tar`))));
   }).catch((err: unknown) => {
     checked = undefined;
-    throw new SlipwayError('FAILED_PRECONDITION', `unpacking needs GNU tar at ${GNU_TAR}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new SlipwayError('SLIPWAY_ERR_HOST_SETUP', `unpacking needs GNU tar at ${GNU_TAR}: ${err instanceof Error ? err.message : String(err)}`);
   });
   return checked;
 }

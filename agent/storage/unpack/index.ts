@@ -79,12 +79,12 @@ export class UnsafeArchiveError extends SlipwayError {
   constructor(public readonly problems: string[]) {
     const shown = problems.slice(0, 3).join('; ');
     const more = problems.length > 3 ? ` (and ${problems.length - 3} more)` : '';
-    super('INVALID_ARGUMENT', `release tarball refused: ${shown}${more}`);
+    super('SLIPWAY_ERR_UNSAFE_ARCHIVE', `release tarball refused: ${shown}${more}`);
     this.name = 'UnsafeArchiveError';
   }
 }
 
-const corrupt = (detail: string) => new SlipwayError('INVALID_ARGUMENT', `release tarball is corrupt: ${detail}`);
+const corrupt = (detail: string) => new SlipwayError('SLIPWAY_ERR_CORRUPT_ARCHIVE', `release tarball is corrupt: ${detail}`);
 
 export async function unpackTarball(
   tarball: string,
@@ -93,7 +93,7 @@ export async function unpackTarball(
 ): Promise<UnpackResult> {
   const started = performance.now();
   const { signal, onProgress } = opts;
-  const aborted = () => new SlipwayError('ABORTED', 'unpacking was aborted');
+  const aborted = () => new SlipwayError('SLIPWAY_ERR_CANCELLED', 'unpacking was aborted');
   if (signal?.aborted) throw aborted();
   await checkGnuTar();
   // Every await before the abort listener below is in place is followed by a check: an abort
@@ -104,7 +104,7 @@ export async function unpackTarball(
   try {
     fh = await open(tarball, 'r');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new SlipwayError('NOT_FOUND', `release tarball ${tarball} does not exist`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new SlipwayError('SLIPWAY_ERR_RELEASE_NOT_FOUND', `release tarball ${tarball} does not exist`);
     throw err;
   }
   try {
@@ -113,7 +113,7 @@ export async function unpackTarball(
   } catch (err) {
     await fh.close();
     // Never remove a directory we did not create.
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new SlipwayError('ALREADY_EXISTS', `unpack target ${dest} already exists`);
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new SlipwayError('SLIPWAY_ERR_ALREADY_EXISTS', `unpack target ${dest} already exists`);
     throw err;
   }
 
@@ -146,8 +146,8 @@ export async function unpackTarball(
     else if (m.kind === 'checked') { ready.push(Buffer.from(m.tar)); poke(); }
     else { queue.push(m); arrived?.(); }
   });
-  worker.on('error', (err) => fail(new SlipwayError('INTERNAL', `unpack worker failed: ${err.message}`, { cause: err })));
-  worker.on('exit', (code) => fail(new SlipwayError('INTERNAL', `unpack worker exited (${code})`)));
+  worker.on('error', (err) => fail(new SlipwayError('SLIPWAY_ERR_INTERNAL', `unpack worker failed: ${err.message}`, { cause: err })));
+  worker.on('exit', (code) => fail(new SlipwayError('SLIPWAY_ERR_INTERNAL', `unpack worker exited (${code})`)));
   const onAbort = () => fail(aborted());
   signal?.addEventListener('abort', onAbort, { once: true });
   if (signal?.aborted) onAbort(); // during the mkdir above
@@ -193,13 +193,13 @@ export async function unpackTarball(
         if (!closed) worker.postMessage({ kind: 'credit', bytes: buf.length } satisfies ParentMessage);
       }
     })();
-    feeding.catch((err: unknown) => fail(new SlipwayError('INTERNAL', `feeding GNU tar: ${err instanceof Error ? err.message : String(err)}`)));
+    feeding.catch((err: unknown) => fail(new SlipwayError('SLIPWAY_ERR_INTERNAL', `feeding GNU tar: ${err instanceof Error ? err.message : String(err)}`)));
     let scanned: WorkerMessage;
     try {
       scanned = await next();
       if (scanned.kind === 'refused') throw new UnsafeArchiveError(scanned.problems);
       if (scanned.kind === 'corrupt') throw corrupt(scanned.message);
-      if (scanned.kind !== 'scanned') throw new SlipwayError('INTERNAL', scanned.kind === 'failed' ? scanned.message : `unexpected ${scanned.kind}`);
+      if (scanned.kind !== 'scanned') throw new SlipwayError('SLIPWAY_ERR_INTERNAL', scanned.kind === 'failed' ? scanned.message : `unexpected ${scanned.kind}`);
       allChecked = true;
       poke();
     } catch (err) {
@@ -216,7 +216,7 @@ export async function unpackTarball(
     worker.postMessage({ kind: 'verify', dest } satisfies ParentMessage);
     const verified = await next();
     if (verified.kind === 'refused') throw new UnsafeArchiveError(verified.problems.map((p) => `after extraction, ${p}`));
-    if (verified.kind !== 'verified') throw new SlipwayError('INTERNAL', verified.kind === 'failed' ? verified.message : `unexpected ${verified.kind}`);
+    if (verified.kind !== 'verified') throw new SlipwayError('SLIPWAY_ERR_INTERNAL', verified.kind === 'failed' ? verified.message : `unexpected ${verified.kind}`);
 
     if (fatal) throw fatal;
     await chmod(dest, 0o755);
