@@ -1,4 +1,4 @@
-// Hostile tarballs (issue 6, item 5) through a REAL agent: each archive is
+// Hostile tarballs through a REAL agent: each archive is
 // built here byte by byte, uploaded and activated with the real gRPC client.
 // For each: the activation is refused with INVALID_ARGUMENT naming the
 // problem, nothing appears outside the unpacker's staging directory (a

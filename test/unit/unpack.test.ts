@@ -254,7 +254,7 @@ test('pass 3 catches a tree that differs from the headers', async () => {
   }
 });
 
-// ---- the hostile archives of the security issue (issue 6, item 5) ----
+// ---- hostile archives: each refused by name, nothing written outside the staging dir ----
 
 
 test('refuses backslashes and drive letters, in names and in symlink targets', async () => {
