@@ -34,8 +34,9 @@ if (opts.check) {
 }
 
 const log = await createLogger({ pretty: opts.pretty });
-const agent = new Agent(config, log);
+let agent: Agent;
 try {
+  agent = await Agent.create(config, log);
   await agent.start();
 } catch (err) {
   log.fatal({ err }, `agent could not start: ${(err as Error).message}`);
@@ -48,5 +49,5 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     void agent.stop().finally(() => process.exit(0));
   });
 }
-process.on('SIGHUP', () => agent.reloadCertificates('SIGHUP'));
+process.on('SIGHUP', () => agent.reload());
 process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));

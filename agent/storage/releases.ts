@@ -45,14 +45,14 @@ export class Releases {
   private readonly inFlight = new Map<string, Promise<Release>>();
   /** Releases being pruned (app/sha256): an unpack of one waits until it is gone. */
   private readonly removing = new Map<string, Promise<void>>();
-  /** Set when apps run as app_user (agent root): release trees are then made root-owned and read-only to it. */
-  appUser?: AppUser;
 
+  /** appUser: when apps run as app_user (agent root), release trees are made root-owned and read-only to it. */
   constructor(
     private readonly stateDir: string,
     private readonly store: ReleaseStore,
     private readonly limits: UnpackLimits,
     private readonly log: Logger,
+    private readonly appUser?: AppUser,
   ) {}
 
   /** The complete unpacked release, or undefined. */

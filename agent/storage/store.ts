@@ -1,8 +1,8 @@
 // The content-addressed store: apps/<app>/store/<sha256>.tar.gz. An upload
 // streams to a temp file while it is hashed and counted, is checked against
 // the announced digest and size, then renamed into place. An upload of a
-// sha256 the store already has is answered at once.
-import * as grpc from '@grpc/grpc-js';
+// sha256 the store already has is answered at once. The gRPC Upload and the
+// data port (agent/transport/) feed it.
 import { Hasher, type HashJob } from './hasher.js';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat, readFile, open } from 'node:fs/promises';
@@ -12,12 +12,8 @@ import { appNameProblem, versionProblem, sha256Problem } from '../../common/name
 import { writeFileAtomic, fsyncDir } from '../../common/atomic.js';
 import { AppPaths, tempEntryName } from '../paths.js';
 import { checkDiskSpace, type DiskCheck } from './disk-space.js';
-import { toStatus } from '../transport/rpc.js';
 import type { ReleaseVerifier } from './signatures.js';
 import type { Logger } from '../logger.js';
-import type { UploadChunk__Output } from '../../proto/gen/slipway/v1/UploadChunk.js';
-import type { UploadResult } from '../../proto/gen/slipway/v1/UploadResult.js';
-import type { UploadMeta__Output } from '../../proto/gen/slipway/v1/UploadMeta.js';
 
 export interface StoredMeta {
   app: string;
@@ -31,6 +27,29 @@ export interface StoredMeta {
   signature?: string;
 }
 
+/** What a client announces before it sends a release's bytes. */
+export interface UploadRequest {
+  app: string;
+  version: string;
+  sha256: string;
+  size: number;
+  /** Empty (or absent) for an unsigned release. */
+  signature?: Buffer;
+  key_id?: string;
+  manifest_sha256?: string;
+}
+
+export interface StoreOptions {
+  stateDir: string;
+  /** limits.release_bytes: a bigger upload is refused before a byte is written. */
+  maxBytes: number;
+  log: Logger;
+  /** Release signatures, checked before anything is stored; none: every release accepted (as in unit tests). */
+  verifier?: ReleaseVerifier;
+  /** The free-space check before an upload (agent/storage/disk-space.ts); none, no check. */
+  disk?: DiskCheck;
+}
+
 export interface UploadCounters {
   bytes: number;
   uploads: number;
@@ -40,11 +59,19 @@ export interface UploadCounters {
 export class ReleaseStore {
   readonly counters: UploadCounters = { bytes: 0, uploads: 0, deduplicated: 0 };
   readonly hasher = new Hasher();
-  /** Release signatures, checked before anything is stored (set by the agent; none: every release accepted, as in unit tests). */
-  verifier?: ReleaseVerifier;
+  private readonly stateDir: string;
+  readonly maxBytes: number;
+  private readonly log: Logger;
+  readonly verifier?: ReleaseVerifier;
+  readonly disk?: DiskCheck;
 
-  /** disk: the free-space check before an upload (agent/storage/disk-space.ts); none, no check. */
-  constructor(private readonly stateDir: string, readonly maxBytes: number, private readonly log: Logger, readonly disk?: DiskCheck) {}
+  constructor(opts: StoreOptions) {
+    this.stateDir = opts.stateDir;
+    this.maxBytes = opts.maxBytes;
+    this.log = opts.log;
+    this.verifier = opts.verifier;
+    this.disk = opts.disk;
+  }
 
   paths(app: string): AppPaths {
     return new AppPaths(this.stateDir, app);
@@ -61,67 +88,16 @@ export class ReleaseStore {
     }
   }
 
-  /** The gRPC handler for Upload. */
-  handler(): grpc.handleClientStreamingCall<UploadChunk__Output, UploadResult> {
-    return (call, callback) => {
-      let upload: Upload | undefined;
-      let settled = false;
-      const finish = (err: unknown, res?: UploadResult) => {
-        if (settled) return;
-        settled = true;
-        if (err) {
-          void upload?.abort();
-          callback(toStatus(err, this.log, 'Upload'));
-        } else {
-          callback(null, res);
-        }
-      };
-      call.on('data', (chunk: UploadChunk__Output) => {
-        if (settled) return;
-        try {
-          if (!upload) {
-            if (chunk.payload !== 'meta' || !chunk.meta) throw invalid('the first upload message must carry the release meta (app, version, sha256, size)');
-            upload = new Upload(this, chunk.meta.app, chunk.meta.version, chunk.meta.sha256, Number(chunk.meta.size),
-              { signature: chunk.meta.signature, key_id: chunk.meta.key_id, manifest_sha256: chunk.meta.manifest_sha256 });
-            call.pause();
-            upload.begin().then((stored) => {
-              if (stored) {
-                this.counters.deduplicated++;
-                this.log.info({ app: stored.app, version: stored.version, sha256: stored.sha256 }, 'upload skipped: release already stored');
-                finish(null, { sha256: stored.sha256, bytes_received: 0, already_stored: true });
-              } else {
-                call.resume();
-              }
-            }, (err: unknown) => finish(err));
-            return;
-          }
-          if (chunk.payload !== 'data' || !chunk.data) throw invalid('after the meta, an upload carries only data');
-          if (!upload.write(chunk.data)) {
-            call.pause();
-            upload.onDrain(() => call.resume());
-          }
-        } catch (err) {
-          finish(err);
-        }
-      });
-      call.on('end', () => {
-        if (settled) return;
-        if (!upload) return finish(invalid('the upload was empty: no meta was sent'));
-        upload.commit().then((res) => finish(null, res), (err: unknown) => finish(err));
-      });
-      call.on('cancelled', () => finish(new SlipwayError('ABORTED', 'upload cancelled by the client')));
-      call.on('error', (err) => finish(err));
-    };
-  }
-
   /**
-   * An upload as Upload's first message starts one (BeginUpload: the data
-   * port's ticket): checked, signature verified, disk space and dedupe. Either
-   * the stored meta (counted as deduplicated) or the Upload, ready for write().
+   * Starts an upload (gRPC's Upload, or BeginUpload for the data port):
+   * checked, signature verified, disk space and dedupe. Either the stored
+   * meta (counted as deduplicated) or the Upload, ready for write(). On a
+   * refusal nothing is left open.
    */
-  async open(meta: UploadMeta__Output): Promise<{ stored: StoredMeta } | { upload: Upload }> {
-    const upload = new Upload(this, meta.app, meta.version, meta.sha256, Number(meta.size),
-      { signature: meta.signature, key_id: meta.key_id, manifest_sha256: meta.manifest_sha256 });
+  async open(req: UploadRequest): Promise<{ stored: StoredMeta } | { upload: Upload }> {
+    const upload = new Upload(this, req.app, req.version, req.sha256, req.size, {
+      signature: req.signature ?? Buffer.alloc(0), key_id: req.key_id ?? '', manifest_sha256: req.manifest_sha256 ?? '',
+    });
     let stored: StoredMeta | undefined;
     try {
       stored = await upload.begin();
@@ -207,7 +183,8 @@ export class Upload {
     this.file?.once('drain', fn);
   }
 
-  async commit(): Promise<UploadResult> {
+  /** Checks the size and digest, then stores the tarball under its sha256; its meta is the answer. */
+  async commit(): Promise<StoredMeta> {
     if (!this.file || !this.tmp) throw invalid('the upload ended before it began');
     const file = this.file;
     await new Promise<void>((res, rej) => file.end((err?: Error | null) => (err ? rej(err) : res())));
@@ -228,7 +205,7 @@ export class Upload {
     await rename(this.tmp, this.paths.tarball(this.sha256));
     await fsyncDir(this.paths.store);
     this.store.counters.uploads++;
-    return { sha256: this.sha256, bytes_received: this.received, already_stored: false };
+    return meta;
   }
 
   async abort(): Promise<void> {

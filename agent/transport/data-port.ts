@@ -6,28 +6,23 @@
 // BeginUpload checks the meta exactly as Upload's first message is checked
 // (ReleaseStore.open: names, size, signature, disk space, dedupe) and parks
 // the begun Upload under a random single-use token for upload_ticket_s. On a
-// data connection the client sends one line
-//     SLIPWAY-UPLOAD 1 <token>\n
-// then exactly `size` bytes; once they are in, the Upload is committed as
-// gRPC's would be, and the answer is one JSON line,
-//     {"ok":true,"sha256":"…","bytes_received":N}
-//     {"ok":false,"code":"INVALID_ARGUMENT","message":"…"}
-// after which the agent ends the connection. An unknown, used or expired
-// token, or a certificate other than the one BeginUpload was called with,
-// gets an ok:false line. gRPC's Upload stays for clients and agents without
-// the data port.
+// data connection the client sends the request line with the token, then
+// exactly `size` bytes (common/upload-protocol.ts has the format); once they
+// are in, the Upload is committed as gRPC's would be, the answer is one line,
+// and the agent ends the connection. An unknown, used or expired token, or a
+// certificate other than the one BeginUpload was called with, gets an
+// ok:false answer. gRPC's Upload stays for clients and agents without the
+// data port.
 import net from 'node:net';
 import tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import { SlipwayError } from '../../common/errors.js';
 import { rolesOf, type LoadedPair } from '../../common/credentials.js';
+import { UPLOAD_PROTOCOL, MAX_REQUEST_LINE, parseRequest, formatAnswer, type UploadAnswer } from '../../common/upload-protocol.js';
 import { hostOf, portOf } from '../config.js';
 import type { Upload } from '../storage/store.js';
 import type { Logger } from '../logger.js';
 
-export const UPLOAD_PROTOCOL = 'SLIPWAY-UPLOAD 1';
-/** The header line's bound: the protocol word, a space and 64 hex digits fit with room. */
-const MAX_HEADER = 200;
 /** Tickets waiting for their data connection at once; BeginUpload beyond this is RESOURCE_EXHAUSTED. */
 const MAX_TICKETS = 64;
 
@@ -45,8 +40,6 @@ export interface UploadPortOptions {
   /** A data connection with nothing arriving this long is dropped (and its upload aborted). */
   idleMs?: number;
 }
-
-export type UploadAnswer = { ok: true; sha256: string; bytes_received: number } | { ok: false; code: string; message: string };
 
 export class UploadPort {
   private server?: net.Server;
@@ -157,20 +150,20 @@ export class UploadPort {
       head = Buffer.concat([head, chunk]);
       const nl = head.indexOf(0x0a);
       if (nl < 0) {
-        if (head.length > MAX_HEADER) {
+        if (head.length > MAX_REQUEST_LINE) {
           socket.off('data', onHead);
-          this.answer(socket, { ok: false, code: 'INVALID_ARGUMENT', message: `expected "${UPLOAD_PROTOCOL} <token>" and a newline within ${MAX_HEADER} bytes` });
+          this.answer(socket, { ok: false, code: 'INVALID_ARGUMENT', message: `expected "${UPLOAD_PROTOCOL} <token>" and a newline within ${MAX_REQUEST_LINE} bytes` });
         }
         return;
       }
       socket.off('data', onHead);
       const line = head.subarray(0, nl).toString('latin1');
       const rest = head.subarray(nl + 1);
-      const m = /^SLIPWAY-UPLOAD 1 ([0-9a-f]{64})$/.exec(line);
-      if (nl > MAX_HEADER || !m) {
+      const token = parseRequest(line);
+      if (!token) {
         return this.answer(socket, { ok: false, code: 'INVALID_ARGUMENT', message: `expected "${UPLOAD_PROTOCOL} <token>" as the first line` });
       }
-      const ticket = this.claim(m[1]!);
+      const ticket = this.claim(token);
       if (!ticket) {
         this.log.warn('upload data port: refused an unknown, used or expired upload token');
         return this.answer(socket, { ok: false, code: 'PERMISSION_DENIED', message: 'the upload token is unknown, used or expired; call BeginUpload again' });
@@ -210,10 +203,10 @@ export class UploadPort {
           done = true;
           socket.off('data', onData);
           socket.pause();
-          upload.commit().then((res) => {
+          upload.commit().then((stored) => {
             const ms = performance.now() - t0;
             this.log.info({ app: upload.app, version: upload.version, sha256: upload.sha256, bytes: received, ms: Math.round(ms) }, 'upload received on the data port');
-            this.answer(socket, { ok: true, sha256: res.sha256 ?? upload.sha256, bytes_received: Number(res.bytes_received) });
+            this.answer(socket, { ok: true, sha256: stored.sha256, bytes_received: stored.size });
           }, (err: unknown) => { done = false; fail(err); });
           return;
         }
@@ -244,6 +237,6 @@ export class UploadPort {
     socket.on('data', () => { /* dropped */ });
     socket.setTimeout(5_000, () => socket.destroy());
     socket.resume();
-    socket.end(`${JSON.stringify(a)}\n`);
+    socket.end(formatAnswer(a));
   }
 }

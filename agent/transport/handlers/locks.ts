@@ -5,8 +5,9 @@ import { invalid } from '../../../common/errors.js';
 import { appNameProblem } from '../../../common/names.js';
 import { peerIdentity } from '../../../common/credentials.js';
 import { unary } from '../rpc.js';
-import type { Agent } from '../../agent.js';
-import type { Lease } from '../../locks.js';
+import type { Lease, LockTable } from '../../locks.js';
+import type { History } from '../../history.js';
+import type { Logger } from '../../logger.js';
 import type { AgentHandlers } from '../../../proto/gen/slipway/v1/Agent.js';
 import type { LockResponse } from '../../../proto/gen/slipway/v1/LockResponse.js';
 
@@ -26,8 +27,14 @@ function holderOf(call: Parameters<typeof peerIdentity>[0], asked: string): stri
   return name || 'unknown';
 }
 
-export function lockHandlers(agent: Agent): Pick<AgentHandlers, 'Lock' | 'Unlock'> {
-  const log = agent.log;
+export interface LockHandlerDeps {
+  locks: Pick<LockTable, 'acquire' | 'release'>;
+  history: Pick<History, 'append'>;
+  log: Logger;
+}
+
+export function lockHandlers(deps: LockHandlerDeps): Pick<AgentHandlers, 'Lock' | 'Unlock'> {
+  const log = deps.log;
   return {
     Lock: unary(log, 'Lock', async (req, call) => {
       const problem = appNameProblem(req.app);
@@ -37,10 +44,10 @@ export function lockHandlers(agent: Agent): Pick<AgentHandlers, 'Lock' | 'Unlock
       const ttl = req.ttl_s || DEFAULT_TTL_S;
       if (ttl > MAX_TTL_S) throw invalid(`ttl_s ${ttl} is over the limit of ${MAX_TTL_S} s (a week)`);
       const holder = holderOf(call, req.holder);
-      const { lease, took_over } = await agent.locks.acquire(req.app, holder, req.reason, ttl, req.lease_id);
+      const { lease, took_over } = await deps.locks.acquire(req.app, holder, req.reason, ttl, req.lease_id);
       if (took_over) {
         log.warn({ app: req.app, holder, expired: took_over }, 'took over an expired lease (its holder stopped renewing it)');
-        void agent.history.append({ app: req.app, action: 'lock', who: holder, message: `lease of ${took_over.holder} (${took_over.reason}) had expired at ${took_over.expires_at}; taken for: ${req.reason}` });
+        void deps.history.append({ app: req.app, action: 'lock', who: holder, message: `lease of ${took_over.holder} (${took_over.reason}) had expired at ${took_over.expires_at}; taken for: ${req.reason}` });
       }
       return response(lease, true);
     }),
@@ -50,10 +57,10 @@ export function lockHandlers(agent: Agent): Pick<AgentHandlers, 'Lock' | 'Unlock
       if (problem) throw invalid(problem);
       if (req.lease_id && !LEASE_ID_RE.test(req.lease_id)) throw invalid(`lease_id "${req.lease_id.slice(0, 40)}" is not a lease id this agent gave out`);
       const holder = holderOf(call, req.requested_by);
-      const { released } = await agent.locks.release(req.app, holder, req.lease_id, req.force);
+      const { released } = await deps.locks.release(req.app, holder, req.lease_id, req.force);
       if (released && released.holder !== holder) {
         log.warn({ app: req.app, by: holder, lease: released }, 'lease released by force');
-        void agent.history.append({ app: req.app, action: 'unlock', who: holder, message: `forced: released the lease of ${released.holder} (${released.reason}, since ${released.since})` });
+        void deps.history.append({ app: req.app, action: 'unlock', who: holder, message: `forced: released the lease of ${released.holder} (${released.reason}, since ${released.since})` });
       }
       return response(released, false);
     }),

@@ -1,0 +1,26 @@
+// What several handler groups share: the request checks that answer
+// INVALID_ARGUMENT or NOT_FOUND, and the view of the apps on this host.
+import { invalid, notFound } from '../../../common/errors.js';
+import { appNameProblem } from '../../../common/names.js';
+import type { AppRuntime } from '../../runtime/app-runtime.js';
+
+/** The apps on this host and their runtimes (the agent's registry of AppRuntimes). */
+export interface AppDirectory {
+  /** Every app with releases on this host. */
+  apps(): Promise<string[]>;
+  /** Whether the app's directory exists. */
+  hasApp(app: string): Promise<boolean>;
+  /** The app's runtime, loaded on first use. */
+  runtime(app: string): Promise<AppRuntime>;
+}
+
+/** Throws INVALID_ARGUMENT with the problem, if there is one. */
+export function check(problem: string | undefined): void {
+  if (problem) throw invalid(problem);
+}
+
+/** A valid app name of an app on this host, else INVALID_ARGUMENT or NOT_FOUND. */
+export async function existingApp(apps: Pick<AppDirectory, 'hasApp'>, app: string): Promise<void> {
+  check(appNameProblem(app));
+  if (!(await apps.hasApp(app))) throw notFound(`app ${app} is not on this host`);
+}
