@@ -8,6 +8,7 @@ import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { AgentClientCtor } from '../proto/load.js';
 import { clientCredentials, KEEPALIVE_OPTIONS, agentIdentityCheck, hostPart, loadPair, type TlsSettings } from '../common/credentials.js';
+import { formatRequest, parseAnswer, MAX_ANSWER_LINE } from '../common/upload-protocol.js';
 import type { AgentClient } from '../proto/gen/slipway/v1/Agent.js';
 import type { StatusResponse__Output } from '../proto/gen/slipway/v1/StatusResponse.js';
 import type { ReleaseInfo__Output } from '../proto/gen/slipway/v1/ReleaseInfo.js';
@@ -77,8 +78,6 @@ function uploadMeta(meta: UploadMetaInput): UploadMeta {
   };
 }
 
-/** The data port's header word (agent/transport/data-port.ts). */
-const DATA_PORT_PROTOCOL = 'SLIPWAY-UPLOAD 1';
 /** How long connecting to the data port may take before the upload goes over gRPC instead. */
 const DATA_CONNECT_MS = 10_000;
 /** A data connection with nothing moving this long is dead. */
@@ -255,24 +254,20 @@ export class AgentConnection {
         answer += d.toString('utf8');
         const nl = answer.indexOf('\n');
         if (nl < 0) {
-          if (answer.length > 64 * 1024) settle(new HostError(this.host, 'the agent\'s data port answered something that is not an upload answer', false, grpc.status.INTERNAL));
+          if (answer.length > MAX_ANSWER_LINE) settle(new HostError(this.host, 'the agent\'s data port answered something that is not an upload answer', false, grpc.status.INTERNAL));
           return;
         }
-        let a: { ok?: boolean; sha256?: string; bytes_received?: number; code?: string; message?: string };
-        try {
-          a = JSON.parse(answer.slice(0, nl)) as typeof a;
-        } catch {
-          return settle(new HostError(this.host, `the agent's data port answered ${JSON.stringify(answer.slice(0, 200))}`, false, grpc.status.INTERNAL));
-        }
-        if (a.ok) return settle(undefined, { sha256: a.sha256 ?? meta.sha256, bytes_received: String(a.bytes_received ?? 0), already_stored: false });
-        const code = grpc.status[(a.code ?? '') as keyof typeof grpc.status] as grpc.status | undefined;
-        settle(new HostError(this.host, a.message ?? 'the upload was refused', false, typeof code === 'number' ? code : undefined));
+        const a = parseAnswer(answer.slice(0, nl));
+        if (!a) return settle(new HostError(this.host, `the agent's data port answered ${JSON.stringify(answer.slice(0, 200))}`, false, grpc.status.INTERNAL));
+        if (a.ok) return settle(undefined, { sha256: a.sha256, bytes_received: String(a.bytes_received), already_stored: false });
+        const code = grpc.status[a.code as keyof typeof grpc.status] as grpc.status | undefined;
+        settle(new HostError(this.host, a.message, false, typeof code === 'number' ? code : undefined));
       });
       sock.on('error', (err) => settle(new HostError(this.host, `unreachable: the upload data connection failed: ${shortReason(err.message)}`, true, grpc.status.UNAVAILABLE)));
       sock.on('close', () => settle(new HostError(this.host, 'unreachable: the agent closed the upload data connection without an answer', true, grpc.status.UNAVAILABLE)));
       const closed = once(sock, 'close').then(() => 'closed' as const, () => 'closed' as const);
       void (async () => {
-        sock.write(`${DATA_PORT_PROTOCOL} ${token}\n`);
+        sock.write(formatRequest(token));
         let sent = 0;
         for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
           if (settled) return;
