@@ -115,11 +115,11 @@ export class Agent {
     const creds = serverCredentials(config.tls, (who, method) => log.warn({ cn: who.cn, roles: who.roles, method }, 'refused a client certificate without the deployer role'));
     if (creds.current) log.info({ cert: creds.current().subject, not_after: creds.current().notAfter.toISOString() }, 'TLS certificate loaded');
     const host = config.listen.slice(0, config.listen.lastIndexOf(':'));
-    const uploadAddress = config.upload_listen === false ? undefined : config.upload_listen ?? `${host}:0`;
-    const uploadPort = uploadAddress === undefined ? undefined : new UploadPort(log, { tls: creds.current?.(), ticketMs: config.upload_ticket_s * 1000 });
+    // The upload data port (none with upload_listen: false) listens beside gRPC, on its host by default.
+    const uploadPort = config.upload_listen === false ? undefined : new UploadPort(log, { tls: creds.current?.(), ticketMs: config.upload_ticket_s * 1000 });
     this.uploadPort = uploadPort;
     const address = `${host}:${await this.serveGrpc(creds, uploadPort)}`;
-    if (uploadPort && uploadAddress !== undefined) await this.openUploadPort(uploadPort, uploadAddress);
+    if (uploadPort) await this.openUploadPort(uploadPort, config.upload_listen || `${host}:0`);
     await this.sampler.start();
     const httpAddress = await this.openHttp(creds);
     if (creds.reload) {
