@@ -161,6 +161,10 @@ const cases: [string, () => Buffer, RegExp][] = [
   ['a GNU long-name record rewriting a path', () => tgz([...ok, gnuLong(ESCAPE), { path: 'harmless', data: 'evil' }]), /has "\.\." in its path/],
   ['a GNU sparse PAX record renaming the entry', () => tgz([...ok, pax({ 'GNU.sparse.major': '1', 'GNU.sparse.minor': '0', 'GNU.sparse.name': ESCAPE }), { path: 'harmless', data: 'x' }]),
     /keyword "GNU\.sparse\./],
+  ['a NUL inside a PAX path (ok\\0../../x)', () => tgz([...ok, pax({ path: `ok\0${ESCAPE}` }), { path: 'harmless', data: 'evil' }]), /a PAX record "path" holds a NUL byte/],
+  ['a NUL inside a GNU long name', () => tgz([...ok, gnuLong(`ok\0${ESCAPE}`), { path: 'harmless', data: 'evil' }]), /a GNU long-name record holds a NUL byte/],
+  ['a directory named like the agent\'s completion marker', () => tgz([...ok, { path: '.slipway-release.json/', type: '5' }, { path: '.slipway-release.json/x', data: 'x' }]),
+    /"\.slipway-release\.json", which the agent keeps for itself/],
 ];
 
 for (const [name, build, expect] of cases) {

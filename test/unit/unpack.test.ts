@@ -324,6 +324,19 @@ test('PAX and GNU long-name records that rewrite a path are checked as the path 
   await refused([pax({ hdrcharset: 'BINARY' }), { path: 'a', data: 'x' }], /keyword "hdrcharset"/);
 });
 
+test('refuses a NUL inside a name in a PAX record or a GNU long name (tar readers cut it there, others do not)', async () => {
+  await refused([pax({ path: 'ok\0../../../../x' }), { path: 'harmless', data: 'evil' }], /a PAX record "path" holds a NUL byte/);
+  await refused([pax({ linkpath: 'ok\0/etc' }), { path: 'l', type: '2', linkpath: 'ok' }], /a PAX record "linkpath" holds a NUL byte/);
+  await refused([gnuLong('ok\0../../x'), { path: 'harmless', data: 'x' }], /a GNU long-name record holds a NUL byte inside the name/);
+  await refused([gnuLong('ok\0/etc', 'K'), { path: 'l', type: '2', linkpath: 'ok' }], /a GNU long-name record holds a NUL byte/);
+});
+
+test('refuses the name of the agent\'s completion marker at the release root, as a directory or a file, in any case', async () => {
+  await refused([{ path: '.slipway-release.json/', type: '5' }, { path: '.slipway-release.json/x', data: 'x' }], /uses the name "\.slipway-release\.json", which the agent keeps for itself/);
+  await refused([{ path: '.slipway-release.json', data: '{}' }], /keeps for itself/);
+  await refused([{ path: './.SLIPWAY-release.json', data: '{}' }], /keeps for itself/);
+});
+
 test('refuses negative, malformed and absurd size fields, bodies on links, and an entry over the size limit', async () => {
   await refused([{ path: 'neg', sizeField: base256(-1n) }], /entry "neg" has a negative, malformed or absurd size field/);
   await refused([{ path: 'junk', sizeField: Buffer.from('zzzzzzzzzzz\0') }], /entry "junk" has a negative, malformed or absurd size field/);

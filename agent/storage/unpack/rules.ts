@@ -3,6 +3,7 @@
 // the tree the archive describes and collects problems. The same tree is what
 // the lstat walk of pass 3 compares the extracted result against.
 import { printable } from '../../../common/names.js';
+import { MARKER_FILE } from '../../paths.js';
 
 export interface UnpackLimits { maxBytes: number; maxEntries: number; maxPathLength: number; maxDepth: number }
 
@@ -104,8 +105,16 @@ export class ArchiveRules {
       this.limitHit = true;
       return this.refuse(`more than ${METAS_PER_ENTRY} metadata records (PAX or GNU long-name headers) for one entry`);
     }
-    for (const rec of parsePax(text)) {
-      if (REFUSED_PAX.test(rec.key)) this.refuse(`a PAX header has the keyword ${q(rec.key)} (sparse files and header charsets are not supported)`);
+    const records = parsePax(text);
+    // A NUL inside a name: node-tar and GNU tar cut the name there ("ok\0../../x" becomes "ok"),
+    // other readers (Python's tarfile) do not, so the archive means different things to each.
+    if (records.length === 0 && text.replace(/\0+$/, '').includes('\0')) {
+      return this.refuse(`a GNU long-name record holds a NUL byte inside the name ${q(text.replace(/\0/g, '\\0'))} (tar readers disagree on where it ends)`);
+    }
+    for (const rec of records) {
+      if (rec.key.includes('\0') || rec.value.includes('\0')) {
+        this.refuse(`a PAX record ${q(rec.key.replace(/\0/g, '\\0'))} holds a NUL byte in ${q(rec.value.replace(/\0/g, '\\0'))} (tar readers disagree on where it ends)`);
+      } else if (REFUSED_PAX.test(rec.key)) this.refuse(`a PAX header has the keyword ${q(rec.key)} (sparse files and header charsets are not supported)`);
       else if (rec.key === 'size' && !/^\d{1,15}$/.test(rec.value)) this.refuse(`a PAX header has the size ${q(rec.value)}, which is not a plain byte count`);
     }
   }
@@ -155,6 +164,8 @@ export class ArchiveRules {
     if (kind !== 'file' && size > 0) return this.refuse(`entry ${q(raw)} is a ${kind} with a body of ${size} bytes`);
     const parts = raw.split('/').filter((c) => c !== '' && c !== '.');
     if (parts.includes('..')) return this.refuse(`entry ${q(raw)} has ".." in its path`);
+    // The agent writes its completion marker there once the release is complete; a release may not hold one.
+    if (parts[0] === MARKER_FILE || foldName(parts[0] ?? '') === foldName(MARKER_FILE)) return this.refuse(`entry ${q(raw)} uses the name ${q(MARKER_FILE)}, which the agent keeps for itself`);
     if (parts.length > limits.maxDepth) return this.refuse(`entry ${q(raw)} is ${parts.length} levels deep, over the limit of ${limits.maxDepth}`);
     if (parts.length === 0) {
       // "." or "./": the release root itself, which already exists.
