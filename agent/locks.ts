@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { writeFileAtomic } from '../common/atomic.js';
 import { SlipwayError } from '../common/errors.js';
+import { explainDiskFull } from './storage/disk-space.js';
 import type { Logger } from './logger.js';
 
 export interface Lease {
@@ -83,8 +84,7 @@ export class LockTable {
     } else {
       lease = { app, lease_id: leaseId || randomUUID(), holder, reason, since: new Date(now).toISOString(), expires_at: expires };
     }
-    this.leases.set(app, lease);
-    await this.persist();
+    await this.change(app, lease, 'the lease was not taken');
     return { lease, took_over: expired && expired.lease_id !== lease.lease_id ? expired : undefined };
   }
 
@@ -99,9 +99,28 @@ export class LockTable {
     if (!mine && !force) {
       throw new SlipwayError('SLIPWAY_ERR_LOCKED', `${describeLease(held, new Date(this.now()))}; only ${held.holder} can release it (or use --force)`);
     }
-    this.leases.delete(app);
-    await this.persist();
+    await this.change(app, undefined, 'the lease was not released');
     return { released: held };
+  }
+
+  /**
+   * Sets (or, with undefined, removes) the app's lease and writes the file.
+   * When the write fails the change is undone, so memory and disk agree: a
+   * lock that could not be written (a full disk) holds nothing.
+   */
+  private async change(app: string, lease: Lease | undefined, notDone: string): Promise<void> {
+    const before = this.leases.get(app);
+    if (lease) this.leases.set(app, lease);
+    else this.leases.delete(app);
+    try {
+      await this.persist();
+    } catch (err) {
+      if (this.leases.get(app) === lease) {
+        if (before) this.leases.set(app, before);
+        else this.leases.delete(app);
+      }
+      throw await explainDiskFull(err, this.stateDir, notDone);
+    }
   }
 
   private persist(): Promise<void> {

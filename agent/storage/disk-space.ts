@@ -49,3 +49,26 @@ export async function checkDiskSpace(check: DiskCheck, what: string, size: numbe
   const problem = diskProblem(what, size, check.reserve, free, check.path);
   if (problem) throw new SlipwayError('SLIPWAY_ERR_DISK_FULL', problem);
 }
+
+/** True for the errors a full file system (or a full quota) gives a write. */
+export function isDiskFull(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/**
+ * A write that failed because the disk is full, as an error that says so and
+ * where, with the figures: "no space left on the file system of
+ * /var/lib/slipway (12 KiB free of 20 MiB): the lease was not taken; free some
+ * space, …". Any other error is returned as it is.
+ */
+export async function explainDiskFull(err: unknown, path: string, consequence: string): Promise<unknown> {
+  if (!isDiskFull(err)) return err;
+  let figures = '';
+  try {
+    const fs = await statfs(path);
+    figures = ` (${formatSize(Number(fs.bavail) * Number(fs.bsize))} free of ${formatSize(Number(fs.blocks) * Number(fs.bsize))})`;
+  } catch { /* the path itself may be gone; the message still names it */ }
+  return new SlipwayError('SLIPWAY_ERR_DISK_FULL',
+    `no space left on the file system of ${path}${figures}: ${consequence}; free some space (slipway prune, old logs) and retry`, { cause: err });
+}

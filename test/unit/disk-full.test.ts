@@ -1,0 +1,42 @@
+// A full disk under the state dir, for real (a small tmpfs): what fails says
+// that the disk is full and where, and leaves nothing half done.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SlipwayError } from '../../common/errors.js';
+import { LockTable } from '../../agent/locks.js';
+import { mountSmallFs, smallFsUnavailable } from '../helpers/small-fs.js';
+
+const skip = smallFsUnavailable();
+const log = { warn() {}, info() {}, error() {} } as never;
+
+test('a lock whose write hits a full disk holds nothing, says so, and works once space is freed', { skip }, async () => {
+  const fs = mountSmallFs(256 * 1024);
+  try {
+    let now = Date.parse('2030-01-01T00:00:00Z');
+    const locks = new LockTable(fs.dir, log, () => now);
+    fs.fill();
+    await assert.rejects(locks.acquire('hello', 'ci-1', 'deploying', 30), (err: unknown) => {
+      assert.ok(err instanceof SlipwayError);
+      assert.equal(err.code, 'SLIPWAY_ERR_DISK_FULL');
+      assert.match(err.message, new RegExp(`^no space left on the file system of ${fs.dir} \\(\\d+ B free of 256 KiB\\): the lease was not taken`));
+      return true;
+    });
+    assert.equal(locks.current('hello'), undefined);
+    assert.deepEqual(readdirSync(fs.dir).filter((f) => f !== '.filler'), []); // no temp file left
+    // Someone else can take it at once: nothing stale is held.
+    fs.free();
+    const { lease } = await locks.acquire('hello', 'ci-2', 'deploying', 30);
+    assert.equal(JSON.parse(readFileSync(join(fs.dir, 'locks.json'), 'utf8')).leases[0].holder, 'ci-2');
+    // A release that cannot be written keeps the lease, in memory as on disk.
+    fs.fill();
+    await assert.rejects(locks.release('hello', 'ci-2', lease.lease_id, false), /the lease was not released/);
+    assert.equal(locks.current('hello')?.holder, 'ci-2');
+    fs.free();
+    now += 1000;
+    assert.equal((await locks.release('hello', 'ci-2', lease.lease_id, false)).released?.holder, 'ci-2');
+  } finally {
+    fs.unmount();
+  }
+});
