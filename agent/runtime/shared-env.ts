@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import { invalid } from '../../common/errors.js';
 import { writeFileAtomic } from '../../common/atomic.js';
 import { parseEnvFile } from './app-env.js';
+import { explainDiskFull } from '../storage/disk-space.js';
 
 const KEY_RE = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const MAX_VALUE = 64 * 1024;
@@ -42,8 +43,12 @@ export async function changeSharedEnv(file: string, set: Record<string, string>,
   if (problem) throw invalid(problem);
   const env = { ...(await readSharedEnv(file)), ...set };
   for (const k of unset) delete env[k];
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   const text = Object.keys(env).sort().map((k) => formatEnvLine(k, env[k])).join('\n');
-  await writeFileAtomic(file, `# this host's settings for the app; managed with slipway env\n${text}${text ? '\n' : ''}`, 0o600);
+  try {
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+    await writeFileAtomic(file, `# this host's settings for the app; managed with slipway env\n${text}${text ? '\n' : ''}`, 0o600);
+  } catch (err) {
+    throw await explainDiskFull(err, dirname(file), 'shared/env was not changed (it keeps its old content)');
+  }
   return env;
 }

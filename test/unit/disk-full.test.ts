@@ -40,3 +40,25 @@ test('a lock whose write hits a full disk holds nothing, says so, and works once
     fs.unmount();
   }
 });
+
+test('env set on a full disk says so and keeps the old shared/env whole', { skip }, async () => {
+  const { changeSharedEnv, readSharedEnv } = await import('../../agent/runtime/shared-env.js');
+  const fs = mountSmallFs(256 * 1024);
+  try {
+    const file = join(fs.dir, 'apps', 'hello', 'shared', 'env');
+    await changeSharedEnv(file, { A: '1' }, []);
+    fs.fill();
+    await assert.rejects(changeSharedEnv(file, { B: 'x'.repeat(60_000) }, []), (err: unknown) => {
+      assert.ok(err instanceof SlipwayError);
+      assert.equal(err.code, 'SLIPWAY_ERR_DISK_FULL');
+      assert.match(err.message, /no space left on the file system of .*shared .*: shared\/env was not changed/);
+      return true;
+    });
+    assert.deepEqual(await readSharedEnv(file), { A: '1' });
+    assert.deepEqual(readdirSync(join(fs.dir, 'apps', 'hello', 'shared')), ['env']);
+    fs.free();
+    assert.deepEqual(await changeSharedEnv(file, { B: '2' }, []), { A: '1', B: '2' });
+  } finally {
+    fs.unmount();
+  }
+});
