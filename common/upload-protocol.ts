@@ -5,8 +5,10 @@
 // (the token: 64 lowercase hex digits), then exactly `size` bytes. The agent
 // answers with one JSON line and ends the connection:
 //     {"ok":true,"sha256":"…","bytes_received":N}
-//     {"ok":false,"code":"INVALID_ARGUMENT","message":"…"}
-// `code` is a gRPC status name, as the same refusal over gRPC would carry.
+//     {"ok":false,"code":"INVALID_ARGUMENT","message":"…","error_code":"SLIPWAY_ERR_…"}
+// `code` is the gRPC status name the same refusal over gRPC would carry, and
+// `error_code` its code in common/errors.ts's catalogue (as gRPC carries it
+// in the trailers; absent where an agent gave none).
 
 /** The request line's first word and protocol version. */
 export const UPLOAD_PROTOCOL = 'SLIPWAY-UPLOAD 1';
@@ -17,7 +19,7 @@ export const MAX_ANSWER_LINE = 64 * 1024;
 
 export type UploadAnswer =
   | { ok: true; sha256: string; bytes_received: number }
-  | { ok: false; code: string; message: string };
+  | { ok: false; code: string; message: string; error_code?: string };
 
 const REQUEST_RE = /^SLIPWAY-UPLOAD 1 ([0-9a-f]{64})$/;
 
@@ -51,7 +53,7 @@ export function parseAnswer(line: string): UploadAnswer | undefined {
     return { ok: true, sha256: a.sha256, bytes_received: a.bytes_received as number };
   }
   if (a.ok === false && typeof a.code === 'string' && typeof a.message === 'string') {
-    return { ok: false, code: a.code, message: a.message };
+    return typeof a.error_code === 'string' ? { ok: false, code: a.code, message: a.message, error_code: a.error_code } : { ok: false, code: a.code, message: a.message };
   }
   return undefined;
 }

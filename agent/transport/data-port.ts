@@ -191,8 +191,8 @@ export class UploadPort {
       const e = err instanceof SlipwayError ? err : undefined;
       if (!e) this.log.error({ err, app: upload.app, version: upload.version }, 'upload data port: internal error');
       this.answer(socket, e
-        ? { ok: false, code: e.code, message: e.message }
-        : { ok: false, code: 'INTERNAL', message: `internal error in the upload: ${err instanceof Error ? err.message : String(err)} (see the agent log)` });
+        ? { ok: false, code: e.spec.grpc, message: e.message, error_code: e.code }
+        : { ok: false, code: 'INTERNAL', message: `internal error in the upload: ${err instanceof Error ? err.message : String(err)} (see the agent log)`, error_code: 'SLIPWAY_ERR_INTERNAL' });
     };
     const onData = (chunk: Buffer) => {
       if (done) return;

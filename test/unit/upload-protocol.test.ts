@@ -37,6 +37,7 @@ test('upload protocol: answers are one JSON line and parse back to themselves', 
     { ok: true, sha256: 'a'.repeat(64), bytes_received: 12_345_678 },
     { ok: true, sha256: 'b'.repeat(64), bytes_received: 0 },
     { ok: false, code: 'PERMISSION_DENIED', message: 'the upload token is unknown, used or expired;\ncall BeginUpload again' },
+    { ok: false, code: 'INVALID_ARGUMENT', message: 'sha256 differs', error_code: 'SLIPWAY_ERR_UPLOAD_MISMATCH' },
   ];
   for (const a of answers) {
     const line = formatAnswer(a);
@@ -62,6 +63,7 @@ test('upload protocol: a line that is not an answer parses to undefined', () => 
     '{"ok":true,"sha256":"x","bytes_received":1.5}',
     '{"ok":false,"message":"no code"}',
     '{"ok":false,"code":"INTERNAL"}',
+    '{"ok":false,"message":"no code","error_code":"SLIPWAY_ERR_INTERNAL"}',
     '{"sha256":"x","bytes_received":1}',
   ]) {
     assert.equal(parseAnswer(line), undefined, line);
