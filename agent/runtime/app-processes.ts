@@ -6,7 +6,7 @@ import { AppLog } from './process/app-log.js';
 import { runCommand, type RunResult } from './process/run-command.js';
 import { SlipwayError } from '../../common/errors.js';
 import { appEnvironment, type AppUser } from './app-env.js';
-import { waitReady } from './readiness.js';
+import { waitReady, type ReadyOptions } from './readiness.js';
 import type { AppPaths } from '../paths.js';
 import type { AppProcess, ProcessRunner } from './process/runner.js';
 import type { ProcessRecord } from './state.js';
@@ -21,7 +21,12 @@ export interface AppProcessesDeps {
   user?: AppUser;
   /** Called when the set of live processes changed (state.json records them). */
   changed: () => Promise<void>;
+  /** How readiness is waited for (readiness.ts's waitReady: notify, uptime, command, http and tcp checks). */
+  readiness?: ReadinessProbe;
 }
+
+/** Resolves once the process is ready; rejects (NotReadyError) when it is not, or on the abort. */
+export type ReadinessProbe = (o: ReadyOptions) => Promise<unknown>;
 
 export class AppProcesses {
   private readonly live = new Set<AppProcess>();
@@ -55,9 +60,10 @@ export class AppProcesses {
     void proc.exited.then(() => this.live.delete(proc));
   }
 
-  async waitReady(proc: AppProcess, release: Release): Promise<void> {
+  /** Waits until the process is ready; an abort ends the wait with a NotReadyError. */
+  async waitReady(proc: AppProcess, release: Release, signal?: AbortSignal): Promise<void> {
     const run = release.manifest.run;
-    await waitReady({ run, proc, releaseDir: release.dir, env: await this.env(release) });
+    await (this.d.readiness ?? waitReady)({ run, proc, releaseDir: release.dir, env: await this.env(release), signal });
   }
 
   /** The release's stop signal, then SIGKILL of its group at stop.drain_timeout_s. */
@@ -77,8 +83,8 @@ export class AppProcesses {
     await Promise.all([...this.draining].map((p) => p.stop('SIGKILL', 0)));
   }
 
-  /** Runs an upgrade command in a release's directory (the `command` strategy). */
-  async runInRelease(argv: string[], release: Release, pid: number, next: Release): Promise<{ code: number | null; output: string[] }> {
+  /** Runs an upgrade command in a release's directory (the `command` strategy); an abort kills it. */
+  async runInRelease(argv: string[], release: Release, pid: number, next: Release, signal?: AbortSignal): Promise<{ code: number | null; output: string[] }> {
     const env = {
       ...(await this.env(release)),
       SLIPWAY_APP: this.d.app, SLIPWAY_PID: String(pid), SLIPWAY_VERSION: next.version, SLIPWAY_RELEASE_DIR: next.dir,
@@ -87,7 +93,7 @@ export class AppProcesses {
     const log = new AppLog(this.d.paths.logs, this.d.logLimits.bytes, this.d.logLimits.files);
     log.note(`upgrade command in ${release.version}: ${argv.join(' ')}`);
     try {
-      return await runCommand(argv, { cwd: release.dir, env, timeoutMs, log, user: this.d.user });
+      return await runCommand(argv, { cwd: release.dir, env, timeoutMs, log, user: this.d.user, signal });
     } finally {
       log.close();
     }
@@ -122,3 +128,4 @@ export class AppProcesses {
     }));
   }
 }
+

@@ -50,7 +50,7 @@ export async function waitReady(o: ReadyOptions): Promise<Evidence> {
   try {
     const exited = o.proc.exited.then((e) => { throw new Stop(`the new version ${describeExit(e)} before it was ready`); });
     const timedOut = sleep(timeoutS * 1000, ac.signal).then(() => { throw new Stop(`the new version was not ready within health.timeout_s = ${timeoutS} s`, true); });
-    const aborted = new Promise<never>((_, rej) => ac.signal.addEventListener('abort', () => rej(new Stop('activation cancelled')), { once: true }));
+    const aborted = new Promise<never>((_, rej) => ac.signal.addEventListener('abort', () => rej(new Stop('the wait for readiness was cancelled')), { once: true }));
     const evidence: Promise<Evidence>[] = [o.proc.notifiedReady.then(() => 'notify' as const)];
     if (!o.run.notify) evidence.push(sleep(o.run.min_uptime_s * 1000, ac.signal).then(() => 'uptime' as const));
     const cmd = health?.command;

@@ -98,20 +98,4 @@ export class SocketSet {
     }
     return out;
   }
-
-  /** Closes the sockets that none of these specs use. */
-  keepOnly(specs: readonly ListenSpec[]): void {
-    const keep = new Set(specs.map((s) => this.key(s)));
-    for (const [k, s] of this.sockets) {
-      if (!keep.has(k)) {
-        s.close();
-        this.sockets.delete(k);
-      }
-    }
-  }
-
-  closeAll(): void {
-    for (const s of this.sockets.values()) s.close();
-    this.sockets.clear();
-  }
 }

@@ -72,6 +72,20 @@ export function rollbackTarget(state: AppState): ActivationRecord | undefined {
 }
 
 /**
+ * Pure: where a crash loop of `crashing` goes back to on its own: the
+ * rollback target, when `crashing` is the latest activation and that was
+ * less than run.restart.min_healthy_s ago; else undefined (the app stays in
+ * crashloop until an operator acts).
+ */
+export function autoRollbackTarget(state: AppState, crashing: ReleaseId, now: number, minHealthyS: number): { target: ActivationRecord; sinceS: number } | undefined {
+  const top = state.stack.at(-1);
+  const target = rollbackTarget(state);
+  if (!top || !target || top.sha256 !== crashing.sha256) return undefined;
+  const sinceS = (now - Date.parse(top.at)) / 1000;
+  return sinceS < minHealthyS ? { target, sinceS } : undefined;
+}
+
+/**
  * Pure: the state after a successful activation: it becomes desired and is
  * pushed on the stack; an undo instead pops the current entry, so the one
  * beneath (the release just activated) is on top again.

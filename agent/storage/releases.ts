@@ -42,7 +42,8 @@ export interface ReleaseListing {
 }
 
 export class Releases {
-  private readonly inFlight = new Map<string, Promise<Release>>();
+  /** Unpacks in progress, shared by every caller that asks for the same release meanwhile. */
+  private readonly inFlight = new Map<string, UnpackJob>();
   /** Releases being pruned (app/sha256): an unpack of one waits until it is gone. */
   private readonly removing = new Map<string, Promise<void>>();
 
@@ -66,21 +67,29 @@ export class Releases {
 
   /**
    * The release, unpacked from the store if needed. `onUnpack` is called
-   * when unpacking begins (the activation's `unpacking` event).
+   * when unpacking begins (the activation's `unpacking` event). An abort of
+   * `signal` ends this caller's wait (ABORTED); the unpack itself stops (and
+   * leaves nothing) once no caller waits for it any more.
    */
-  ensureUnpacked(app: string, version: string, sha256: string, onUnpack?: () => void): Promise<Release> {
+  ensureUnpacked(app: string, version: string, sha256: string, onUnpack?: () => void, signal?: AbortSignal): Promise<Release> {
     const key = `${app}/${version}/${sha256}`;
-    let p = this.inFlight.get(key);
-    if (!p) {
+    let job = this.inFlight.get(key);
+    // One that every caller gave up on is ending: a new caller gets a new one.
+    if (!job || job.abort.signal.aborted) {
+      const abort = new AbortController();
       const removal = this.removing.get(`${app}/${sha256}`);
-      p = (removal ? removal.then(() => this.unpack(app, version, sha256, onUnpack)) : this.unpack(app, version, sha256, onUnpack))
-        .finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, p);
+      const unpack = () => this.unpack(app, version, sha256, onUnpack, abort.signal);
+      const release: Promise<Release> = (removal ? removal.then(unpack) : unpack()).finally(() => {
+        if (this.inFlight.get(key) === started) this.inFlight.delete(key);
+      });
+      const started: UnpackJob = { release, abort, waiting: 0 };
+      job = started;
+      this.inFlight.set(key, job);
     }
-    return p;
+    return waitForUnpack(job, signal);
   }
 
-  private async unpack(app: string, version: string, sha256: string, onUnpack?: () => void): Promise<Release> {
+  private async unpack(app: string, version: string, sha256: string, onUnpack: (() => void) | undefined, signal: AbortSignal): Promise<Release> {
     const done = await this.read(app, version, sha256);
     if (done) return done;
     const p = new AppPaths(this.stateDir, app);
@@ -106,7 +115,7 @@ export class Releases {
     const tmp = join(p.releases, tempEntryName('unpack'));
     const started = Date.now();
     try {
-      const result = await unpackTarball(p.tarball(sha256), tmp, { limits: this.limits });
+      const result = await unpackTarball(p.tarball(sha256), tmp, { limits: this.limits, signal });
       if (stored.manifest_sha256) await checkManifestDigest(tmp, app, version, stored.manifest_sha256);
       await readManifest(tmp, app, version);
       // Before it gets its name: app_user can read and run the tree, never change it.
@@ -203,6 +212,30 @@ export class Releases {
     this.removing.set(key, settled.catch(() => undefined));
     return settled.then(() => true);
   }
+}
+
+/** An unpack shared by its callers; `waiting` counts those who may still give up (one without a signal never does). */
+interface UnpackJob {
+  release: Promise<Release>;
+  abort: AbortController;
+  waiting: number;
+}
+
+function waitForUnpack(job: UnpackJob, signal?: AbortSignal): Promise<Release> {
+  if (!signal) {
+    job.waiting = Infinity;
+    return job.release;
+  }
+  job.waiting++;
+  return new Promise((resolve, reject) => {
+    const giveUp = () => {
+      if (--job.waiting === 0) job.abort.abort();
+      reject(new SlipwayError('ABORTED', 'unpacking was aborted'));
+    };
+    if (signal.aborted) return giveUp();
+    signal.addEventListener('abort', giveUp, { once: true });
+    job.release.then(resolve, reject).finally(() => signal.removeEventListener('abort', giveUp));
+  });
 }
 
 /** The signed manifest digest against the slipway.json that was unpacked (its bytes, as signed). */

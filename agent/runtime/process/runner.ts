@@ -46,8 +46,6 @@ export interface ProcessRunner {
   start(spec: StartArgs): Promise<AppProcess>;
   /** The processes still supervised for an app (after an agent restart): running ones, and exits the agent has not seen. */
   attach(app: string): Promise<AppProcess[]>;
-  /** Closes the app's held sockets that none of these use. */
-  keepSockets(app: string, keep: SocketSpec[]): Promise<void>;
 }
 
 export function describeExit(e: ExitInfo): string {

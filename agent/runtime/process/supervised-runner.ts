@@ -141,11 +141,6 @@ export class SupervisedRunner implements ProcessRunner {
     return out;
   }
 
-  async keepSockets(app: string, keep: SocketSpec[]): Promise<void> {
-    const client = await this.connect();
-    await client.request({ op: 'keep_sockets', args: { app, keep } });
-  }
-
   /** Closes the channel; the supervisor and the apps keep running. */
   close(): void {
     this.client?.removeAllListeners('lost');

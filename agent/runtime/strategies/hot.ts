@@ -1,13 +1,15 @@
 // `upgrade: hot`: the new version starts on the same inherited sockets while
 // the old one still serves; once the new one is ready, the old one drains
 // (its stop signal, SIGKILL at stop.drain_timeout_s). If the new one fails,
-// it is stopped and the old one never noticed.
+// or the activation is cancelled before the old one drains, the new one is
+// stopped and the old one never noticed.
 import { NotReadyError } from '../readiness.js';
-import { ActivationFailed, type ActivationStrategy, type SwapContext, type SwapResult } from './strategy.js';
+import { ActivationFailed, cancelledMessage, type ActivationStrategy, type SwapContext, type SwapResult } from './strategy.js';
 
 export const hotStrategy: ActivationStrategy = {
   name: 'hot',
   async activate(ctx: SwapContext): Promise<SwapResult> {
+    if (ctx.signal.aborted) throw new ActivationFailed(cancelledMessage(ctx.signal), [], ctx.from?.proc);
     let proc;
     try {
       proc = await ctx.start(ctx.to);
@@ -16,11 +18,12 @@ export const hotStrategy: ActivationStrategy = {
     }
     ctx.emit('starting', { message: `started ${ctx.to.version} (pid ${proc.pid}) beside the running version`, pid: proc.pid });
     try {
-      await ctx.waitReady(proc, ctx.to);
+      await ctx.waitReady(proc, ctx.to, ctx.signal);
+      if (ctx.signal.aborted) throw new Error(cancelledMessage(ctx.signal));
     } catch (err) {
       const output = err instanceof NotReadyError ? err.output : await proc.lastOutput(20);
       await ctx.stop(proc, ctx.to);
-      throw new ActivationFailed((err as Error).message, output, ctx.from?.proc);
+      throw new ActivationFailed(ctx.signal.aborted ? cancelledMessage(ctx.signal) : (err as Error).message, output, ctx.from?.proc);
     }
     ctx.emit('ready', { message: `${ctx.to.version} is ready (pid ${proc.pid})`, pid: proc.pid });
     const from = ctx.from;

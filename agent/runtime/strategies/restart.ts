@@ -1,17 +1,23 @@
 // `upgrade: restart`: stop the old version, then start the new one. For apps
-// that cannot share a socket. If the new one fails, the old one is started
-// again, so the host ends on the version it had.
+// that cannot share a socket. If the new one fails, or the activation is
+// cancelled, the old one is started again, so the host ends on the version
+// it had. A cancel is honoured between the steps: before the old one is
+// signalled (it never notices), once it has stopped (the new one is not
+// started), and while the new one becomes ready; the old one's drain itself
+// is waited out (stop.drain_timeout_s bounds it).
 import { NotReadyError } from '../readiness.js';
-import { ActivationFailed, type ActivationStrategy, type SwapContext, type SwapResult } from './strategy.js';
+import { ActivationFailed, cancelledMessage, type ActivationStrategy, type SwapContext, type SwapResult } from './strategy.js';
 
 export const restartStrategy: ActivationStrategy = {
   name: 'restart',
   async activate(ctx: SwapContext): Promise<SwapResult> {
     const from = ctx.from;
+    if (ctx.signal.aborted) throw new ActivationFailed(cancelledMessage(ctx.signal), [], from?.proc);
     if (from && from.proc.running()) {
       ctx.emit('draining', { message: `stopping ${from.release.version} (pid ${from.proc.pid})`, pid: from.proc.pid });
       await ctx.stop(from.proc, from.release);
     }
+    if (ctx.signal.aborted) throw new ActivationFailed(cancelledMessage(ctx.signal), [], await restore(ctx));
     let proc;
     try {
       proc = await ctx.start(ctx.to);
@@ -20,18 +26,23 @@ export const restartStrategy: ActivationStrategy = {
     }
     ctx.emit('starting', { message: `started ${ctx.to.version} (pid ${proc.pid})`, pid: proc.pid });
     try {
-      await ctx.waitReady(proc, ctx.to);
+      await ctx.waitReady(proc, ctx.to, ctx.signal);
+      if (ctx.signal.aborted) throw new Error(cancelledMessage(ctx.signal));
     } catch (err) {
       const output = err instanceof NotReadyError ? err.output : await proc.lastOutput(20);
       await ctx.stop(proc, ctx.to);
-      throw new ActivationFailed((err as Error).message, output, await restore(ctx));
+      throw new ActivationFailed(ctx.signal.aborted ? cancelledMessage(ctx.signal) : (err as Error).message, output, await restore(ctx));
     }
     ctx.emit('ready', { message: `${ctx.to.version} is ready (pid ${proc.pid})`, pid: proc.pid });
     return { proc };
   },
 };
 
-/** Starts the old version again after a failure; undefined if there was none or it fails too. */
+/**
+ * Starts the old version again after a failure or a cancellation (never
+ * itself cancelled: it puts back what was there); undefined if there was
+ * none or it fails too.
+ */
 async function restore(ctx: SwapContext) {
   const from = ctx.from;
   if (!from) return undefined;

@@ -1,7 +1,9 @@
 // Activation strategies behind one interface. A strategy gets narrow
 // capabilities from the runtime (start a release, wait until it is ready,
 // emit an event) and either returns the new running process or throws
-// ActivationFailed after undoing what it did.
+// ActivationFailed after undoing what it did. A cancelled activation (the
+// context's signal) is undone the same way: the old version keeps serving,
+// or is started again where it was already stopped.
 import type { AppProcess } from '../process/runner.js';
 import type { Release } from '../../storage/releases.js';
 
@@ -20,12 +22,19 @@ export interface SwapContext {
   /** The version running now, if any. */
   from?: { proc: AppProcess; release: Release };
   to: Release;
+  /** Aborted when whoever asked for the activation gave up on it. */
+  signal: AbortSignal;
   start(release: Release): Promise<AppProcess>;
-  waitReady(proc: AppProcess, release: Release): Promise<void>;
-  /** The stop signal and drain deadline come from the release's manifest. */
+  /** An abort ends the wait with a failure. */
+  waitReady(proc: AppProcess, release: Release, signal?: AbortSignal): Promise<void>;
+  /**
+   * The stop signal and drain deadline come from the release's manifest.
+   * Never cut short by a cancel: a version is gone before it may start again
+   * (an app that binds its own port could not), so a stop is waited out.
+   */
   stop(proc: AppProcess, release: Release): Promise<void>;
-  /** Runs a command in a release's directory with the app's environment; output is the last lines. */
-  runCommand(argv: string[], release: Release, pid: number): Promise<{ code: number | null; output: string[] }>;
+  /** Runs a command in a release's directory with the app's environment; output is the last lines. An abort kills it. */
+  runCommand(argv: string[], release: Release, pid: number, signal?: AbortSignal): Promise<{ code: number | null; output: string[] }>;
   emit: Emit;
 }
 
@@ -34,6 +43,7 @@ export interface SwapResult {
 }
 
 export class ActivationFailed extends Error {
+  /** restored: the process that serves after the failure (the old one, or the old version started again). */
   constructor(message: string, readonly output: string[], readonly restored?: AppProcess) {
     super(message);
     this.name = 'ActivationFailed';
@@ -43,4 +53,11 @@ export class ActivationFailed extends Error {
 export interface ActivationStrategy {
   readonly name: string;
   activate(ctx: SwapContext): Promise<SwapResult>;
+}
+
+/** What a cancelled activation (or start) says: the abort's reason when it gave one ("activation cancelled by the client"). */
+export function cancelledMessage(signal: AbortSignal, what = 'activation'): string {
+  const r: unknown = signal.reason;
+  const why = typeof r === 'string' ? r : r instanceof Error && r.name !== 'AbortError' ? r.message : 'cancelled';
+  return `${what} ${why}`;
 }

@@ -85,10 +85,6 @@ export class SupervisorDaemon {
         if (t && !t.proc.running()) this.procs.delete(req.args.pid);
         return true;
       }
-      case 'keep_sockets': {
-        this.hold(req.args.app).sockets.keepOnly(req.args.keep);
-        return true;
-      }
       default:
         throw new Error(`unknown op "${(req as { op?: string }).op}" (this supervisor speaks protocol ${PROTOCOL}, version ${this.version})`);
     }

@@ -84,8 +84,7 @@ export type Request =
   | { op: 'stop'; args: { pid: number; signal: string; timeout_ms: number } }
   | { op: 'list'; args: { app?: string } }
   | { op: 'tail'; args: { pid: number; lines: number } }
-  | { op: 'forget'; args: { pid: number } }
-  | { op: 'keep_sockets'; args: { app: string; keep: SocketSpec[] } };
+  | { op: 'forget'; args: { pid: number } };
 
 export type SupervisorEvent =
   | { event: 'exit'; app: string; pid: number; exit: ExitRecord; output: string[] }

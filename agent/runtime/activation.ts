@@ -1,0 +1,126 @@
+// One activation of an app: check the request, unpack the release, let the
+// strategy swap it in, and record the outcome (state.json's stack and
+// history, the agent's `activation` event, the caller's events). A cancel
+// (the signal) is honoured until the strategy has swapped: the old version
+// keeps serving, or is started again, and the activation is recorded as
+// failed, saying it was cancelled.
+import { relative } from 'node:path';
+import { SlipwayError } from '../../common/errors.js';
+import { swapSymlink } from '../../common/atomic.js';
+import { afterActivation, afterFailure, afterRestart, rollbackTarget, type ActivationRecord } from './state.js';
+import { chooseStrategy } from './strategies/index.js';
+import { ActivationFailed, cancelledMessage, type Emit } from './strategies/strategy.js';
+import type { AppHost } from './app-host.js';
+import type { Release } from '../storage/releases.js';
+
+export interface ActivateRequest {
+  version: string;
+  sha256: string;
+  strategy: string;
+  reason: string;
+  requested_by: string;
+  /** Pop the current activation instead of pushing: the release must be the rollback target. */
+  undo: boolean;
+  /** A restart onto the release that runs: done even if it runs, and recorded in the history only. */
+  restart?: boolean;
+  /** Recorded with the activation, e.g. why the agent rolled back on its own. */
+  note?: string;
+}
+
+/** How an activation ended, as state.json, the history and the caller hear it. */
+interface Outcome {
+  result: 'done' | 'failed';
+  strategy: string;
+  /** The version that ran before. */
+  from: string;
+  message: string;
+  output?: string[];
+}
+
+export async function activateRelease(h: AppHost, req: ActivateRequest, emit: Emit, signal: AbortSignal): Promise<void> {
+  const started = h.now();
+  if (req.undo) checkUndo(h, req);
+  const cur = h.serving();
+  if (!req.undo && !req.restart && cur && cur.release.sha256 === req.sha256 && h.lifecycle.name === 'running') {
+    emit('done', { message: `${h.app} ${req.version} is already running (pid ${cur.proc.pid})`, pid: cur.proc.pid });
+    return;
+  }
+  let release: Release;
+  try {
+    release = await h.releases.ensureUnpacked(h.app, req.version, req.sha256, () => emit('unpacking', { message: `unpacking ${req.version}` }), signal);
+  } catch (err) {
+    if (!signal.aborted) throw err;
+    return failed(h, req, started, emit, { result: 'failed', strategy: req.strategy, from: cur?.release.version ?? '', message: `${cancelledMessage(signal)} while unpacking ${req.version}` });
+  }
+  const strategy = chooseStrategy(req.strategy, release.manifest.run);
+  const refused = await h.drive({ type: 'activate', version: req.version });
+  if (refused.refused) throw new SlipwayError('ABORTED', `${h.app} cannot be activated now: ${refused.refused}`);
+  const from = h.serving();
+  const fromVersion = from?.release.version ?? '';
+  try {
+    const { proc } = await strategy.activate({
+      app: h.app, from, to: release, emit, signal,
+      start: (r) => h.procs.start(r),
+      waitReady: (p, r, s) => h.procs.waitReady(p, r, s),
+      stop: (p, r) => h.procs.stop(p, r),
+      runCommand: (argv, r, pid, s) => h.procs.runInRelease(argv, r, pid, release, s),
+    });
+    h.adopt(proc, release);
+    await swapSymlink(h.paths.current, relative(h.paths.root, release.dir));
+    const secs = ((h.now() - started) / 1000).toFixed(2);
+    const o: Outcome = { result: 'done', strategy: strategy.name, from: fromVersion, message: `${strategy.name} in ${secs} s` };
+    const rec = record(req, started, o);
+    h.persisted = req.restart ? afterRestart(h.persisted, rec) : afterActivation(h.persisted, rec, req.undo);
+    await h.saveState();
+    await h.drive({ type: 'activation_done' });
+    announce(h, req, started, { ...o, message: rec.message });
+    // A rollout that puts a host back says so with its own event.
+    emit(req.reason === 'revert' ? 'rolled_back' : req.reason === 'auto_rollback' ? 'auto_rolled_back' : 'done', { message: `${h.app} ${req.version} is running (pid ${proc.pid}); ${strategy.name} took ${secs} s`, pid: proc.pid });
+  } catch (err) {
+    if (!(err instanceof ActivationFailed)) {
+      await h.drive({ type: 'activation_failed', version: req.version, why: (err as Error).message, serving: h.serving() !== undefined });
+      throw err;
+    }
+    const restored = err.restored?.running() && from ? err.restored : undefined;
+    if (restored && from) {
+      h.adopt(restored, from.release);
+      await h.drive({ type: 'activation_restored' });
+    } else {
+      await h.drive({ type: 'activation_failed', version: req.version, why: err.message, serving: from?.proc.running() ?? false });
+    }
+    await failed(h, req, started, emit, { result: 'failed', strategy: strategy.name, from: fromVersion, message: err.message, output: err.output });
+  }
+}
+
+/** An undo goes to the rollback target and nowhere else. */
+function checkUndo(h: AppHost, req: ActivateRequest): void {
+  const target = rollbackTarget(h.persisted);
+  if (!target || target.sha256 !== req.sha256) {
+    const has = target ? `${target.version} (${target.sha256.slice(0, 12)})` : 'none (fewer than two successful activations)';
+    throw new SlipwayError('FAILED_PRECONDITION', `the rollback target of ${h.app} on this host is ${has}, not ${req.version} (${req.sha256.slice(0, 12)})`);
+  }
+}
+
+function record(req: ActivateRequest, started: number, o: Outcome): ActivationRecord {
+  return {
+    version: req.version, sha256: req.sha256, at: new Date(started).toISOString(), strategy: o.strategy,
+    reason: req.reason || 'deploy', result: o.result, message: req.note ? `${req.note}; ${o.message}` : o.message, requested_by: req.requested_by,
+  };
+}
+
+/** The agent's `activation` event: metrics and the host's history (agent/history.ts) hear it. */
+function announce(h: AppHost, req: ActivateRequest, started: number, o: Outcome): void {
+  h.events?.emit('activation', {
+    app: h.app, version: req.version, strategy: o.strategy, result: o.result, seconds: (h.now() - started) / 1000,
+    reason: req.reason || 'deploy', from: o.from, who: req.requested_by, message: o.message,
+  });
+}
+
+/** A failed activation enters the app's history and the host's, and the caller hears why. */
+async function failed(h: AppHost, req: ActivateRequest, started: number, emit: Emit, o: Outcome): Promise<void> {
+  h.persisted = afterFailure(h.persisted, record(req, started, o));
+  announce(h, req, started, o);
+  await h.saveState();
+  h.log.warn({ version: req.version, reason: o.message }, 'activation failed');
+  emit('failed', { message: o.message, output: o.output });
+}
