@@ -115,11 +115,12 @@ export class Agent {
     const creds = serverCredentials(config.tls, (who, method) => log.warn({ cn: who.cn, roles: who.roles, method }, 'refused a client certificate without the deployer role'));
     if (creds.current) log.info({ cert: creds.current().subject, not_after: creds.current().notAfter.toISOString() }, 'TLS certificate loaded');
     const host = config.listen.slice(0, config.listen.lastIndexOf(':'));
-    // The upload data port (none with upload_listen: false) listens beside gRPC, on its host by default.
+    // The upload data port (none with upload_listen: false), on gRPC's host by default; it listens before
+    // gRPC serves, so that BeginUpload never hands out a port that is not there yet.
     const uploadPort = config.upload_listen === false ? undefined : new UploadPort(log, { tls: creds.current?.(), ticketMs: config.upload_ticket_s * 1000 });
     this.uploadPort = uploadPort;
-    const address = `${host}:${await this.serveGrpc(creds, uploadPort)}`;
     if (uploadPort) await this.openUploadPort(uploadPort, config.upload_listen || `${host}:0`);
+    const address = `${host}:${await this.serveGrpc(creds, uploadPort)}`;
     await this.sampler.start();
     const httpAddress = await this.openHttp(creds);
     if (creds.reload) {

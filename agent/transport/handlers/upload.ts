@@ -36,25 +36,23 @@ function result(meta: StoredMeta, alreadyStored: boolean): UploadResult {
 
 export function uploadHandlers(deps: UploadHandlerDeps): Pick<AgentHandlers, 'Upload' | 'BeginUpload'> {
   const port = deps.uploadPort;
-  const begin = unary(deps.log, 'BeginUpload', async (req: UploadMeta__Output, call: grpc.ServerUnaryCall<UploadMeta__Output, UploadTicket>) => {
-    const opened = await deps.store.open(request(req));
-    if ('stored' in opened) return { already_stored: true, token: '', port: 0, sha256: opened.stored.sha256 };
-    let token: string;
-    try {
-      token = port!.issue(opened.upload, peerIdentity(call).fingerprint);
-    } catch (err) {
-      await opened.upload.abort();
-      throw err;
-    }
-    return { already_stored: false, token, port: port!.port, sha256: opened.upload.sha256 };
-  });
   return {
     Upload: uploadHandler(deps),
-    BeginUpload: (call, callback) => {
+    BeginUpload: port
+      ? unary(deps.log, 'BeginUpload', async (req: UploadMeta__Output, call: grpc.ServerUnaryCall<UploadMeta__Output, UploadTicket>) => {
+        const opened = await deps.store.open(request(req));
+        if ('stored' in opened) return { already_stored: true, token: '', port: 0, sha256: opened.stored.sha256 };
+        let token: string;
+        try {
+          token = port.issue(opened.upload, peerIdentity(call).fingerprint);
+        } catch (err) {
+          await opened.upload.abort();
+          throw err;
+        }
+        return { already_stored: false, token, port: port.port, sha256: opened.upload.sha256 };
+      })
       // Without a data port, the answer an agent without BeginUpload gives: the client sends over Upload.
-      if (!port) return callback({ code: grpc.status.UNIMPLEMENTED, details: 'this agent has no upload data port (upload_listen: false); use Upload' });
-      begin(call, callback);
-    },
+      : (_call, callback) => callback({ code: grpc.status.UNIMPLEMENTED, details: 'this agent has no upload data port (upload_listen: false); use Upload' }),
   };
 }
 
