@@ -253,7 +253,7 @@ export async function benchUpload(rel: Release, runs: number, cleanup: Cleanup, 
         throw new Error(`${what} upload: agent received ${res.bytes_received} of ${rel.size} bytes (already_stored ${res.already_stored})`);
       }
       const want = channel === 'grpc' ? 'grpc' : 'data-port';
-      if (conn.lastUpload?.channel !== want) throw new Error(`${what} upload went over ${conn.lastUpload?.channel} (${conn.lastUpload?.fallback ?? ''}), not ${want}`);
+      if (res.channel !== want) throw new Error(`${what} upload went over ${res.channel} (${res.fallback ?? ''}), not ${want}`);
       return ms;
     } finally {
       conn.close();

@@ -4,11 +4,12 @@
 import { resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { AgentConnection, type HostError } from './client.js';
+import { eachHost, type Outcome as HostOutcome } from './rollout/bounded.js';
 import { ConfigError } from '../common/config-file.js';
 import type { LoadedConfig, EnvironmentConfig } from './config.js';
 import type { TlsSettings } from '../common/credentials.js';
 
-export type Outcome<T> = { host: string; ok: true; value: T } | { host: string; ok: false; error: HostError };
+export type Outcome<T> = HostOutcome<T, HostError>;
 
 export function isLoopbackHost(host: string): boolean {
   const name = host.slice(0, host.lastIndexOf(':')).replace(/^\[|\]$/g, '');
@@ -48,22 +49,8 @@ export class Fleet {
   }
 
   /** Runs fn for each host, at most `concurrency` at a time; outcomes in host order. */
-  async each<T>(fn: (conn: AgentConnection) => Promise<T>): Promise<Outcome<T>[]> {
-    const out: Outcome<T>[] = new Array(this.connections.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < this.connections.length) {
-        const i = next++;
-        const conn = this.connections[i];
-        try {
-          out[i] = { host: conn.host, ok: true, value: await fn(conn) };
-        } catch (err) {
-          out[i] = { host: conn.host, ok: false, error: await conn.explain(err) };
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, this.connections.length) }, worker));
-    return out;
+  each<T>(fn: (conn: AgentConnection) => Promise<T>): Promise<Outcome<T>[]> {
+    return eachHost<AgentConnection, T, HostError>(this.connections, this.concurrency, fn);
   }
 
   close(): void {

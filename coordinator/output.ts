@@ -1,7 +1,6 @@
 // Human output: tables, colour (off when NO_COLOR is set or stdout is not a
-// terminal), progress (bars on a terminal, plain lines elsewhere).
+// terminal), sizes and durations. A rollout's progress is rollout/render.ts.
 import pc from 'picocolors';
-import cliProgress from 'cli-progress';
 
 export const useColor = (): boolean => !process.env.NO_COLOR && process.stdout.isTTY === true && process.env.TERM !== 'dumb';
 
@@ -40,43 +39,4 @@ export function formatDuration(seconds: number): string {
   const h = Math.floor(m / 60);
   if (h < 48) return `${h}h${m % 60}m`;
   return `${Math.floor(h / 24)}d${h % 24}h`;
-}
-
-/** Per-host progress: bars on a terminal, one line per step elsewhere (and never with --json). */
-export class Progress {
-  private readonly multi?: cliProgress.MultiBar;
-  private readonly bars = new Map<string, cliProgress.SingleBar>();
-
-  constructor(private readonly enabled: boolean) {
-    if (enabled && process.stderr.isTTY) {
-      this.multi = new cliProgress.MultiBar({
-        stream: process.stderr, clearOnComplete: false, hideCursor: true,
-        format: '{host} [{bar}] {percentage}% {what}', barsize: 24,
-      }, cliProgress.Presets.shades_classic);
-    }
-  }
-
-  /** Starts or updates a host's bar (total in the unit of `value`). */
-  update(host: string, value: number, total: number, what: string): void {
-    if (!this.multi) return;
-    let bar = this.bars.get(host);
-    if (!bar) {
-      bar = this.multi.create(total, 0, { host: host.padEnd(22), what });
-      this.bars.set(host, bar);
-    }
-    bar.setTotal(total);
-    bar.update(value, { what });
-  }
-
-  /** A line about a host: above the bars on a terminal, plain on stderr otherwise. */
-  line(host: string, text: string): void {
-    if (!this.enabled) return;
-    const msg = `${color.dim(host)}  ${text}`;
-    if (this.multi) this.multi.log(`${msg}\n`);
-    else process.stderr.write(`${msg}\n`);
-  }
-
-  stop(): void {
-    this.multi?.stop();
-  }
 }

@@ -1,6 +1,6 @@
 // Pure decisions of the coordinator: rollout batches, what to put back after
-// a failure, and where a rollback goes. Plain data in, plain data out; the
-// executors (rollout.ts, commands/rollback.ts) carry them out.
+// a failure, where a rollback goes and how a host goes back. Plain data in,
+// plain data out; the executor (rollout/executor.ts) carries them out.
 
 export type Batch = number | string;
 
@@ -49,6 +49,22 @@ export interface ReleaseRef {
   sha256: string;
 }
 
+/** One host's activation target: a release, and whether the activation pops the host's stack (undo) or pushes onto it. */
+export interface Move extends ReleaseRef {
+  undo: boolean;
+}
+
+/**
+ * Where a host goes when a rollout puts it back after another host failed:
+ * to what it ran before, undoing the move. A push (deploy, rollback to a
+ * named version) is popped again; a pop (rollback without a version) is
+ * pushed again, so the host's stack is what it was. null: it ran nothing
+ * before, so there is nothing to go back to.
+ */
+export function moveBack(move: Move, before: ReleaseRef | null): Move | null {
+  return before ? { version: before.version, sha256: before.sha256, undo: !move.undo } : null;
+}
+
 export interface HostView {
   host: string;
   current?: ReleaseRef;
@@ -60,9 +76,8 @@ export interface HostView {
   stack: ReleaseRef[];
 }
 
-export interface RollbackStep extends ReleaseRef {
+export interface RollbackStep extends Move {
   host: string;
-  undo: boolean;
 }
 
 export type RollbackPlan = { ok: true; steps: RollbackStep[] } | { ok: false; problem: string };

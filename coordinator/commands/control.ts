@@ -2,17 +2,32 @@
 import type { Command } from 'commander';
 import { environment } from '../config.js';
 import { Fleet } from '../fleet.js';
-import { Progress, color, table } from '../output.js';
+import { color, table } from '../output.js';
 import { UsageError } from '../errors.js';
-import { withLocks } from '../locks.js';
+import { holdLocks } from '../locks.js';
+import { withCleanup } from '../cleanup.js';
+import { runRollout, type HostSet, type StepLink } from '../rollout/executor.js';
+import { HostRecords, type HostDeploy } from '../rollout/records.js';
+import { rendererFor } from '../rollout/render.js';
+import type { Emit } from '../rollout/events.js';
 import { action, load, globals, printJson, operatorName } from './common.js';
-import type { DeployEvent__Output } from '../../proto/gen/slipway/v1/DeployEvent.js';
 
 const WHAT: Record<string, string> = {
   start: 'start the app on every host of ENV (its desired release); it stays under the watchdog',
   stop: 'stop the app on every host of ENV: its stop signal to the whole process group, SIGKILL at the drain deadline; it stays stopped',
   restart: 'restart the app on every host of ENV: a hot swap onto the same release where the manifest allows (picks up shared/env changes)',
 };
+
+/** start, stop or restart on every host at once (within the fleet's concurrency): one batch, nothing to put back. */
+export async function controlAll(fleet: HostSet<StepLink>, app: string, verb: 'start' | 'stop' | 'restart', timeoutMs: number, out: Emit): Promise<HostDeploy[]> {
+  const hosts = fleet.connections.map((c) => c.host);
+  const records = new HostRecords(hosts);
+  await runRollout({
+    app, name: verb, batch: Math.max(1, hosts.length), pauseS: 0, strategy: '', requestedBy: operatorName(), timeoutMs,
+    steps: hosts.map((host) => ({ host, action: { kind: 'control', action: verb }, from: null, back: null })),
+  }, fleet, { emit: (e) => { records.apply(e); out(e); } });
+  return records.list().map((r) => ({ ...r, ok: r.outcome === 'switched' }));
+}
 
 export function register(program: Command): void {
   for (const verb of ['start', 'stop', 'restart'] as const) {
@@ -24,24 +39,23 @@ export function register(program: Command): void {
       .action(action(async (envName: string, opts: { host?: string; timeout: string }, cmd: Command) => {
         const json = globals(cmd).json === true;
         const loaded = load(cmd);
-        const fleet = Fleet.forEnv(loaded, envName, environment(loaded, envName), opts.host);
-        const progress = new Progress(!json);
         const app = loaded.config.app;
-        const outcomes = await withLocks(fleet, app, `${verb === 'stop' ? 'stopping' : verb === 'start' ? 'starting' : 'restarting'} the app`, () => fleet.each(async (conn) => {
-          const events: { event: string; message: string }[] = [];
-          const last = await conn.control(app, verb, operatorName(), (ev: DeployEvent__Output) => {
-            events.push({ event: ev.event, message: ev.message });
-            progress.line(conn.host, `${ev.event.padEnd(11)} ${ev.event === 'failed' ? color.bad(ev.message) : ev.message}`);
-            for (const l of ev.output) progress.line(conn.host, color.dim(`  | ${l}`));
-          }, Number(opts.timeout) * 1000);
-          if (last?.event !== 'done') throw new Error(last?.message || `${verb} ended without an outcome`);
-          return { events, message: last.message };
-        }), { warn: (host, m) => progress.line(host, color.warn(m)) }).finally(() => { progress.stop(); fleet.close(); });
-        const ok = outcomes.every((o) => o.ok);
+        const hosts = await withCleanup(async (defer) => {
+          const fleet = Fleet.forEnv(loaded, envName, environment(loaded, envName), opts.host);
+          defer(() => fleet.close());
+          const view = rendererFor(json, { name: verb });
+          defer(() => view.stop());
+          const locks = await holdLocks(fleet, app, `${verb === 'stop' ? 'stopping' : verb === 'start' ? 'starting' : 'restarting'} the app`, { warn: (host, m) => view.note(host, color.warn(m)) });
+          defer(() => locks.release());
+          return controlAll(fleet, app, verb, Number(opts.timeout) * 1000, (e) => view.event(e));
+        });
+        const ok = hosts.every((h) => h.ok);
         if (json) {
-          printJson({ command: verb, ok, app, env: envName, hosts: outcomes.map((o) => (o.ok ? { host: o.host, ok: true, ...o.value } : { host: o.host, ok: false, error: { message: o.error.message, unreachable: o.error.unreachable } })) });
+          printJson({ command: verb, ok, app, env: envName, hosts: hosts.map((h) => (h.ok
+            ? { host: h.host, ok: true, events: h.events.map((e) => ({ event: e.event, message: e.message })), message: h.events.at(-1)?.message ?? '' }
+            : { host: h.host, ok: false, error: h.error })) });
         } else {
-          process.stdout.write(`${table(['HOST', 'RESULT'], outcomes.map((o) => [o.host, o.ok ? color.ok(o.value.message) : color.bad(`failed: ${o.error.message}`)]))}\n`);
+          process.stdout.write(`${table(['HOST', 'RESULT'], hosts.map((h) => [h.host, h.ok ? color.ok(h.events.at(-1)?.message ?? '') : color.bad(`failed: ${h.error?.message}`)]))}\n`);
         }
         return ok ? 0 : 1;
       }));

@@ -4,29 +4,15 @@ import { environment } from '../config.js';
 import { Fleet } from '../fleet.js';
 import { holdLocks } from '../locks.js';
 import { localRelease } from '../release-file.js';
-import { deploy, type HostDeploy } from '../deploy.js';
-import { batchSize } from '../plans.js';
+import { deploy } from '../rollout/deploy.js';
+import { rendererFor, summaryTable } from '../rollout/render.js';
+import { withCleanup, once } from '../cleanup.js';
 import { UsageError } from '../errors.js';
-import { Progress, table, color, formatBytes } from '../output.js';
+import { color, formatBytes } from '../output.js';
 import { action, load, globals, printJson, operatorName } from './common.js';
+import { rolloutSettings, stopAfterBatchOnCtrlC } from './rollout-options.js';
 import { deployHooks } from '../hooks.js';
 import { runTaskOn } from './run.js';
-
-const OUTCOME_TEXT: Record<HostDeploy['outcome'], string> = {
-  switched: 'switched', failed: 'failed', reverted: 'put back', revert_failed: 'put back failed',
-  not_reached: 'not reached', upload_failed: 'upload failed', uploaded: 'uploaded',
-};
-
-export function summaryTable(results: HostDeploy[]): string {
-  return table(['HOST', 'UPLOAD', 'RESULT', 'NOW', 'PID', 'WHY'], results.map((r) => [
-    r.host,
-    r.upload === 'sent' ? formatBytes(r.uploaded_bytes) : r.upload === 'not_started' ? '-' : r.upload,
-    r.ok ? color.ok(OUTCOME_TEXT[r.outcome]) : r.outcome === 'not_reached' || r.outcome === 'reverted' ? color.warn(OUTCOME_TEXT[r.outcome]) : color.bad(OUTCOME_TEXT[r.outcome]),
-    r.state || '-',
-    r.pid ? String(r.pid) : '-',
-    r.error?.message ?? (r.outcome === 'reverted' ? `back on ${r.before?.version} after another host failed` : ''),
-  ]));
-}
 
 export function register(program: Command): void {
   program.command('deploy <env> <version>')
@@ -48,41 +34,31 @@ Example: slipway deploy staging 1.1.0 --batch 25%`)
     .action(action(async (envName: string, versionArg: string, opts: { strategy?: string; batch?: string; uploadOnly?: boolean; host?: string; timeout: string }, cmd: Command) => {
       const json = globals(cmd).json === true;
       if (opts.strategy && !['hot', 'restart'].includes(opts.strategy)) throw new UsageError(`--strategy must be hot or restart, not "${opts.strategy}"`);
-      const timeout = Number(opts.timeout);
-      if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--timeout must be a number of seconds, not "${opts.timeout}"`);
       const loaded = load(cmd);
       const env = environment(loaded, envName);
-      const batch = opts.batch ?? env.rollout?.batch ?? 1;
-      try {
-        batchSize(batch, env.hosts.length);
-      } catch (err) {
-        throw new UsageError(`--batch: ${(err as Error).message}`);
-      }
+      const settings = rolloutSettings(env, opts);
       const rel = await localRelease(loaded, versionArg);
       if (!json) for (const n of rel.notes) process.stderr.write(`note: ${n}\n`);
-      const fleet = Fleet.forEnv(loaded, envName, env, opts.host);
-      // Hooks (issue 7): pre_deploy before any host is touched; none for --upload-only.
-      const hooks = deployHooks(opts.uploadOnly ? undefined : loaded.config.hooks,
-        { app: rel.app, env: envName, version: rel.version, sha256: rel.sha256, hosts: fleet.hosts, root: loaded.root });
-      // Deploy locks (issue 6): held from before pre_deploy until after post_deploy.
-      const locks = await holdLocks(fleet, rel.app, `deploying ${rel.version}`, { warn: (h, m) => process.stderr.write(`${h}: ${m}\n`) })
-        .catch((err: unknown) => { fleet.close(); throw err; });
-      await hooks.pre().catch(async (err: unknown) => { await locks.release(); fleet.close(); throw err; });
-      const progress = new Progress(!json);
-      if (!json) process.stderr.write(`deploying ${rel.app} ${rel.version} (${rel.sha256.slice(0, 12)}, ${formatBytes(rel.size)}) to ${envName}: ${fleet.hosts.length} host(s)\n`);
-      let interrupted = false;
-      const onInt = () => {
-        if (interrupted) process.exit(130);
-        interrupted = true;
-        process.stderr.write('\nCtrl-C: stopping after the current batch (again to quit now)\n');
-      };
-      process.on('SIGINT', onInt);
-      let results;
-      try {
-        results = await deploy(fleet, rel, {
+      return withCleanup(async (defer) => {
+        const fleet = Fleet.forEnv(loaded, envName, env, opts.host);
+        defer(() => fleet.close());
+        // pre_deploy runs before any host is touched; no hooks for --upload-only.
+        const hooks = deployHooks(opts.uploadOnly ? undefined : loaded.config.hooks,
+          { app: rel.app, env: envName, version: rel.version, sha256: rel.sha256, hosts: fleet.hosts, root: loaded.root });
+        // The deploy lock is held from before pre_deploy until after post_deploy.
+        const locks = await holdLocks(fleet, rel.app, `deploying ${rel.version}`, { warn: (h, m) => process.stderr.write(`${h}: ${m}\n`) });
+        defer(() => locks.release());
+        await hooks.pre();
+        const view = rendererFor(json, { name: 'deploy' });
+        const stopView = once(() => view.stop());
+        defer(stopView);
+        if (!json) process.stderr.write(`deploying ${rel.app} ${rel.version} (${rel.sha256.slice(0, 12)}, ${formatBytes(rel.size)}) to ${envName}: ${fleet.hosts.length} host(s)\n`);
+        const ctrlC = stopAfterBatchOnCtrlC();
+        defer(ctrlC.dispose);
+        const result = await deploy(fleet, rel, {
           strategy: opts.strategy ?? '', requestedBy: operatorName(), uploadOnly: opts.uploadOnly === true,
-          activateTimeoutMs: timeout * 1000, progress, batch, pauseS: env.rollout?.pause_s ?? 0, revert: env.rollout?.revert ?? 'all',
-          interrupted: () => interrupted,
+          activateTimeoutMs: settings.timeoutMs, batch: settings.batch, pauseS: settings.pauseS, revert: settings.revert,
+          emit: (e) => view.event(e), interrupted: ctrlC.interrupted,
           beforeActivate: loaded.config.before_activate ? async (first) => {
             const task = loaded.config.before_activate as string;
             if (!json) process.stderr.write(`running before_activate task "${task}" of ${rel.version} on ${first.host}\n`);
@@ -90,23 +66,22 @@ Example: slipway deploy staging 1.1.0 --batch 25%`)
             if (r.exitCode !== 0) throw new Error(r.message);
           } : undefined,
         });
-      } finally {
-        process.off('SIGINT', onInt);
-        progress.stop();
-        if (!results) { await locks.release(); fleet.close(); }
-      }
-      const deployed = results.every((r) => r.ok) && !interrupted;
-      const ok = await hooks.end(deployed, results.filter((r) => !r.ok).map((r) => r.host))
-        .finally(async () => { await locks.release(); fleet.close(); }) && deployed;
-      if (json) {
-        printJson({ command: 'deploy', ok, app: rel.app, env: envName, version: rel.version, sha256: rel.sha256, interrupted, hosts: results, hooks: hooks.results });
-      } else {
-        process.stdout.write(`${summaryTable(results)}\n`);
-        const failed = results.filter((r) => !r.ok).length;
-        process.stdout.write(deployed ? `${rel.app} ${rel.version} ${opts.uploadOnly ? 'uploaded to' : 'runs on'} every host of ${envName}\n`
-          : color.bad(`${failed} of ${results.length} host(s) do not run ${rel.version}${interrupted ? ' (interrupted)' : ''}\n`));
-        if (deployed && !ok) process.stdout.write(color.bad('the post_deploy hook failed\n'));
-      }
-      return ok ? 0 : 1;
+        ctrlC.dispose();
+        stopView();
+        const interrupted = ctrlC.interrupted();
+        const { hosts } = result;
+        const deployed = hosts.every((r) => r.ok) && !interrupted;
+        const ok = await hooks.end(deployed, hosts.filter((r) => !r.ok).map((r) => r.host)) && deployed;
+        if (json) {
+          printJson({ command: 'deploy', ok, app: rel.app, env: envName, version: rel.version, sha256: rel.sha256, interrupted, batches: result.batches, hosts, hooks: hooks.results });
+        } else {
+          process.stdout.write(`${summaryTable(hosts)}\n`);
+          const failed = hosts.filter((r) => !r.ok).length;
+          process.stdout.write(deployed ? `${rel.app} ${rel.version} ${opts.uploadOnly ? 'uploaded to' : 'runs on'} every host of ${envName}\n`
+            : color.bad(`${failed} of ${hosts.length} host(s) do not run ${rel.version}${interrupted ? ' (interrupted)' : ''}\n`));
+          if (deployed && !ok) process.stdout.write(color.bad('the post_deploy hook failed\n'));
+        }
+        return ok ? 0 : 1;
+      });
     }));
 }

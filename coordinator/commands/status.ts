@@ -1,4 +1,5 @@
 // slipway status ENV [--watch] and slipway versions ENV: what runs, and what is there.
+import * as grpc from '@grpc/grpc-js';
 import type { Command } from 'commander';
 import { environment, type LoadedConfig } from '../config.js';
 import { Fleet, tlsFor, type Outcome } from '../fleet.js';
@@ -6,7 +7,7 @@ import { ConfigError } from '../../common/config-file.js';
 import { UsageError } from '../errors.js';
 import { table, color, formatDuration, formatBytes } from '../output.js';
 import { action, load, globals, printJson } from './common.js';
-import type { AgentConnection } from '../client.js';
+import { HostError, type AgentConnection } from '../client.js';
 import type { StatusResponse__Output } from '../../proto/gen/slipway/v1/StatusResponse.js';
 
 /** Every host of the environment (or the one --host names), asked all at once: status is read-only and cheap. */
@@ -23,7 +24,7 @@ function statusFleet(loaded: LoadedConfig, envName: string, hostFilter?: string)
 function askStatus(c: AgentConnection, app: string): Promise<StatusResponse__Output> {
   return c.status(app).catch((err: unknown) => {
     // An agent that never saw the app answers NOT_FOUND; that host is reachable and runs nothing.
-    if ((err as { code?: number }).code === 5) return c.status('').then((s) => ({ ...s, apps: [] }));
+    if (err instanceof HostError && err.code === grpc.status.NOT_FOUND) return c.status('').then((s) => ({ ...s, apps: [] }));
     throw err;
   });
 }

@@ -102,7 +102,8 @@ test('an upload goes over the data port: bytes, digest, counters', async () => {
     const logged = agent.logged('upload received on the data port').length;
     let reported = 0;
     const res = await conn.upload(file, meta, (n) => { reported = n; });
-    assert.deepEqual(conn.lastUpload, { channel: 'data-port' });
+    assert.equal(res.channel, 'data-port');
+    assert.equal(res.fallback, undefined);
     assert.equal(res.already_stored, false);
     assert.equal(Number(res.bytes_received), body.length);
     assert.equal(res.sha256, meta.sha256);
@@ -118,7 +119,7 @@ test('an upload goes over the data port: bytes, digest, counters', async () => {
     const dedupBefore = Number(after?.uploads_deduplicated_total);
     let read = 0;
     const again = await conn.upload(file, meta, (n) => { read = n; });
-    assert.deepEqual(conn.lastUpload, { channel: 'stored' });
+    assert.equal(again.channel, 'stored');
     assert.equal(again.already_stored, true);
     assert.equal(Number(again.bytes_received), 0);
     assert.equal(read, 0);
@@ -140,7 +141,6 @@ test('BeginUpload checks the meta as Upload does: a bad signature and a bad name
     const wrong = join(dir, 'wrong.bin');
     writeFileSync(wrong, randomBytes(1000));
     await assert.rejects(conn.upload(wrong, meta), (err: Error & { code?: number }) => /not .* as announced; nothing was stored/.test(err.message) && err.code === 3);
-    assert.equal(conn.lastUpload?.channel, 'data-port');
     // A file shorter than announced: the client says so, the agent drops the upload.
     const short = join(dir, 'short.bin');
     writeFileSync(short, randomBytes(10));
@@ -223,10 +223,15 @@ test('upload_listen: false: the client falls back to gRPC Upload, and a deploy w
   try {
     const { file, body, meta } = await release('r6.bin', '6.0.0');
     const res = await conn.upload(file, meta);
-    assert.equal(conn.lastUpload?.channel, 'grpc');
-    assert.match(conn.lastUpload?.fallback ?? '', /upload_listen: false/);
+    assert.equal(res.channel, 'grpc');
+    assert.match(res.fallback ?? '', /upload_listen: false/);
     assert.equal(Number(res.bytes_received), body.length);
     assert.equal(noPort.logged('upload received on the data port').length, 0);
+    // The same release again over gRPC's Upload: answered at once as already stored.
+    const again = await conn.upload(file, meta);
+    assert.equal(again.already_stored, true);
+    assert.equal(Number(again.bytes_received), 0);
+    await waitFor(() => noPort.logged('upload skipped: release already stored').length === 1, 'the dedupe in the agent log');
   } finally {
     conn.close();
   }
@@ -253,8 +258,8 @@ test('a data port the client cannot reach: the upload falls back to gRPC', async
   try {
     const { file, body, meta } = await release('r7.bin', '7.0.0');
     const res = await conn.upload(file, meta);
-    assert.equal(conn.lastUpload?.channel, 'grpc');
-    assert.match(conn.lastUpload?.fallback ?? '', /ECONNREFUSED/);
+    assert.equal(res.channel, 'grpc');
+    assert.match(res.fallback ?? '', /ECONNREFUSED/);
     assert.equal(Number(res.bytes_received), body.length);
     assert.equal(res.already_stored, false);
   } finally {
@@ -289,8 +294,7 @@ test('a renewed agent certificate is served on the data port after SIGHUP, and u
     assert.equal(JSON.parse(ok.answer).ok, true, ok.answer);
     // And through the client, which checks the new certificate as gRPC does.
     const r9 = await release('r9.bin', '9.0.0');
-    await conn.upload(r9.file, r9.meta);
-    assert.equal(conn.lastUpload?.channel, 'data-port');
+    assert.equal((await conn.upload(r9.file, r9.meta)).channel, 'data-port');
   } finally {
     conn.close();
   }

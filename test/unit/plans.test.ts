@@ -1,7 +1,7 @@
-// The coordinator's pure plans: batches, reverts, rollbacks.
+// The coordinator's pure plans: batches, reverts, rollbacks, going back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { batchSize, planBatches, planRevert, planRollback, type HostResult, type HostView } from '../../coordinator/plans.js';
+import { batchSize, moveBack, planBatches, planRevert, planRollback, type HostResult, type HostView } from '../../coordinator/plans.js';
 
 const hosts = ['h1', 'h2', 'h3', 'h4', 'h5'];
 
@@ -72,4 +72,10 @@ test('rollback to a re-tagged version: the build the host ran last wins; hosts d
   assert.ok(plan.ok && plan.steps[0].sha256 === A2.sha256);
   const split = planRollback([view('h1', [A, C]), view('h2', [A2, C])], '1.0.0');
   assert.match(split.ok ? '' : split.problem, /different builds of 1\.0\.0/);
+});
+
+test('going back undoes the move: a push is popped, a pop is pushed again; nothing before, nothing to go back to', () => {
+  assert.deepEqual(moveBack({ ...C, undo: false }, B), { ...B, undo: true });
+  assert.deepEqual(moveBack({ ...A, undo: true }, B), { ...B, undo: false });
+  assert.equal(moveBack({ ...C, undo: false }, null), null);
 });

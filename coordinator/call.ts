@@ -1,0 +1,56 @@
+// Calls to one agent: the error every failed call becomes (HostError, whose
+// message an operator can act on: UNAVAILABLE and DEADLINE_EXCEEDED mean
+// the host could not be reached, other codes mean the host said no), and a
+// unary gRPC call as a promise.
+import * as grpc from '@grpc/grpc-js';
+
+export class HostError extends Error {
+  constructor(readonly host: string, message: string, readonly unreachable: boolean, readonly code?: grpc.status) {
+    super(message);
+    this.name = 'HostError';
+  }
+}
+
+/** Turns a gRPC error into a HostError whose message says what happened. */
+export function hostError(host: string, err: unknown): HostError {
+  if (err instanceof HostError) return err;
+  const e = err as Partial<grpc.ServiceError>;
+  const details = e.details || e.message || String(err);
+  switch (e.code) {
+    case grpc.status.UNAVAILABLE:
+      return new HostError(host, `unreachable: ${shortReason(details)}`, true, e.code);
+    case grpc.status.DEADLINE_EXCEEDED:
+      return new HostError(host, 'unreachable: no answer before the deadline', true, e.code);
+    case undefined:
+      return new HostError(host, details, false);
+    default:
+      return new HostError(host, details, false, e.code);
+  }
+}
+
+/** The reason in a grpc-js or socket error, in words. */
+export function shortReason(details: string): string {
+  const m = /(ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|ECONNRESET)/.exec(details);
+  if (m) {
+    const words: Record<string, string> = {
+      ECONNREFUSED: 'connection refused (is slipway-agent running there?)',
+      EHOSTUNREACH: 'no route to host', ENETUNREACH: 'network unreachable', ETIMEDOUT: 'connection timed out',
+      ENOTFOUND: 'host name not found', EAI_AGAIN: 'host name lookup failed', ECONNRESET: 'connection reset',
+    };
+    return words[m[1]];
+  }
+  return details.replace(/^No connection established\. Last error: /, '').replace(/\. Resolution note: ?$/, '');
+}
+
+/** A unary call's callback, as grpc-js calls it. */
+export type UnaryCallback<T> = (err: grpc.ServiceError | null, res?: T) => void;
+
+/**
+ * A unary call as a promise: `start` makes the call with the callback it is
+ * given; a failure (or an empty answer) rejects with the host's HostError.
+ */
+export function unary<T>(host: string, start: (cb: UnaryCallback<T>) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    start((err, res) => (err || !res ? reject(hostError(host, err)) : resolve(res)));
+  });
+}

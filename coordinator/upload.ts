@@ -1,0 +1,191 @@
+// Sending a release to one agent: BeginUpload, then the bytes over the
+// agent's data port (common/upload-protocol.ts), or over gRPC's Upload
+// stream when the agent has no data port or it cannot be reached.
+import * as grpc from '@grpc/grpc-js';
+import { createReadStream } from 'node:fs';
+import { once } from 'node:events';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { agentIdentityCheck, hostPart, loadPair, type TlsSettings } from '../common/credentials.js';
+import { formatRequest, parseAnswer, MAX_ANSWER_LINE } from '../common/upload-protocol.js';
+import { HostError, hostError, shortReason, unary } from './call.js';
+import type { AgentClient } from '../proto/gen/slipway/v1/Agent.js';
+import type { UploadResult__Output } from '../proto/gen/slipway/v1/UploadResult.js';
+import type { UploadMeta } from '../proto/gen/slipway/v1/UploadMeta.js';
+import type { UploadTicket__Output } from '../proto/gen/slipway/v1/UploadTicket.js';
+
+export interface UploadMetaInput {
+  app: string;
+  version: string;
+  sha256: string;
+  size: number;
+  /** `<tarball>.sig` (common/signing.ts); none: unsigned. */
+  signature?: { signature: string; key_id: string; manifest_sha256: string };
+}
+
+/** Upload's first message and BeginUpload's request: the release meta with its signature fields. */
+function uploadMeta(meta: UploadMetaInput): UploadMeta {
+  const sig = meta.signature;
+  return {
+    app: meta.app, version: meta.version, sha256: meta.sha256, size: meta.size,
+    ...(sig ? { signature: Buffer.from(sig.signature, 'base64'), key_id: sig.key_id, manifest_sha256: sig.manifest_sha256 } : {}),
+  };
+}
+
+/** How long connecting to the data port may take before the upload goes over gRPC instead. */
+const DATA_CONNECT_MS = 10_000;
+/** A data connection with nothing moving this long is dead. */
+const DATA_IDLE_MS = 60_000;
+
+/** How the bytes went: the data port, gRPC's Upload (with why not the data port), or not at all (the agent had the release). */
+export type UploadChannel = 'data-port' | 'grpc' | 'stored';
+
+export interface UploadDone extends UploadResult__Output {
+  channel: UploadChannel;
+  /** Why the bytes went over gRPC rather than the data port. */
+  fallback?: string;
+}
+
+/** Uploads over one agent's gRPC client (AgentConnection's). */
+export class Uploader {
+  constructor(private readonly host: string, private readonly tls: TlsSettings, private readonly deadlineMs: number, private readonly client: AgentClient) {}
+
+  private deadline(ms = this.deadlineMs): grpc.CallOptions {
+    return { deadline: Date.now() + ms };
+  }
+
+  /** The deadline of a whole upload: it grows with the size. */
+  private uploadMs(size: number): number {
+    return this.deadlineMs + Math.ceil(size / (1024 * 1024)) * 1000;
+  }
+
+  /**
+   * Sends a tarball. BeginUpload first: the agent checks the meta (and
+   * answers already_stored), then the bytes go over its data port
+   * (agent/transport/data-port.ts), which skips grpc-js's HTTP/2 path. Falls back to
+   * gRPC's Upload stream when the agent has no BeginUpload (an older agent,
+   * or upload_listen: false) or its data port cannot be reached (a firewall).
+   * channel 'grpc': Upload only (the bench compares the two). The result
+   * says which channel the bytes took, and why not the data port.
+   */
+  async upload(file: string, meta: UploadMetaInput, onBytes?: (sent: number) => void, opts: { channel?: 'auto' | 'grpc' } = {}): Promise<UploadDone> {
+    const overGrpc = async (fallback: string): Promise<UploadDone> => ({ ...await this.overGrpc(file, meta, onBytes), channel: 'grpc', fallback });
+    if (opts.channel === 'grpc') return overGrpc('asked for');
+    let ticket: UploadTicket__Output;
+    try {
+      ticket = await unary<UploadTicket__Output>(this.host, (cb) => this.client.BeginUpload(uploadMeta(meta), this.deadline(), cb));
+    } catch (err) {
+      if (err instanceof HostError && err.code === grpc.status.UNIMPLEMENTED) return overGrpc(err.message);
+      throw err;
+    }
+    if (ticket.already_stored) return { sha256: ticket.sha256 || meta.sha256, bytes_received: '0', already_stored: true, channel: 'stored' };
+    let sock: Socket;
+    try {
+      sock = await this.dataConnection(ticket.port);
+    } catch (err) {
+      // Nothing was sent (the token neither): the agent drops the ticket when it expires.
+      return overGrpc(`data port ${ticket.port}: ${(err as Error).message}`);
+    }
+    return { ...await this.sendOverDataPort(sock, ticket.token, file, meta, onBytes), channel: 'data-port' };
+  }
+
+  /** A connection to the agent's data port: TLS with our certificate and the same agent check as gRPC's, unless insecure. */
+  private dataConnection(port: number): Promise<Socket> {
+    const host = hostPart(this.host);
+    return new Promise((resolve, reject) => {
+      let sock: Socket;
+      const ready = () => { sock.setTimeout(0); sock.off('error', fail); resolve(sock); };
+      const fail = (err: Error) => { sock.destroy(); reject(err); };
+      if ('insecure' in this.tls) {
+        sock = netConnect({ host, port }, ready);
+      } else {
+        const pair = loadPair(this.tls);
+        // No SNI for an IP (RFC 6066), as for gRPC; the identity check uses the address dialled.
+        sock = tlsConnect({
+          host, port, ca: pair.ca, cert: pair.cert, key: pair.key, servername: isIP(host) ? undefined : host,
+          checkServerIdentity: agentIdentityCheck(this.host), minVersion: 'TLSv1.2',
+        }, ready);
+      }
+      sock.setTimeout(Math.min(this.deadlineMs, DATA_CONNECT_MS), () => fail(new Error('connection timed out')));
+      sock.once('error', fail);
+    });
+  }
+
+  /** The header line, the file's bytes with backpressure, then the agent's one-line answer. */
+  private sendOverDataPort(sock: Socket, token: string, file: string, meta: UploadMetaInput, onBytes?: (sent: number) => void): Promise<UploadResult__Output> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const settle = (err: HostError | undefined, res?: UploadResult__Output) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        sock.destroy();
+        if (err) reject(err);
+        else resolve(res!);
+      };
+      const timer = setTimeout(() => settle(new HostError(this.host, 'unreachable: no answer before the deadline', true, grpc.status.DEADLINE_EXCEEDED)), this.uploadMs(meta.size));
+      // Nothing moving either way for this long: the connection is dead.
+      sock.setTimeout(Math.max(this.deadlineMs, DATA_IDLE_MS), () => settle(new HostError(this.host, 'unreachable: the upload data connection stalled', true, grpc.status.UNAVAILABLE)));
+      let answer = '';
+      sock.on('data', (d: Buffer) => {
+        answer += d.toString('utf8');
+        const nl = answer.indexOf('\n');
+        if (nl < 0) {
+          if (answer.length > MAX_ANSWER_LINE) settle(new HostError(this.host, 'the agent\'s data port answered something that is not an upload answer', false, grpc.status.INTERNAL));
+          return;
+        }
+        const a = parseAnswer(answer.slice(0, nl));
+        if (!a) return settle(new HostError(this.host, `the agent's data port answered ${JSON.stringify(answer.slice(0, 200))}`, false, grpc.status.INTERNAL));
+        if (a.ok) return settle(undefined, { sha256: a.sha256, bytes_received: String(a.bytes_received), already_stored: false });
+        const code = grpc.status[a.code as keyof typeof grpc.status] as grpc.status | undefined;
+        settle(new HostError(this.host, a.message, false, typeof code === 'number' ? code : undefined));
+      });
+      sock.on('error', (err) => settle(new HostError(this.host, `unreachable: the upload data connection failed: ${shortReason(err.message)}`, true, grpc.status.UNAVAILABLE)));
+      sock.on('close', () => settle(new HostError(this.host, 'unreachable: the agent closed the upload data connection without an answer', true, grpc.status.UNAVAILABLE)));
+      const closed = once(sock, 'close').then(() => 'closed' as const, () => 'closed' as const);
+      void (async () => {
+        sock.write(formatRequest(token));
+        let sent = 0;
+        for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+          if (settled) return;
+          const buf = chunk as Buffer;
+          sent += buf.length;
+          const ok = sock.write(buf);
+          onBytes?.(sent);
+          if (!ok && (await Promise.race([once(sock, 'drain').then(() => 'drain' as const, () => 'closed' as const), closed])) === 'closed') return;
+        }
+        // The agent answers once `size` bytes are in; the connection stays open for that answer.
+        if (sent < meta.size) settle(new HostError(this.host, `${file} has ${sent} bytes, not the announced ${meta.size}; nothing was stored`, false, grpc.status.INVALID_ARGUMENT));
+      })().catch((err: unknown) => settle(new HostError(this.host, `cannot read ${file}: ${(err as Error).message}`, false)));
+    });
+  }
+
+  /**
+   * gRPC's Upload: the tarball in 1 MiB chunks with backpressure. The
+   * deadline covers the whole upload, so it grows with the size.
+   */
+  private overGrpc(file: string, meta: UploadMetaInput, onBytes?: (sent: number) => void): Promise<UploadResult__Output> {
+    const ms = this.uploadMs(meta.size);
+    return new Promise((resolve, reject) => {
+      const call = this.client.Upload(this.deadline(ms), (err, res) => (err || !res ? reject(hostError(this.host, err)) : resolve(res)));
+      // A client stream reports failure only through the callback and 'status';
+      // waiting for 'drain' alone could hang for ever (dependencies.md §2.5).
+      const ended = new Promise<'ended'>((r) => call.once('status', () => r('ended')));
+      void (async () => {
+        call.write({ meta: uploadMeta(meta) });
+        let sent = 0;
+        for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+          const buf = chunk as Buffer;
+          sent += buf.length;
+          const ok = call.write({ data: buf });
+          onBytes?.(sent);
+          if (!ok && (await Promise.race([once(call, 'drain').then(() => 'drain' as const), ended])) === 'ended') return;
+        }
+        call.end();
+      })().catch((err: unknown) => {
+        call.cancel();
+        reject(hostError(this.host, err));
+      });
+    });
+  }
+}
