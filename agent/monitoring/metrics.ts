@@ -125,7 +125,7 @@ export class AgentMetrics {
       void src.sampler.sampleNow(); // releases present and the new pid's figures
     });
     src.events.on('restart', (e) => restarts.inc({ app: e.app }));
-    // --- prune (issue 7)
+    // What prune removed
     const pruned = new Counter({
       name: 'slipway_prune_removed_total', help: 'Things prune removed since the agent started, by kind (release, tarball, temp, log).',
       labelNames: ['app', 'kind'], registers,
@@ -138,7 +138,7 @@ export class AgentMetrics {
       pruned.inc({ app: e.app, kind: e.kind });
       prunedBytes.inc({ app: e.app, kind: e.kind }, e.bytes);
     });
-    // --- end prune
+    // (end of what prune removed)
     src.events.on('state', (e) => {
       this.since.set(e.app, new Date());
       if (!src.sampler.runtimes().some((rt) => rt.app === e.app)) void src.sampler.sampleNow(); // an app new to this host

@@ -13,7 +13,7 @@ import { readiness, statusReport, type ReportSource } from './report.js';
 import type { Logger } from '../../logger.js';
 
 /**
- * Security (issue 6): beyond loopback the endpoint serves HTTPS with the
+ * Beyond loopback the endpoint serves HTTPS with the
  * agent's certificate (swapped in place when the agent reloads it), and
  * /status and /metrics can require `Authorization: Bearer <token>` (the
  * token from http_token_file; Prometheus sends it with `authorization:
