@@ -18,6 +18,7 @@ import { Releases } from './storage/releases.js';
 import { ReleaseVerifier } from './storage/signatures.js';
 import { Pruner, schedulePrune } from './storage/prune.js';
 import { lookupAppUser, secureExistingPaths } from './storage/app-user.js';
+import { removeHostLeftovers } from './storage/leftovers.js';
 import { SupervisedRunner } from './runtime/process/supervised-runner.js';
 import { AppRuntimes } from './runtime/registry.js';
 import { LockTable } from './locks.js';
@@ -106,6 +107,7 @@ export class Agent {
   async start(): Promise<void> {
     const { config, log } = this;
     await mkdir(appsDir(config.state_dir), { recursive: true, mode: 0o750 });
+    await removeHostLeftovers(config.state_dir, log);
     await this.locks.load();
     await writeIdentity(config.state_dir);
     await secureExistingPaths({
