@@ -84,17 +84,24 @@ export function plainRenderer(opts: RenderOptions, write: (s: string) => void = 
   };
 }
 
-/** A terminal: a progress bar per host while it uploads, the lines above the bars. */
-export function ttyRenderer(opts: RenderOptions): Renderer {
-  const multi = new cliProgress.MultiBar({
-    stream: process.stderr, clearOnComplete: false, hideCursor: true,
-    format: '{host} [{bar}] {percentage}% {what}', barsize: 24,
-  }, cliProgress.Presets.shades_classic);
+/**
+ * A terminal: a progress bar per host while it uploads, the lines above the
+ * bars. The bars start with the first upload; until then (and when nothing
+ * is uploaded: a rollback, a restart, a deploy every host already has) lines
+ * are written as they come, since the bars' log shows its lines only when
+ * it redraws a bar.
+ */
+export function ttyRenderer(opts: RenderOptions, stream: NodeJS.WriteStream = process.stderr): Renderer {
+  let multi: cliProgress.MultiBar | undefined;
   const bars = new Map<string, cliProgress.SingleBar>();
-  const out = (l: Line) => multi.log(`${format(l)}\n`);
+  const out = (l: Line) => (multi ? multi.log(`${format(l)}\n`) : stream.write(`${format(l)}\n`));
   return {
     event(e) {
       if (e.type === 'upload_progress') {
+        multi ??= new cliProgress.MultiBar({
+          stream, clearOnComplete: false, hideCursor: true,
+          format: '{host} [{bar}] {percentage}% {what}', barsize: 24,
+        }, cliProgress.Presets.shades_classic);
         let bar = bars.get(e.host);
         if (!bar) {
           bar = multi.create(e.size, 0, { host: e.host.padEnd(22), what: 'upload' });
@@ -106,7 +113,12 @@ export function ttyRenderer(opts: RenderOptions): Renderer {
       linesFor(e, opts).forEach(out);
     },
     note: (label, text) => out({ label, text }),
-    stop: () => multi.stop(),
+    stop() {
+      // The bars' log holds lines until the next redraw: draw once more so that none is lost.
+      multi?.update();
+      multi?.stop();
+      multi = undefined;
+    },
   };
 }
 

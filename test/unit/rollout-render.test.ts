@@ -2,7 +2,8 @@
 // what it records per host (the fold behind the summary and --json).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { linesFor, plainRenderer } from '../../coordinator/rollout/render.js';
+import { Writable } from 'node:stream';
+import { linesFor, plainRenderer, ttyRenderer } from '../../coordinator/rollout/render.js';
 import { HostRecords } from '../../coordinator/rollout/records.js';
 import type { AgentEvent, RolloutEvent } from '../../coordinator/rollout/events.js';
 
@@ -69,4 +70,26 @@ test('records: each host\'s outcome, upload, events and state, folded from the e
   const gated = new HostRecords(['h1', 'h2']);
   gated.apply({ type: 'stopped_before_activation', why: 'before_activate_failed', message: 'before_activate failed on h1' });
   assert.ok(gated.list().every((r) => r.outcome === 'not_reached' && r.error?.message === 'before_activate failed on h1'));
+});
+
+/** A stream that looks like a terminal to cli-progress and keeps what is written, escape codes removed. */
+function fakeTerminal() {
+  const chunks: string[] = [];
+  const stream = new Writable({ write(chunk: Buffer, _enc, done) { chunks.push(chunk.toString()); done(); } }) as Writable & { isTTY: boolean; columns: number };
+  stream.isTTY = true;
+  stream.columns = 100;
+  // eslint-disable-next-line no-control-regex
+  return { stream: stream as unknown as NodeJS.WriteStream, text: () => chunks.join('').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '') };
+}
+
+test('the terminal renderer shows every line: before any bar, beside the bars, and the last ones before it stops', () => {
+  const term = fakeTerminal();
+  const r = ttyRenderer({ name: 'rollback', showMoves: true }, term.stream);
+  r.event({ type: 'host_event', host: 'h1', phase: 'forward', action: 'activate', event: ev('done', 'back on 1.0.0') });
+  assert.match(term.text(), /h1 {2}\s+\+1\.50s done\s+back on 1\.0\.0/, 'no bar yet: written at once');
+  r.event({ type: 'upload_progress', host: 'h2', sent: 5, size: 10 });
+  r.event({ type: 'upload_done', host: 'h2', bytes: 10, alreadyStored: false, channel: 'data-port' });
+  r.stop();
+  assert.match(term.text(), /h2 {2}uploaded 10 B/);
+  assert.match(term.text(), /h2 +\[.*\] \d+% upload/);
 });
