@@ -53,6 +53,7 @@ export async function activateRelease(h: AppHost, req: ActivateRequest, emit: Em
     return failed(h, req, started, emit, { result: 'failed', strategy: req.strategy, from: cur?.release.version ?? '', message: `${cancelledMessage(signal)} while unpacking ${req.version}` });
   }
   const strategy = chooseStrategy(req.strategy, release.manifest.run);
+  if (signal.aborted) return failed(h, req, started, emit, { result: 'failed', strategy: strategy.name, from: cur?.release.version ?? '', message: cancelledMessage(signal) });
   const refused = await h.drive({ type: 'activate', version: req.version });
   if (refused.refused) throw new SlipwayError('ABORTED', `${h.app} cannot be activated now: ${refused.refused}`);
   const from = h.serving();

@@ -173,3 +173,51 @@ test('command: with nothing running, a plain start (the restart strategy)', asyn
   assert.equal(proc.version, '1.1.0');
   assert.deepEqual(r.log, ['start 1.1.0']);
 });
+
+test('hot: cancelled as the new version became ready: it is stopped, the old one never drains', async () => {
+  const r = rig();
+  const from = await old(r);
+  r.runner.behaviour.set('1.1.0', 'wait');
+  const ac = new AbortController();
+  const startedNext = r.runner.nextStart();
+  const done = failure(hotStrategy.activate(r.ctx(from, ac.signal)));
+  const next = await startedNext;
+  await next.readinessAsked;
+  next.ready();
+  ac.abort('cancelled by the client');
+  const err = await done;
+  assert.equal(err.message, 'activation cancelled by the client');
+  assert.equal(err.restored, from.proc);
+  assert.deepEqual(r.log, ['start 1.1.0', 'stop 1.1.0']);
+  assert.deepEqual(from.proc.signals, []);
+});
+
+test('restart: cancelled before it began: the old one is not signalled', async () => {
+  const r = rig();
+  const from = await old(r);
+  const ac = new AbortController();
+  ac.abort('cancelled by the client');
+  const err = await failure(restartStrategy.activate(r.ctx(from, ac.signal)));
+  assert.equal(err.message, 'activation cancelled by the client');
+  assert.equal(err.restored, from.proc);
+  assert.deepEqual(r.log, []);
+});
+
+test('command: cancelled while the upgrade command runs: it is killed, the running process carries on', async () => {
+  const r = rig({ upgrade: ['relup', '{version}'] });
+  const from = await old(r);
+  const ac = new AbortController();
+  let began!: () => void;
+  const running = new Promise<void>((res) => { began = res; });
+  const command = () => new Promise<number | null>((res) => {
+    began();
+    ac.signal.addEventListener('abort', () => res(null), { once: true });
+  });
+  const done = failure(commandStrategy.activate(r.ctx(from, ac.signal, command)));
+  await running;
+  ac.abort('cancelled by the client');
+  const err = await done;
+  assert.equal(err.message, 'activation cancelled by the client: the upgrade command relup 1.1.0 was killed; 1.0.0 keeps running');
+  assert.equal(err.restored, from.proc);
+  assert.deepEqual(from.proc.signals, []);
+});

@@ -30,6 +30,7 @@ export function appHandlers(deps: AppHandlerDeps): Pick<AgentHandlers, 'Activate
       await rt.activate(
         { version: req.version, sha256: req.sha256, strategy: req.strategy, reason: req.reason, requested_by: req.requested_by, undo: req.undo },
         eventWriter(call, req.app, () => req.version, t0, rt.runningRelease?.version ?? ''),
+        cancelledBy(call),
       );
     }),
 
@@ -45,7 +46,8 @@ export function appHandlers(deps: AppHandlerDeps): Pick<AgentHandlers, 'Activate
         case 'start': {
           let last = '';
           const record: Emit = (event, d) => { last = event === 'failed' || event === 'done' ? event : last; emit(event, d); };
-          await (req.action === 'stop' ? rt.stopApp(record, req.requested_by) : rt.startApp(record));
+          // A stop is never cut short (its process is already going); a start is given up with its client.
+          await (req.action === 'stop' ? rt.stopApp(record, req.requested_by) : rt.startApp(record, cancelledBy(call)));
           await deps.history.append({
             app: req.app, action: req.action, who: req.requested_by, to_version: version,
             result: last === 'failed' ? 'failed' : 'done', duration_s: (Date.now() - t0) / 1000,
@@ -55,12 +57,25 @@ export function appHandlers(deps: AppHandlerDeps): Pick<AgentHandlers, 'Activate
         case 'restart': {
           const d = rt.persistedState.desired;
           if (!d) throw new SlipwayError('FAILED_PRECONDITION', `${req.app} was never activated on this host; deploy a version first`);
-          return rt.activate({ ...d, strategy: '', reason: 'restart', requested_by: req.requested_by, undo: false, restart: true }, emit);
+          return rt.activate({ ...d, strategy: '', reason: 'restart', requested_by: req.requested_by, undo: false, restart: true }, emit, cancelledBy(call));
         }
         default: throw invalid(`action "${req.action}" is not one of: start, stop, restart`);
       }
     }),
   };
+}
+
+/**
+ * Aborted when the client cancels the call (Ctrl-C, its deadline, a lost
+ * connection): the runtime then undoes what it began, and says why with
+ * the abort's reason ("activation cancelled by the client").
+ */
+function cancelledBy<Req>(call: grpc.ServerWritableStream<Req, DeployEvent>): AbortSignal {
+  const ac = new AbortController();
+  const cancel = () => ac.abort('cancelled by the client');
+  call.on('cancelled', cancel);
+  if (call.cancelled) cancel();
+  return ac.signal;
 }
 
 /** An Emit that writes DeployEvents to a server stream. */
