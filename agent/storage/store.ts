@@ -11,7 +11,7 @@ import { SlipwayError, invalid } from '../../common/errors.js';
 import { appNameProblem, versionProblem, sha256Problem } from '../../common/names.js';
 import { writeFileAtomic, fsyncDir } from '../../common/atomic.js';
 import { AppPaths, tempEntryName } from '../paths.js';
-import { checkDiskSpace, type DiskCheck } from './disk-space.js';
+import { checkDiskSpace, explainDiskFull, type DiskCheck } from './disk-space.js';
 import type { ReleaseVerifier } from './signatures.js';
 import type { Logger } from '../logger.js';
 
@@ -128,6 +128,11 @@ export class Upload {
   private received = 0;
   private readonly paths: AppPaths;
   private signed?: Pick<StoredMeta, 'manifest_sha256' | 'key_id' | 'signature'>;
+  /** Why the temp file could not be written, once that is known; writes and commit then throw it. */
+  private failure?: Error;
+  private failing?: Promise<void>;
+  /** Who waits for a drain: woken by a failure too. */
+  private readonly waiting: (() => void)[] = [];
 
   constructor(private readonly store: ReleaseStore, readonly app: string, readonly version: string, readonly sha256: string, readonly size: number,
     private readonly sig: { signature: Buffer; key_id: string; manifest_sha256: string } = { signature: Buffer.alloc(0), key_id: '', manifest_sha256: '' }) {
@@ -164,11 +169,29 @@ export class Upload {
     // while still bounding the memory an upload holds (bench/pipeline.ts: the
     // upload was about 25% faster on loopback).
     this.file = createWriteStream(this.tmp, { flags: 'wx', mode: 0o600, highWaterMark: UPLOAD_WRITE_BUFFER });
-    this.file.on('error', () => { /* reported by commit() */ });
+    this.file.on('error', (err) => void this.writeFailed(err));
     return undefined;
   }
 
+  /**
+   * The temp file could not be written (a full disk, most likely): the
+   * partial file goes at once (so the disk is not kept full), and the upload
+   * stops at its next write or drain wait with an error that says why,
+   * instead of waiting for a drain that never comes.
+   */
+  private writeFailed(err: unknown): Promise<void> {
+    this.failing ??= (async () => {
+      const why = await explainDiskFull(err, this.store.disk?.path ?? this.paths.store, `${this.app} ${this.version} was not stored (the partial upload is removed)`);
+      this.failure = why instanceof Error ? why : new Error(String(why));
+      this.hash.drop();
+      if (this.tmp) await rm(this.tmp, { force: true });
+      for (const wake of this.waiting.splice(0)) wake();
+    })();
+    return this.failing;
+  }
+
   write(data: Buffer): boolean {
+    if (this.failure) throw this.failure;
     if (!this.file) throw invalid('data arrived before the upload was ready');
     this.received += data.length;
     if (this.received > this.size) {
@@ -179,15 +202,26 @@ export class Upload {
     return this.file.write(data);
   }
 
+  /** Calls fn once the file takes more data, or once it failed (the next write then throws why). */
   onDrain(fn: () => void): void {
-    this.file?.once('drain', fn);
+    let called = false;
+    const once = () => { if (!called) { called = true; fn(); } };
+    if (this.failure) return queueMicrotask(once);
+    this.file?.once('drain', once);
+    this.waiting.push(once);
   }
 
   /** Checks the size and digest, then stores the tarball under its sha256; its meta is the answer. */
   async commit(): Promise<StoredMeta> {
     if (!this.file || !this.tmp) throw invalid('the upload ended before it began');
     const file = this.file;
-    await new Promise<void>((res, rej) => file.end((err?: Error | null) => (err ? rej(err) : res())));
+    try {
+      if (this.failure) throw this.failure;
+      await new Promise<void>((res, rej) => file.end((err?: Error | null) => (err ? rej(err) : res())));
+    } catch (err) {
+      await this.writeFailed(err);
+      throw this.failure ?? err;
+    }
     if (this.received !== this.size) {
       await this.abort();
       throw invalid(`upload of ${this.app} ${this.version} ended after ${this.received} of ${this.size} bytes; nothing was stored`);
