@@ -3,12 +3,24 @@
 // the host could not be reached, other codes mean the host said no), and a
 // unary gRPC call as a promise.
 import * as grpc from '@grpc/grpc-js';
+import { SlipwayError, ERROR_CODE_METADATA, isErrorCode, type ErrorCode } from '../common/errors.js';
 
-export class HostError extends Error {
-  constructor(readonly host: string, message: string, readonly unreachable: boolean, readonly code?: grpc.status) {
-    super(message);
+/**
+ * One host's failure. `status` is the gRPC status it came with; `code` the
+ * catalogue's: the agent's own (sent in the trailers), else
+ * SLIPWAY_ERR_HOST_UNREACHABLE or SLIPWAY_ERR_HOST_REFUSED (an older agent).
+ */
+export class HostError extends SlipwayError {
+  constructor(readonly host: string, message: string, readonly unreachable: boolean, readonly status?: grpc.status, code?: ErrorCode) {
+    super(code ?? (unreachable ? 'SLIPWAY_ERR_HOST_UNREACHABLE' : 'SLIPWAY_ERR_HOST_REFUSED'), message);
     this.name = 'HostError';
   }
+}
+
+/** The catalogue code an agent sent with an error, if any. */
+function agentCode(e: Partial<grpc.ServiceError>): ErrorCode | undefined {
+  const v = e.metadata?.get(ERROR_CODE_METADATA)[0];
+  return isErrorCode(v) ? v : undefined;
 }
 
 /** Turns a gRPC error into a HostError whose message says what happened. */
@@ -24,7 +36,7 @@ export function hostError(host: string, err: unknown): HostError {
     case undefined:
       return new HostError(host, details, false);
     default:
-      return new HostError(host, details, false, e.code);
+      return new HostError(host, details, false, e.code, agentCode(e));
   }
 }
 

@@ -57,10 +57,10 @@ export class AgentConnection {
   async explain(err: unknown): Promise<HostError> {
     const e = hostError(this.host, err);
     const details = String((err as Partial<grpc.ServiceError>)?.details ?? '');
-    if (e.code !== grpc.status.UNAVAILABLE || 'insecure' in this.tls || /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN/.test(details)) return e;
+    if (e.status !== grpc.status.UNAVAILABLE || 'insecure' in this.tls || /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN/.test(details)) return e;
     const { explainTlsFailure } = await import('./tls-probe.js');
     const why = await explainTlsFailure(this.host, this.tls);
-    return why ? new HostError(this.host, why, false, grpc.status.UNAUTHENTICATED) : e;
+    return why ? new HostError(this.host, why, false, grpc.status.UNAUTHENTICATED, 'SLIPWAY_ERR_CREDENTIALS') : e;
   }
 
   /** The grpc.health.v1 client over this connection's channel, made on first use. */

@@ -55,7 +55,7 @@ export async function holdLocks(fleet: Fleet, app: string, reason: string, opts:
   for (const [i, o] of outcomes.entries()) {
     if (o.ok) held.push({ conn: fleet.connections[i], leaseId: o.value.lease_id });
     else if (o.error.unreachable) opts.warn?.(o.host, `not locked: ${o.error.message}`);
-    else if (o.error.code === grpc.status.UNIMPLEMENTED) opts.warn?.(o.host, 'not locked: this agent has no deploy locks (older version)');
+    else if (o.error.status === grpc.status.UNIMPLEMENTED) opts.warn?.(o.host, 'not locked: this agent has no deploy locks (older version)');
     else refusals.push({ host: o.host, message: o.error.message });
   }
   const releaseAll = async () => {

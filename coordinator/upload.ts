@@ -8,6 +8,7 @@ import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { agentIdentityCheck, hostPart, loadPair, type TlsSettings } from '../common/credentials.js';
 import { formatRequest, parseAnswer, MAX_ANSWER_LINE } from '../common/upload-protocol.js';
+import { isErrorCode } from '../common/errors.js';
 import { HostError, hostError, shortReason, unary } from './call.js';
 import type { AgentClient } from '../proto/gen/slipway/v1/Agent.js';
 import type { UploadResult__Output } from '../proto/gen/slipway/v1/UploadResult.js';
@@ -75,7 +76,7 @@ export class Uploader {
     try {
       ticket = await unary<UploadTicket__Output>(this.host, (cb) => this.client.BeginUpload(uploadMeta(meta), this.deadline(), cb));
     } catch (err) {
-      if (err instanceof HostError && err.code === grpc.status.UNIMPLEMENTED) return overGrpc(err.message);
+      if (err instanceof HostError && err.status === grpc.status.UNIMPLEMENTED) return overGrpc(err.message);
       throw err;
     }
     if (ticket.already_stored) return { sha256: ticket.sha256 || meta.sha256, bytes_received: '0', already_stored: true, channel: 'stored' };
@@ -138,7 +139,7 @@ export class Uploader {
         if (!a) return settle(new HostError(this.host, `the agent's data port answered ${JSON.stringify(answer.slice(0, 200))}`, false, grpc.status.INTERNAL));
         if (a.ok) return settle(undefined, { sha256: a.sha256, bytes_received: String(a.bytes_received), already_stored: false });
         const code = grpc.status[a.code as keyof typeof grpc.status] as grpc.status | undefined;
-        settle(new HostError(this.host, a.message, false, typeof code === 'number' ? code : undefined));
+        settle(new HostError(this.host, a.message, false, typeof code === 'number' ? code : undefined, isErrorCode(a.error_code) ? a.error_code : undefined));
       });
       sock.on('error', (err) => settle(new HostError(this.host, `unreachable: the upload data connection failed: ${shortReason(err.message)}`, true, grpc.status.UNAVAILABLE)));
       sock.on('close', () => settle(new HostError(this.host, 'unreachable: the agent closed the upload data connection without an answer', true, grpc.status.UNAVAILABLE)));

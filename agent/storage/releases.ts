@@ -4,7 +4,7 @@
 import { mkdir, readFile, rm, rename } from 'node:fs/promises';
 import { readJsonOrUndefined, readdirOrEmpty, exists } from '../../common/fs-soft.js';
 import { join } from 'node:path';
-import { SlipwayError, invalid, precondition } from '../../common/errors.js';
+import { SlipwayError } from '../../common/errors.js';
 import { MANIFEST_FILE, manifestSchema, formatIssues, type Manifest } from '../../common/manifest.js';
 import { writeFileAtomic, fsyncDir } from '../../common/atomic.js';
 import { sha256Hex } from '../../common/signing.js';
@@ -100,10 +100,10 @@ export class Releases {
     }
     const stored = await this.store.lookup(app, sha256);
     if (!stored) {
-      throw precondition(`release ${app} ${version} (sha256 ${sha256.slice(0, 12)}…) is not on this host; upload it first`);
+      throw new SlipwayError('SLIPWAY_ERR_RELEASE_NOT_FOUND', `release ${app} ${version} (sha256 ${sha256.slice(0, 12)}…) is not on this host; upload it first`);
     }
     if (stored.version !== version) {
-      throw invalid(`sha256 ${sha256.slice(0, 12)}… was uploaded as ${app} ${stored.version}, not ${version}`);
+      throw new SlipwayError('SLIPWAY_ERR_BAD_RELEASE', `sha256 ${sha256.slice(0, 12)}… was uploaded as ${app} ${stored.version}, not ${version}`);
     }
     // Signed releases (agent/storage/signatures.ts): the stored signature must still verify against today's trusted_keys.
     this.store.verifier?.check({
@@ -130,7 +130,7 @@ export class Releases {
       throw err;
     }
     const release = await this.read(app, version, sha256);
-    if (!release) throw new SlipwayError('INTERNAL', `release ${app} ${version} vanished right after unpacking`);
+    if (!release) throw new SlipwayError('SLIPWAY_ERR_INTERNAL', `release ${app} ${version} vanished right after unpacking`);
     return release;
   }
 
@@ -230,7 +230,7 @@ function waitForUnpack(job: UnpackJob, signal?: AbortSignal): Promise<Release> {
   return new Promise((resolve, reject) => {
     const giveUp = () => {
       if (--job.waiting === 0) job.abort.abort();
-      reject(new SlipwayError('ABORTED', 'unpacking was aborted'));
+      reject(new SlipwayError('SLIPWAY_ERR_CANCELLED', 'unpacking was aborted'));
     };
     if (signal.aborted) return giveUp();
     signal.addEventListener('abort', giveUp, { once: true });
@@ -244,11 +244,11 @@ async function checkManifestDigest(dir: string, app: string, version: string, ex
   try {
     bytes = await readFile(join(dir, MANIFEST_FILE));
   } catch {
-    throw new SlipwayError('PERMISSION_DENIED', `release ${app} ${version} is signed for a manifest, but it holds no ${MANIFEST_FILE}`);
+    throw new SlipwayError('SLIPWAY_ERR_SIGNATURE', `release ${app} ${version} is signed for a manifest, but it holds no ${MANIFEST_FILE}`);
   }
   const got = sha256Hex(bytes);
   if (got !== expected) {
-    throw new SlipwayError('PERMISSION_DENIED', `the ${MANIFEST_FILE} of release ${app} ${version} has sha256 ${got.slice(0, 16)}…, not the signed ${expected.slice(0, 16)}…; refusing it`);
+    throw new SlipwayError('SLIPWAY_ERR_SIGNATURE', `the ${MANIFEST_FILE} of release ${app} ${version} has sha256 ${got.slice(0, 16)}…, not the signed ${expected.slice(0, 16)}…; refusing it`);
   }
 }
 
@@ -258,14 +258,14 @@ async function readManifest(dir: string, app: string, version: string): Promise<
     data = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8'));
   } catch (err) {
     const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'it has none' : `it cannot be read (${(err as Error).message})`;
-    throw invalid(`release ${app} ${version} is not a slipway release: ${MANIFEST_FILE} at its root is required and ${why}`);
+    throw new SlipwayError('SLIPWAY_ERR_BAD_RELEASE', `release ${app} ${version} is not a slipway release: ${MANIFEST_FILE} at its root is required and ${why}`);
   }
   const parsed = manifestSchema.safeParse(data);
   if (!parsed.success) {
-    throw invalid(`release ${app} ${version} has a bad ${MANIFEST_FILE}: ${formatIssues(parsed.error.issues).join('; ')}`);
+    throw new SlipwayError('SLIPWAY_ERR_BAD_RELEASE', `release ${app} ${version} has a bad ${MANIFEST_FILE}: ${formatIssues(parsed.error.issues).join('; ')}`);
   }
   if (parsed.data.app !== app || parsed.data.version !== version) {
-    throw invalid(`release uploaded as ${app} ${version} says it is ${parsed.data.app} ${parsed.data.version} in its ${MANIFEST_FILE}`);
+    throw new SlipwayError('SLIPWAY_ERR_BAD_RELEASE', `release uploaded as ${app} ${version} says it is ${parsed.data.app} ${parsed.data.version} in its ${MANIFEST_FILE}`);
   }
   return parsed.data;
 }

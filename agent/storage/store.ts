@@ -140,7 +140,7 @@ export class Upload {
     if (problem) throw invalid(problem);
     if (!Number.isSafeInteger(size) || size <= 0) throw invalid(`upload size ${size} is not a positive number of bytes`);
     if (size > store.maxBytes) {
-      throw new SlipwayError('RESOURCE_EXHAUSTED', `release ${app} ${version} is ${size} bytes, over this agent's limit of ${store.maxBytes} bytes (limits.release_bytes)`);
+      throw new SlipwayError('SLIPWAY_ERR_TOO_LARGE', `release ${app} ${version} is ${size} bytes, over this agent's limit of ${store.maxBytes} bytes (limits.release_bytes)`);
     }
     this.paths = store.paths(app);
     this.hash = store.hasher.begin();
@@ -195,7 +195,7 @@ export class Upload {
     if (!this.file) throw invalid('data arrived before the upload was ready');
     this.received += data.length;
     if (this.received > this.size) {
-      throw invalid(`upload of ${this.app} ${this.version} sent more than the announced ${this.size} bytes; nothing was stored`);
+      throw new SlipwayError('SLIPWAY_ERR_UPLOAD_MISMATCH', `upload of ${this.app} ${this.version} sent more than the announced ${this.size} bytes; nothing was stored`);
     }
     this.hash.update(data);
     this.store.record(data.length);
@@ -224,12 +224,12 @@ export class Upload {
     }
     if (this.received !== this.size) {
       await this.abort();
-      throw invalid(`upload of ${this.app} ${this.version} ended after ${this.received} of ${this.size} bytes; nothing was stored`);
+      throw new SlipwayError('SLIPWAY_ERR_UPLOAD_MISMATCH', `upload of ${this.app} ${this.version} ended after ${this.received} of ${this.size} bytes; nothing was stored`);
     }
     const digest = await this.hash.digest();
     if (digest !== this.sha256) {
       await this.abort();
-      throw invalid(`the received bytes of ${this.app} ${this.version} have sha256 ${digest}, not ${this.sha256} as announced; nothing was stored`);
+      throw new SlipwayError('SLIPWAY_ERR_UPLOAD_MISMATCH', `the received bytes of ${this.app} ${this.version} have sha256 ${digest}, not ${this.sha256} as announced; nothing was stored`);
     }
     const fh = await open(this.tmp, 'r');
     try { await fh.sync(); } finally { await fh.close(); }

@@ -57,7 +57,7 @@ export class UploadPort {
   /** Parks a begun upload; returns its token. */
   issue(upload: Upload, fingerprint: string | undefined): string {
     if (this.tickets.size >= MAX_TICKETS) {
-      throw new SlipwayError('RESOURCE_EXHAUSTED', `${MAX_TICKETS} uploads are already waiting for their data connection on this agent; try again shortly`);
+      throw new SlipwayError('SLIPWAY_ERR_BUSY', `${MAX_TICKETS} uploads are already waiting for their data connection on this agent; try again shortly`);
     }
     const token = randomBytes(32).toString('hex');
     const timer = setTimeout(() => {

@@ -5,6 +5,7 @@ import { Fleet } from '../fleet.js';
 import { UsageError } from '../errors.js';
 import { color, table } from '../output.js';
 import { action, load, globals, printJson } from './common.js';
+import { failureJson } from '../rollout/bounded.js';
 
 export interface MergedEntry {
   host: string;
@@ -42,7 +43,7 @@ export function register(program: Command): void {
       if (globals(cmd).json) {
         printJson({
           command: 'history', ok: failed.length === 0, app, env: envName, entries: merged,
-          errors: failed.map((o) => (o.ok ? undefined : { host: o.host, message: o.error.message, unreachable: o.error.unreachable })),
+          errors: failed.map((o) => (o.ok ? undefined : { host: o.host, ...failureJson(o.error) })),
         });
         return failed.length === 0 ? 0 : 1;
       }

@@ -7,6 +7,7 @@ import { Fleet, tlsFor } from '../fleet.js';
 import { table, color } from '../output.js';
 import { action, load, globals, printJson } from './common.js';
 import { UsageError } from '../errors.js';
+import { failureJson } from '../rollout/bounded.js';
 
 export function register(program: Command): void {
   program.command('ping <env>')
@@ -40,7 +41,7 @@ export function register(program: Command): void {
       const r2 = (n: number) => Math.round(n * 100) / 100;
       const out = outcomes.map((o) => (o.ok
         ? { host: o.host, ok: o.value.status === 'SERVING', status: o.value.status, rtt_ms: r2(o.value.rtt_ms), min_ms: r2(o.value.min_ms), max_ms: r2(o.value.max_ms), connect_ms: r2(o.value.connect_ms) }
-        : { host: o.host, ok: false, error: { message: o.error.message, unreachable: o.error.unreachable } }));
+        : { host: o.host, ok: false, error: failureJson(o.error) }));
       const ok = out.every((h) => h.ok);
       if (globals(cmd).json) {
         printJson({ command: 'ping', ok, env: envName, hosts: out });

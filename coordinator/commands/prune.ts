@@ -8,6 +8,7 @@ import { Fleet } from '../fleet.js';
 import { UsageError } from '../errors.js';
 import { table, color, formatBytes } from '../output.js';
 import { action, load, globals, printJson } from './common.js';
+import { failureJson } from '../rollout/bounded.js';
 
 export function register(program: Command): void {
   program.command('prune <env>')
@@ -36,7 +37,7 @@ Example: slipway prune staging --keep 3 --dry-run`)
           removed: o.value.removed.map((i) => ({ kind: i.kind, version: i.version, sha256: i.sha256, path: i.path, bytes: Number(i.bytes) })),
           kept: o.value.kept.map((r) => ({ version: r.version, sha256: r.sha256, current: r.current, rollback_target: r.rollback_target, stored: r.stored, unpacked: r.unpacked })),
         }
-        : { host: o.host, ok: false as const, error: { message: o.error.message, unreachable: o.error.unreachable } }));
+        : { host: o.host, ok: false as const, error: failureJson(o.error) }));
       if (json) {
         printJson({ command: 'prune', ok, app, env: envName, dry_run: dryRun, hosts });
         return ok ? 0 : 1;

@@ -9,6 +9,7 @@ import { table, color, formatDuration, formatBytes } from '../output.js';
 import { action, load, globals, printJson } from './common.js';
 import { HostError, type AgentConnection } from '../client.js';
 import type { StatusResponse__Output } from '../../proto/gen/slipway/v1/StatusResponse.js';
+import { failureJson } from '../rollout/bounded.js';
 
 /** Every host of the environment (or the one --host names), asked all at once: status is read-only and cheap. */
 function statusFleet(loaded: LoadedConfig, envName: string, hostFilter?: string): Fleet {
@@ -24,7 +25,7 @@ function statusFleet(loaded: LoadedConfig, envName: string, hostFilter?: string)
 function askStatus(c: AgentConnection, app: string): Promise<StatusResponse__Output> {
   return c.status(app).catch((err: unknown) => {
     // An agent that never saw the app answers NOT_FOUND; that host is reachable and runs nothing.
-    if (err instanceof HostError && err.code === grpc.status.NOT_FOUND) return c.status('').then((s) => ({ ...s, apps: [] }));
+    if (err instanceof HostError && err.status === grpc.status.NOT_FOUND) return c.status('').then((s) => ({ ...s, apps: [] }));
     throw err;
   });
 }
@@ -33,7 +34,7 @@ const pct = (part: number, whole: number) => (whole > 0 ? Math.round((1000 * par
 
 /** One host's line of `status --json` (docs/json-output.md). */
 function hostEntry(o: Outcome<StatusResponse__Output>, app: string, now: number) {
-  if (!o.ok) return { host: o.host, ok: false as const, error: { message: o.error.message, unreachable: o.error.unreachable } };
+  if (!o.ok) return { host: o.host, ok: false as const, error: failureJson(o.error) };
   const a = o.value.apps.find((x) => x.app === app);
   const ag = o.value.agent;
   const h = o.value.host;
@@ -166,7 +167,7 @@ Exit codes: 0 every host answered, 1 some host did not.`)
       const outcomes = await fleet.each((c) => c.listReleases(app)).finally(() => fleet.close());
       const hosts = outcomes.map((o) => (o.ok
         ? { host: o.host, ok: true, releases: o.value.map((r) => ({ ...r, size: Number(r.size) })) }
-        : { host: o.host, ok: false, error: { message: o.error.message, unreachable: o.error.unreachable } }));
+        : { host: o.host, ok: false, error: failureJson(o.error) }));
       const ok = hosts.every((h) => h.ok);
       if (globals(cmd).json) {
         printJson({ command: 'versions', ok, app, env: envName, hosts });

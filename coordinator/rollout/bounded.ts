@@ -4,10 +4,22 @@
 // host's connection (coordinator/client.ts: the real reason behind a TLS
 // "unreachable").
 
-/** What a failed host call becomes: a message an operator can act on, and whether the host was out of reach. */
+import type { ErrorCode } from '../../common/errors.js';
+
+/**
+ * What a failed host call becomes: a message an operator can act on, whether
+ * the host was out of reach, and the error's catalogue code when a call
+ * failed (none for an activation that ran and ended failed: its events say why).
+ */
 export interface HostFailure {
   message: string;
   unreachable: boolean;
+  code?: ErrorCode;
+}
+
+/** A HostError (or any HostFailure with a code) as --json shows it. */
+export function failureJson(e: HostFailure): HostFailure {
+  return e.code ? { code: e.code, message: e.message, unreachable: e.unreachable } : { message: e.message, unreachable: e.unreachable };
 }
 
 export type Outcome<T, E extends HostFailure = HostFailure> = { host: string; ok: true; value: T } | { host: string; ok: false; error: E };

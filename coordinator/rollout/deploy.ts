@@ -9,6 +9,7 @@ import { HostRecords, type HostDeploy } from './records.js';
 import type { Emit, UploadChannel } from './events.js';
 import type { LocalRelease } from '../release-file.js';
 import type { UploadMetaInput } from '../client.js';
+import { failureJson } from './bounded.js';
 
 /** A connection that can also list and receive releases. */
 export interface DeployLink extends StatusLink {
@@ -59,7 +60,7 @@ export async function deploy<L extends DeployLink>(fleet: HostSet<L>, rel: Local
     const res = await conn.upload(rel.file, rel, (sent) => emit({ type: 'upload_progress', host: conn.host, sent, size: rel.size }));
     emit({ type: 'upload_done', host: conn.host, bytes: Number(res.bytes_received), alreadyStored: res.already_stored, channel: res.channel, ...(res.fallback ? { fallback: res.fallback } : {}) });
   });
-  for (const u of uploads) if (!u.ok) emit({ type: 'upload_failed', host: u.host, error: { message: u.error.message, unreachable: u.error.unreachable } });
+  for (const u of uploads) if (!u.ok) emit({ type: 'upload_failed', host: u.host, error: failureJson(u.error) });
   if (opts.uploadOnly) {
     for (const u of uploads) if (u.ok) emit({ type: 'uploaded', host: u.host });
     return done();

@@ -8,6 +8,7 @@ import { moveBack, planBatches, planRevert, type Batch, type HostResult, type Mo
 import { eachHost, mapBounded, type HostFailure } from './bounded.js';
 import type { AgentEvent, Emit, HostAction, Phase } from './events.js';
 import type { ActivateRequest } from '../../proto/gen/slipway/v1/ActivateRequest.js';
+import { failureJson } from './bounded.js';
 
 /** The Activate request, every field given. */
 export type ActivateArgs = Required<ActivateRequest>;
@@ -128,7 +129,7 @@ async function runStep(link: StepLink, action: HostAction, rollout: Rollout, pha
     return ok;
   } catch (err) {
     const e = await link.explain(err);
-    emit({ type: 'host_result', host, phase, action: action.kind, ok: false, error: { message: e.message, unreachable: e.unreachable }, callFailed: true });
+    emit({ type: 'host_result', host, phase, action: action.kind, ok: false, error: failureJson(e), callFailed: true });
     return false;
   }
 }

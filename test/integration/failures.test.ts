@@ -73,7 +73,7 @@ test('an upload whose bytes do not match its sha256 is refused and nothing is st
   writeFileSync(file, data);
   await assert.rejects(
     conn.upload(file, { app: 'hello', version: '5.0.0', sha256: 'a'.repeat(64), size: data.length, signature: await signUpload(dir, { app: 'hello', version: '5.0.0', sha256: 'a'.repeat(64) }) }),
-    (err: HostError) => /sha256 .* not a{64} as announced; nothing was stored/.test(err.message) && err.code === 3,
+    (err: HostError) => /sha256 .* not a{64} as announced; nothing was stored/.test(err.message) && err.status === 3 && err.code === 'SLIPWAY_ERR_UPLOAD_MISMATCH',
   );
   const store = join(agents[0].stateDir, 'apps', 'hello', 'store');
   assert.deepEqual(listDir(store).filter((n) => n.includes('aaaaaaaa') || n.startsWith('.tmp')), []);
@@ -117,7 +117,7 @@ test('a tarball with hostile paths is refused and nothing is written outside its
   const tarball = join(work, 'hostile.tar.gz');
   execFileSync('tar', ['-czf', tarball, '-P', '-C', join(work, 'pkg'), '--transform', 's,^escaped.txt,../../escaped.txt,', 'slipway.json', 'escaped.txt']);
   const before = listDir(releasesDir());
-  await assert.rejects(uploadAndActivate('hostile.tar.gz', readFileSync(tarball), '6.6.6'), (err: HostError) => /\.\./.test(err.message) && err.code === 3);
+  await assert.rejects(uploadAndActivate('hostile.tar.gz', readFileSync(tarball), '6.6.6'), (err: HostError) => /\.\./.test(err.message) && err.status === 3 && err.code === 'SLIPWAY_ERR_UNSAFE_ARCHIVE');
   assert.deepEqual(listDir(releasesDir()), before);
   assert.equal(existsSync(join(releasesDir(), '..', 'escaped.txt')), false);
   assert.equal(existsSync(join(agents[0].stateDir, 'apps', 'escaped.txt')), false);

@@ -97,7 +97,8 @@ async function refusedByAgent(archive: Buffer, expect: RegExp): Promise<void> {
   const t0 = Date.now();
   await conn.upload(file, { app: APP, version: v, sha256: sha(archive), size: archive.length });
   await assert.rejects(conn.activate({ app: APP, version: v, sha256: sha(archive) }, () => undefined, TIME_BOUND_MS), (err: HostError) => {
-    assert.equal(err.code, 3, `INVALID_ARGUMENT expected: ${err.message}`);
+    assert.equal(err.status, 3, `INVALID_ARGUMENT expected: ${err.message}`);
+    assert.match(err.code, /^SLIPWAY_ERR_(UNSAFE|CORRUPT)_ARCHIVE$/);
     assert.match(err.message, /release tarball (refused|is corrupt)/);
     assert.match(err.message, expect);
     return true;

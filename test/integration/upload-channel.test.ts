@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { tempDir, newAgent, connect, signUpload, makeAppRepo, cli, cleanup, waitFor, testPki } from '../helpers/env.js';
 import { killAppsUnder, type LocalAgent } from '../../scripts/local-fleet.js';
 import { issue } from '../../coordinator/certs.js';
-import type { AgentConnection, UploadMetaInput } from '../../coordinator/client.js';
+import type { AgentConnection, HostError, UploadMetaInput } from '../../coordinator/client.js';
 import type { AgentClient } from '../../proto/gen/slipway/v1/Agent.js';
 import type { UploadTicket__Output } from '../../proto/gen/slipway/v1/UploadTicket.js';
 
@@ -140,7 +140,7 @@ test('BeginUpload checks the meta as Upload does: a bad signature and a bad name
     // Bytes that do not match the announced sha256: refused on the data port, nothing stored.
     const wrong = join(dir, 'wrong.bin');
     writeFileSync(wrong, randomBytes(1000));
-    await assert.rejects(conn.upload(wrong, meta), (err: Error & { code?: number }) => /not .* as announced; nothing was stored/.test(err.message) && err.code === 3);
+    await assert.rejects(conn.upload(wrong, meta), (err: HostError) => /not .* as announced; nothing was stored/.test(err.message) && err.status === 3 && err.code === 'SLIPWAY_ERR_UPLOAD_MISMATCH');
     // A file shorter than announced: the client says so, the agent drops the upload.
     const short = join(dir, 'short.bin');
     writeFileSync(short, randomBytes(10));

@@ -115,7 +115,7 @@ test('an unreachable host fails its step with the reason; the rollout stops ther
   const r = recorder();
   const report = await runRollout(deployRollout(fleet), fleet, { emit: r.emit });
   const h2 = r.of('host_result').find((e) => e.host === 'h2');
-  assert.deepEqual([h2?.ok, h2?.callFailed, h2?.error], [false, true, { message: 'unreachable: connection refused', unreachable: true }]);
+  assert.deepEqual([h2?.ok, h2?.callFailed, h2?.error], [false, true, { code: 'SLIPWAY_ERR_HOST_UNREACHABLE', message: 'unreachable: connection refused', unreachable: true }]);
   assert.equal(report.results.get('h3'), 'not_reached');
   assert.deepEqual(fleet.versions(), ['1.0.0', '1.0.0', '1.0.0']);
 });

@@ -1,7 +1,7 @@
 // Activate and Control: changing what an app runs (a release switched in,
 // start, stop, restart), with the progress streamed as DeployEvents.
 import type * as grpc from '@grpc/grpc-js';
-import { invalid, notFound, SlipwayError } from '../../../common/errors.js';
+import { invalid, appNotFound, neverActivated } from '../../../common/errors.js';
 import { appNameProblem, versionProblem, sha256Problem } from '../../../common/names.js';
 import { serverStream } from '../rpc.js';
 import { check, type AppDirectory } from './common.js';
@@ -36,7 +36,7 @@ export function appHandlers(deps: AppHandlerDeps): Pick<AgentHandlers, 'Activate
 
     Control: serverStream(log, 'Control', async (req: ControlRequest__Output, call: grpc.ServerWritableStream<ControlRequest__Output, DeployEvent>) => {
       check(appNameProblem(req.app));
-      if (!(await deps.apps.hasApp(req.app))) throw notFound(`app ${req.app} is not on this host`);
+      if (!(await deps.apps.hasApp(req.app))) throw appNotFound(req.app);
       const rt = await deps.apps.runtime(req.app);
       const t0 = Date.now();
       const version = rt.persistedState.desired?.version ?? '';
@@ -56,7 +56,7 @@ export function appHandlers(deps: AppHandlerDeps): Pick<AgentHandlers, 'Activate
         }
         case 'restart': {
           const d = rt.persistedState.desired;
-          if (!d) throw new SlipwayError('FAILED_PRECONDITION', `${req.app} was never activated on this host; deploy a version first`);
+          if (!d) throw neverActivated(`${req.app} was never activated on this host; deploy a version first`);
           return rt.activate({ ...d, strategy: '', reason: 'restart', requested_by: req.requested_by, undo: false, restart: true }, emit, cancelledBy(call));
         }
         default: throw invalid(`action "${req.action}" is not one of: start, stop, restart`);

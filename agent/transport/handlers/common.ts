@@ -1,6 +1,6 @@
 // What several handler groups share: the request checks that answer
 // INVALID_ARGUMENT or NOT_FOUND, and the view of the apps on this host.
-import { invalid, notFound } from '../../../common/errors.js';
+import { invalid, appNotFound } from '../../../common/errors.js';
 import { appNameProblem } from '../../../common/names.js';
 import type { AppRuntime } from '../../runtime/app-runtime.js';
 
@@ -22,5 +22,5 @@ export function check(problem: string | undefined): void {
 /** A valid app name of an app on this host, else INVALID_ARGUMENT or NOT_FOUND. */
 export async function existingApp(apps: Pick<AppDirectory, 'hasApp'>, app: string): Promise<void> {
   check(appNameProblem(app));
-  if (!(await apps.hasApp(app))) throw notFound(`app ${app} is not on this host`);
+  if (!(await apps.hasApp(app))) throw appNotFound(app);
 }

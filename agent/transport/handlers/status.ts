@@ -1,7 +1,7 @@
 // Status: the agent and each app (state, versions, process, last activation,
 // the sampler's figures).
 import { appNameProblem } from '../../../common/names.js';
-import { notFound } from '../../../common/errors.js';
+import { appNotFound } from '../../../common/errors.js';
 import { unary } from '../rpc.js';
 import { check, type AppDirectory } from './common.js';
 import { appStatusFigures, type AgentMetrics } from '../../monitoring/metrics.js';
@@ -28,7 +28,7 @@ export function statusHandlers(deps: StatusHandlerDeps): Pick<AgentHandlers, 'St
     Status: unary(deps.log, 'Status', async (req) => {
       if (req.app) check(appNameProblem(req.app));
       const apps = req.app ? [req.app] : await deps.apps.apps();
-      if (req.app && !apps.includes(req.app)) throw notFound(`app ${req.app} is not on this host`);
+      if (req.app && !apps.includes(req.app)) throw appNotFound(req.app);
       const out: AppStatus[] = [];
       for (const app of apps) {
         if (!req.app && !(await deps.apps.hasApp(app))) continue;

@@ -103,7 +103,7 @@ function uploadHandler(deps: UploadHandlerDeps): grpc.handleClientStreamingCall<
       if (!upload) return finish(invalid(opening ? 'the upload ended before it began' : 'the upload was empty: no meta was sent'));
       upload.commit().then((meta) => finish(null, result(meta, false)), (err: unknown) => finish(err));
     });
-    call.on('cancelled', () => finish(new SlipwayError('ABORTED', 'upload cancelled by the client')));
+    call.on('cancelled', () => finish(new SlipwayError('SLIPWAY_ERR_CANCELLED', 'upload cancelled by the client')));
     call.on('error', (err) => finish(err));
   };
 }
