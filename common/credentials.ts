@@ -95,7 +95,7 @@ export function loadPair(tls: { ca: string; cert: string; key: string }): Loaded
     try {
       return readFileSync(file);
     } catch (err) {
-      throw new Error(`cannot read the ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new CredentialsError(`cannot read the ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
   };
   const ca = read('CA certificate (tls.ca)', tls.ca);
@@ -106,21 +106,21 @@ export function loadPair(tls: { ca: string; cert: string; key: string }): Loaded
   try {
     x = new X509Certificate(cert);
   } catch (err) {
-    throw new Error(`${tls.cert} is not a PEM certificate: ${(err as Error).message}`);
+    throw new CredentialsError(`${tls.cert} is not a PEM certificate: ${(err as Error).message}`);
   }
   try {
     caX = new X509Certificate(ca);
   } catch (err) {
-    throw new Error(`${tls.ca} is not a PEM certificate: ${(err as Error).message}`);
+    throw new CredentialsError(`${tls.ca} is not a PEM certificate: ${(err as Error).message}`);
   }
   let pk;
   try {
     pk = createPrivateKey(key);
   } catch (err) {
-    throw new Error(`${tls.key} is not a PEM private key: ${(err as Error).message}`);
+    throw new CredentialsError(`${tls.key} is not a PEM private key: ${(err as Error).message}`);
   }
-  if (!x.checkPrivateKey(pk)) throw new Error(`${tls.key} is not the private key of ${tls.cert}`);
-  if (!x.checkIssued(caX) || !x.verify(caX.publicKey)) throw new Error(`${tls.cert} was not signed by the CA in ${tls.ca}`);
+  if (!x.checkPrivateKey(pk)) throw new CredentialsError(`${tls.key} is not the private key of ${tls.cert}`);
+  if (!x.checkIssued(caX) || !x.verify(caX.publicKey)) throw new CredentialsError(`${tls.cert} was not signed by the CA in ${tls.ca}`);
   return { ca, cert, key, notAfter: new Date(x.validTo), subject: x.subject.replace(/\n/g, ', '), fingerprint: x.fingerprint256 };
 }
 

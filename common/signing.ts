@@ -9,6 +9,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { writeFile, rename, chmod, access } from 'node:fs/promises';
+import { SlipwayError } from './errors.js';
 
 export interface SignedFields {
   app: string;
@@ -49,16 +50,16 @@ function readKey(file: string, kind: 'private' | 'public'): KeyObject {
   try {
     pem = readFileSync(file);
   } catch (err) {
-    throw new Error(`cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new SlipwayError('SLIPWAY_ERR_CREDENTIALS', `cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   let key: KeyObject;
   try {
     key = kind === 'private' ? createPrivateKey(pem) : createPublicKey(pem);
   } catch (err) {
-    throw new Error(`${file} is not a PEM ${kind} key: ${(err as Error).message}`);
+    throw new SlipwayError('SLIPWAY_ERR_CREDENTIALS', `${file} is not a PEM ${kind} key: ${(err as Error).message}`);
   }
   if (key.asymmetricKeyType !== 'ed25519') {
-    throw new Error(`${file} is a ${key.asymmetricKeyType} key; ${kind === 'private' ? 'release signing keys are ed25519' : 'trusted release keys are ed25519 public keys'} (slipway keys generate)`);
+    throw new SlipwayError('SLIPWAY_ERR_CREDENTIALS', `${file} is a ${key.asymmetricKeyType} key; ${kind === 'private' ? 'release signing keys are ed25519' : 'trusted release keys are ed25519 public keys'} (slipway keys generate)`);
   }
   return key;
 }

@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
 import { MANIFEST_FILE } from '../../common/manifest.js';
 import { tempName } from '../../common/atomic.js';
+import { BuildError } from './errors.js';
 
 export interface PackResult {
   sha256: string;
@@ -46,7 +47,7 @@ function memoryEntry(path: string, body: Buffer, mtime: Date): tar.ReadEntry {
  * with `manifestJson` as slipway.json at the front. `dir` is not changed.
  */
 export async function packRelease(dir: string, files: string[], manifestJson: string, tarball: string, mtime: Date): Promise<PackResult> {
-  if (files.includes(MANIFEST_FILE)) throw new Error(`${MANIFEST_FILE} is written by the build; it cannot be one of the packed files`);
+  if (files.includes(MANIFEST_FILE)) throw new BuildError(`${MANIFEST_FILE} is written by the build; it cannot be one of the packed files`);
   await mkdir(dirname(tarball), { recursive: true });
   const tmp = tempName(tarball);
   try {

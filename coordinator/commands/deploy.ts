@@ -11,7 +11,7 @@ import { UsageError } from '../errors.js';
 import { color, formatBytes } from '../output.js';
 import { action, load, globals, printJson, operatorName } from './common.js';
 import { rolloutSettings, stopAfterBatchOnCtrlC } from './rollout-options.js';
-import { deployHooks } from '../hooks.js';
+import { deployHooks, HookFailed } from '../hooks.js';
 import { runTaskOn } from './run.js';
 
 export function register(program: Command): void {
@@ -63,7 +63,7 @@ Example: slipway deploy staging 1.1.0 --batch 25%`)
             const task = loaded.config.before_activate as string;
             if (!json) process.stderr.write(`running before_activate task "${task}" of ${rel.version} on ${first.host}\n`);
             const r = await runTaskOn(first, { app: rel.app, task, version: rel.version, sha256: rel.sha256 }, json);
-            if (r.exitCode !== 0) throw new Error(r.message);
+            if (r.exitCode !== 0) throw new HookFailed(r.message);
           } : undefined,
         });
         ctrlC.dispose();

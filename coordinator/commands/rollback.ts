@@ -14,6 +14,7 @@ import { withCleanup, once } from '../cleanup.js';
 import { UsageError } from '../errors.js';
 import { action, load, globals, printJson, operatorName } from './common.js';
 import { rolloutSettings, stopAfterBatchOnCtrlC } from './rollout-options.js';
+import { SlipwayError } from '../../common/errors.js';
 
 export function register(program: Command): void {
   program.command('rollback <env> [version]')
@@ -46,7 +47,7 @@ Example: slipway rollback staging   |   slipway rollback staging 1.0.0 --batch 2
         defer(() => fleet.close());
         const views = await inspectHosts(fleet, app);
         const plan = planRollback(views, version);
-        if (!plan.ok) throw new Error(plan.problem);
+        if (!plan.ok) throw new SlipwayError('SLIPWAY_ERR_PLAN', plan.problem);
         const target = plan.steps[0]?.version;
         const view = rendererFor(json, { name: 'rollback', showMoves: true });
         const stopView = once(() => view.stop());

@@ -8,6 +8,7 @@ import { activationStep, runRollout, settle, type HostSet, type StatusLink } fro
 import { HostRecords } from './records.js';
 import type { RolloutResult } from './deploy.js';
 import type { Emit } from './events.js';
+import { SlipwayError } from '../../common/errors.js';
 
 /** A connection that can also list what a host has. */
 export interface RollbackLink extends StatusLink {
@@ -29,7 +30,7 @@ export async function inspectHosts(fleet: HostSet<RollbackLink>, app: string): P
     };
   });
   const down = views.flatMap((v) => (v.ok ? [] : [`${v.host}: ${v.error.message}`]));
-  if (down.length > 0) throw new Error(`not every host answered, so nothing was changed: ${down.join('; ')}`);
+  if (down.length > 0) throw new SlipwayError('SLIPWAY_ERR_PLAN', `not every host answered, so nothing was changed: ${down.join('; ')}`);
   return views.flatMap((v) => (v.ok ? [v.value] : []));
 }
 
