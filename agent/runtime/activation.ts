@@ -45,15 +45,18 @@ export async function activateRelease(h: AppHost, req: ActivateRequest, emit: Em
     emit('done', { message: `${h.app} ${req.version} is already running (pid ${cur.proc.pid})`, pid: cur.proc.pid });
     return;
   }
+  const before = cur?.release.version ?? '';
+  // Cancelled while it waited for its turn (another change of the app in progress).
+  if (signal.aborted) return failed(h, req, started, emit, { result: 'failed', strategy: req.strategy, from: before, message: cancelledMessage(signal) });
   let release: Release;
   try {
     release = await h.releases.ensureUnpacked(h.app, req.version, req.sha256, () => emit('unpacking', { message: `unpacking ${req.version}` }), signal);
   } catch (err) {
     if (!signal.aborted) throw err;
-    return failed(h, req, started, emit, { result: 'failed', strategy: req.strategy, from: cur?.release.version ?? '', message: `${cancelledMessage(signal)} while unpacking ${req.version}` });
+    return failed(h, req, started, emit, { result: 'failed', strategy: req.strategy, from: before, message: `${cancelledMessage(signal)} while unpacking ${req.version}` });
   }
   const strategy = chooseStrategy(req.strategy, release.manifest.run);
-  if (signal.aborted) return failed(h, req, started, emit, { result: 'failed', strategy: strategy.name, from: cur?.release.version ?? '', message: cancelledMessage(signal) });
+  if (signal.aborted) return failed(h, req, started, emit, { result: 'failed', strategy: strategy.name, from: before, message: cancelledMessage(signal) });
   const refused = await h.drive({ type: 'activate', version: req.version });
   if (refused.refused) throw new SlipwayError('ABORTED', `${h.app} cannot be activated now: ${refused.refused}`);
   const from = h.serving();

@@ -45,6 +45,8 @@ export interface AppHost {
   drive(event: AppEvent, ctx?: EffectContext): Promise<Transition>;
   /** Makes proc the app's running process and watches it for crashes. */
   adopt(proc: AppProcess, release: Release): void;
+  /** A new process is started in place of the app's process: an exit of the old one is no crash of the app any more. */
+  forget(): void;
   saveState(): Promise<void>;
 }
 

@@ -175,6 +175,7 @@ export class AppRuntime {
       serving: () => (this.proc?.running() && this.release ? { proc: this.proc, release: this.release } : undefined),
       drive: (event, ctx) => this.drive(event, ctx),
       adopt: (proc, release) => this.adopt(proc, release),
+      forget: () => { this.proc = undefined; },
       saveState: () => this.saveState(),
     };
   }

@@ -9,6 +9,8 @@ import type { AppProcess } from './process/runner.js';
 import type { Release } from '../storage/releases.js';
 
 export async function bringUp(h: AppHost, release: Release, ctx: EffectContext): Promise<void> {
+  // One that is still ending (its supervisor died, reconcile gave up on it) must not count as a crash of this start.
+  h.forget();
   let proc: AppProcess;
   try {
     proc = await h.procs.start(release);

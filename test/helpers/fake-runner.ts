@@ -160,9 +160,17 @@ export class FakeRunner implements ProcessRunner {
     return p;
   }
 
+  /** Processes of a supervisor that died: no longer reported; they end when the test says (crash). */
+  private readonly orphaned = new Set<FakeProcess>();
+
   /** After an agent restart, the supervisor still runs (and reports) what it started. */
   async attach(app: string): Promise<AppProcess[]> {
-    return this.started.filter((p) => p.app === app && p.running());
+    return this.started.filter((p) => p.app === app && p.running() && !this.orphaned.has(p));
+  }
+
+  /** The supervising process dies: a new one knows none of the processes started so far. */
+  loseSupervisor(): void {
+    for (const p of this.started) this.orphaned.add(p);
   }
 
   /** Settles with the next process started. */

@@ -80,6 +80,19 @@ async function activateThenCancel(req: ActivateRequest): Promise<number> {
   }
 }
 
+/**
+ * Waits until no activation of hello is in progress (the previous test's may
+ * still be recording its end): an Activate of the release that runs is then
+ * a no-op ("already running"), and refused while one is in progress.
+ */
+async function untilIdle(): Promise<void> {
+  const st = (await conn.status('hello')).apps[0];
+  await waitFor(async () => {
+    const last = await conn.activate({ app: 'hello', version: st.version, sha256: st.sha256, strategy: '', reason: 'deploy', requested_by: 'cancel-test', undo: false }, () => undefined, 10_000);
+    return last?.event === 'done';
+  }, 'the previous activation to end');
+}
+
 /** The state a cancelled activation leaves: 1.0.0 running and answering, the new pid gone, the cancel recorded in status and history. */
 async function assertOldServes(newPid: number | undefined, historyBefore: number): Promise<number> {
   const st = await waitFor(async () => {
@@ -105,6 +118,7 @@ async function assertOldServes(newPid: number | undefined, historyBefore: number
 }
 
 test('hot: an Activate cancelled by its client while the new version is not ready leaves the old one serving, never signalled', async () => {
+  await untilIdle();
   const before = (await conn.status('hello')).apps[0];
   const historyBefore = (await conn.history('hello', 100)).length;
   const newPid = await activateThenCancel(request());
@@ -113,6 +127,7 @@ test('hot: an Activate cancelled by its client while the new version is not read
 });
 
 test('restart strategy: the old version, already stopped, is started again', async () => {
+  await untilIdle();
   const before = (await conn.status('hello')).apps[0];
   const historyBefore = (await conn.history('hello', 100)).length;
   const newPid = await activateThenCancel(request('restart'));
@@ -122,6 +137,7 @@ test('restart strategy: the old version, already stopped, is started again', asy
 });
 
 test('an Activate whose client deadline passes is cancelled the same way', async () => {
+  await untilIdle();
   const before = (await conn.status('hello')).apps[0];
   const historyBefore = (await conn.history('hello', 100)).length;
   await assert.rejects(conn.activate(request(), () => undefined, 1500), /deadline/);

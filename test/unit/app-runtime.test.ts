@@ -255,6 +255,25 @@ test('reconcile after an agent restart: the desired release is started when noth
   await interrupted; // the dead agent's runtime, for the test's sake: it saw its new version exit
 });
 
+test('the old process ending while reconcile starts the desired release again is no crash of the new start', async () => {
+  const r = f.releases.add('1.0.0');
+  const rt = await running(r);
+  const old = proc(rt);
+  f.runner.loseSupervisor();
+  f.runner.behaviour.set('1.0.0', 'wait');
+  const started = f.runner.nextStart();
+  const reconciled = rt.reconcile();
+  const next = await started;
+  old.crash(1); // the dead supervisor's process is ended meanwhile
+  await next.readinessAsked;
+  next.ready();
+  await reconciled;
+  assert.equal(rt.state, 'running');
+  assert.equal(rt.running, next);
+  assert.equal(f.clock.waiting.count, 0, 'no restart pending');
+  assert.equal(rt.persistedState.restarts, 0);
+});
+
 test('an operator\'s stop: the app stops and stays stopped through reconcile; start brings the desired release back', async () => {
   const r = f.releases.add('1.0.0');
   const rt = await running(r);
