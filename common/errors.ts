@@ -68,20 +68,9 @@ export function isErrorCode(s: unknown): s is ErrorCode {
   return typeof s === 'string' && Object.hasOwn(ERROR_CATALOGUE, s);
 }
 
-// TRANSITIONAL (removed once every call site names its catalogue code): gRPC status names.
-type LegacyCode = 'INVALID_ARGUMENT' | 'NOT_FOUND' | 'FAILED_PRECONDITION' | 'ALREADY_EXISTS' | 'ABORTED' | 'PERMISSION_DENIED' | 'RESOURCE_EXHAUSTED' | 'UNAVAILABLE' | 'INTERNAL';
-const LEGACY: Record<LegacyCode, ErrorCode> = {
-  INVALID_ARGUMENT: 'SLIPWAY_ERR_BAD_REQUEST', NOT_FOUND: 'SLIPWAY_ERR_APP_NOT_FOUND', FAILED_PRECONDITION: 'SLIPWAY_ERR_HOST_SETUP',
-  ALREADY_EXISTS: 'SLIPWAY_ERR_ALREADY_EXISTS', ABORTED: 'SLIPWAY_ERR_BUSY', PERMISSION_DENIED: 'SLIPWAY_ERR_SIGNATURE',
-  RESOURCE_EXHAUSTED: 'SLIPWAY_ERR_DISK_FULL', UNAVAILABLE: 'SLIPWAY_ERR_HOST_UNREACHABLE', INTERNAL: 'SLIPWAY_ERR_INTERNAL',
-};
-
 export class SlipwayError extends Error {
-  public readonly code: ErrorCode;
-
-  constructor(code: ErrorCode | LegacyCode, message: string, options?: { cause?: unknown }) {
+  constructor(public readonly code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.code = isErrorCode(code) ? code : LEGACY[code];
     this.name = 'SlipwayError';
   }
 
@@ -97,11 +86,6 @@ export class SlipwayError extends Error {
 export const invalid = (msg: string) => new SlipwayError('SLIPWAY_ERR_BAD_REQUEST', msg);
 export const appNotFound = (app: string) => new SlipwayError('SLIPWAY_ERR_APP_NOT_FOUND', `app ${app} is not on this host`);
 export const neverActivated = (msg: string) => new SlipwayError('SLIPWAY_ERR_NEVER_ACTIVATED', msg);
-/** TRANSITIONAL */
-export const notFound = (msg: string) => new SlipwayError('SLIPWAY_ERR_APP_NOT_FOUND', msg);
-/** TRANSITIONAL */
-export const precondition = (msg: string) => new SlipwayError('SLIPWAY_ERR_RELEASE_NOT_FOUND', msg);
-export const internal = (msg: string, cause?: unknown) => new SlipwayError('SLIPWAY_ERR_INTERNAL', msg, { cause });
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -58,7 +58,7 @@ export async function activateRelease(h: AppHost, req: ActivateRequest, emit: Em
   const strategy = chooseStrategy(req.strategy, release.manifest.run);
   if (signal.aborted) return failed(h, req, started, emit, { result: 'failed', strategy: strategy.name, from: before, message: cancelledMessage(signal) });
   const refused = await h.drive({ type: 'activate', version: req.version });
-  if (refused.refused) throw new SlipwayError('ABORTED', `${h.app} cannot be activated now: ${refused.refused}`);
+  if (refused.refused) throw new SlipwayError('SLIPWAY_ERR_BUSY', `${h.app} cannot be activated now: ${refused.refused}`);
   const from = h.serving();
   const fromVersion = from?.release.version ?? '';
   try {
@@ -101,7 +101,7 @@ function checkUndo(h: AppHost, req: ActivateRequest): void {
   const target = rollbackTarget(h.persisted);
   if (!target || target.sha256 !== req.sha256) {
     const has = target ? `${target.version} (${target.sha256.slice(0, 12)})` : 'none (fewer than two successful activations)';
-    throw new SlipwayError('FAILED_PRECONDITION', `the rollback target of ${h.app} on this host is ${has}, not ${req.version} (${req.sha256.slice(0, 12)})`);
+    throw new SlipwayError('SLIPWAY_ERR_NO_ROLLBACK_TARGET', `the rollback target of ${h.app} on this host is ${has}, not ${req.version} (${req.sha256.slice(0, 12)})`);
   }
 }
 

@@ -104,7 +104,7 @@ export class AppProcesses {
     const argv = release.manifest.tasks[name];
     if (!argv) {
       const known = Object.keys(release.manifest.tasks);
-      throw new SlipwayError('NOT_FOUND', `release ${this.d.app} ${release.version} has no task "${name}"${known.length ? `; its tasks: ${known.join(', ')}` : ' (its manifest has no tasks)'}`);
+      throw new SlipwayError('SLIPWAY_ERR_TASK_NOT_FOUND', `release ${this.d.app} ${release.version} has no task "${name}"${known.length ? `; its tasks: ${known.join(', ')}` : ' (its manifest has no tasks)'}`);
     }
     const env = {
       ...(await this.env(release)),

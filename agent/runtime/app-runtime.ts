@@ -93,7 +93,7 @@ export class AppRuntime {
   async activate(req: ActivateRequest, emit: Emit, signal: AbortSignal = new AbortController().signal): Promise<void> {
     if (this.inProgress) {
       const s = Math.round((this.now() - this.inProgress.since) / 1000);
-      throw new SlipwayError('ABORTED', `an activation of ${this.app} is already in progress (started ${s} s ago); wait for it to end`);
+      throw new SlipwayError('SLIPWAY_ERR_BUSY', `an activation of ${this.app} is already in progress (started ${s} s ago); wait for it to end`);
     }
     this.inProgress = { since: this.now(), to: { version: req.version, sha256: req.sha256 } };
     try {
@@ -127,7 +127,7 @@ export class AppRuntime {
         return;
       }
       const desired = this.persisted.desired;
-      if (!desired) throw new SlipwayError('FAILED_PRECONDITION', `${this.app} was never activated on this host; deploy a version first`);
+      if (!desired) throw new SlipwayError('SLIPWAY_ERR_NEVER_ACTIVATED', `${this.app} was never activated on this host; deploy a version first`);
       const release = await this.deps.releases.ensureUnpacked(this.app, desired.version, desired.sha256, () => emit('unpacking', { message: `unpacking ${desired.version}` }), signal);
       this.persisted = { ...this.persisted, stopped: false };
       await this.saveState();
@@ -140,7 +140,7 @@ export class AppRuntime {
   /** Runs a manifest task in the named release, or in the desired one. */
   async runTask(name: string, ref: { version: string; sha256: string } | undefined, onLine: (stream: 'stdout' | 'stderr', line: string) => void, signal: AbortSignal) {
     const target = ref ?? this.persisted.desired;
-    if (!target) throw new SlipwayError('FAILED_PRECONDITION', `${this.app} was never activated on this host, so there is no release to run "${name}" in; deploy first`);
+    if (!target) throw new SlipwayError('SLIPWAY_ERR_NEVER_ACTIVATED', `${this.app} was never activated on this host, so there is no release to run "${name}" in; deploy first`);
     const release = await this.deps.releases.ensureUnpacked(this.app, target.version, target.sha256, undefined, signal);
     return { release, result: await this.procs.runTask(name, release, onLine, signal) };
   }

@@ -36,12 +36,12 @@ export function bindAddressFor(spec: ListenSpec, appBind?: string): string {
 export async function bindSocket(spec: ListenSpec, appBind?: string): Promise<BoundSocket> {
   const host = bindAddressFor(spec, appBind);
   const family = net.isIP(host);
-  if (family === 0) throw new SlipwayError('INVALID_ARGUMENT', `listen "${spec.name}": host "${host}" is not an IP address`);
+  if (family === 0) throw new SlipwayError('SLIPWAY_ERR_BAD_RELEASE', `listen "${spec.name}": host "${host}" is not an IP address`);
   const handle = createServerHandle(host, spec.port, family, undefined, 0);
   if (typeof handle === 'number') {
     const code = errnoName(handle);
     const hint = code === 'EADDRINUSE' ? ' (another process holds it; stop it, or set app_bind to give this agent its own address)' : '';
-    throw new SlipwayError('FAILED_PRECONDITION', `cannot bind ${host}:${spec.port} for listen "${spec.name}": ${code}${hint}`);
+    throw new SlipwayError('SLIPWAY_ERR_HOST_SETUP', `cannot bind ${host}:${spec.port} for listen "${spec.name}": ${code}${hint}`);
   }
   const out: { address?: string; port?: number } = {};
   handle.getsockname(out);
@@ -62,7 +62,7 @@ function makeListening(fd: number, backlog: number): Promise<void> {
     let err = '';
     child.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new SlipwayError('INTERNAL', `could not put socket fd ${fd} into the listening state: ${err.trim() || `exit ${code}`}`))));
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new SlipwayError('SLIPWAY_ERR_HOST_SETUP', `could not put socket fd ${fd} into the listening state: ${err.trim() || `exit ${code}`}`))));
   });
 }
 

@@ -120,7 +120,7 @@ export class SupervisedRunner implements ProcessRunner {
     try {
       info = await client.request<ProcessInfo>({ op: 'start', args: spec });
     } catch (err) {
-      throw new SlipwayError('FAILED_PRECONDITION', (err as Error).message);
+      throw new SlipwayError('SLIPWAY_ERR_HOST_SETUP', (err as Error).message);
     }
     return this.mirror(info, client);
   }

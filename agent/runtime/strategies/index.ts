@@ -16,9 +16,9 @@ export function chooseStrategy(requested: string, run: RunSpec): ActivationStrat
   const wanted = requested || defaultStrategy(run);
   const name = Array.isArray(wanted) ? 'command' : wanted;
   if (name === 'hot' && run.listen.length === 0) {
-    throw new SlipwayError('INVALID_ARGUMENT', 'strategy "hot" needs sockets to hand over, and this release has no run.listen; use restart');
+    throw new SlipwayError('SLIPWAY_ERR_BAD_RELEASE', 'strategy "hot" needs sockets to hand over, and this release has no run.listen; use restart');
   }
   const s = strategies[name];
   if (s) return s;
-  throw new SlipwayError('INVALID_ARGUMENT', `strategy "${name}" is not supported by this agent; use one of: ${Object.keys(strategies).join(', ')}`);
+  throw new SlipwayError('SLIPWAY_ERR_BAD_REQUEST', `strategy "${name}" is not supported by this agent; use one of: ${Object.keys(strategies).join(', ')}`);
 }
