@@ -86,7 +86,3 @@ export class SlipwayError extends Error {
 export const invalid = (msg: string) => new SlipwayError('SLIPWAY_ERR_BAD_REQUEST', msg);
 export const appNotFound = (app: string) => new SlipwayError('SLIPWAY_ERR_APP_NOT_FOUND', `app ${app} is not on this host`);
 export const neverActivated = (msg: string) => new SlipwayError('SLIPWAY_ERR_NEVER_ACTIVATED', msg);
-
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
