@@ -3,13 +3,12 @@
 // once, then the rollout (executor.ts) and a last look at what each host
 // runs. Every step is an event; the result is each host's record.
 import type { Batch } from '../plans.js';
-import { eachHost } from './bounded.js';
+import { eachHost, failureJson } from './bounded.js';
 import { activationStep, runRollout, settle, type HostSet, type HostStep, type StatusLink } from './executor.js';
 import { HostRecords, type HostDeploy } from './records.js';
 import type { Emit, UploadChannel } from './events.js';
 import type { LocalRelease } from '../release-file.js';
 import type { UploadMetaInput } from '../client.js';
-import { failureJson } from './bounded.js';
 
 /** A connection that can also list and receive releases. */
 export interface DeployLink extends StatusLink {
@@ -17,10 +16,10 @@ export interface DeployLink extends StatusLink {
   upload(file: string, meta: UploadMetaInput, onBytes?: (sent: number) => void): Promise<{ bytes_received: string; already_stored: boolean; channel: UploadChannel; fallback?: string }>;
 }
 
-export interface DeployOptions<L extends DeployLink> {
+/** What every rollout (deploy, rollback) is run with. */
+export interface RolloutOptions {
   strategy: string;
   requestedBy: string;
-  uploadOnly: boolean;
   activateTimeoutMs: number;
   batch: Batch;
   pauseS: number;
@@ -28,9 +27,13 @@ export interface DeployOptions<L extends DeployLink> {
   emit: Emit;
   /** True once the operator pressed Ctrl-C: stop after the current batch. */
   interrupted?: () => boolean;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface DeployOptions<L extends DeployLink> extends RolloutOptions {
+  uploadOnly: boolean;
   /** Runs once, after every host has the release and before any is switched (slipway.yaml's before_activate); throws to stop the deploy. */
   beforeActivate?: (first: L) => Promise<void>;
-  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface RolloutResult {

@@ -2,11 +2,11 @@
 // (inspect, for planRollback), then the rollout (executor.ts) with the
 // environment's batches, pause and revert; a host put back goes forward
 // again to what it ran (moveBack), and a last look at what each host runs.
-import type { Batch, HostView, RollbackStep } from '../plans.js';
+import type { HostView, RollbackStep } from '../plans.js';
 import { eachHost } from './bounded.js';
 import { activationStep, runRollout, settle, type HostSet, type StatusLink } from './executor.js';
 import { HostRecords } from './records.js';
-import type { RolloutResult } from './deploy.js';
+import type { RolloutOptions, RolloutResult } from './deploy.js';
 import type { Emit } from './events.js';
 import { SlipwayError } from '../../common/errors.js';
 
@@ -34,17 +34,7 @@ export async function inspectHosts(fleet: HostSet<RollbackLink>, app: string): P
   return views.flatMap((v) => (v.ok ? [v.value] : []));
 }
 
-export interface RollbackOptions {
-  strategy: string;
-  requestedBy: string;
-  activateTimeoutMs: number;
-  batch: Batch;
-  pauseS: number;
-  revert: 'all' | 'batch';
-  emit: Emit;
-  interrupted?: () => boolean;
-  sleep?: (ms: number) => Promise<void>;
-}
+export type RollbackOptions = RolloutOptions;
 
 /** Moves every host as planRollback said, batch by batch. */
 export async function rollback(fleet: HostSet<StatusLink>, app: string, views: readonly HostView[], plan: readonly RollbackStep[], opts: RollbackOptions): Promise<RolloutResult> {
