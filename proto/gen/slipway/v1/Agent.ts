@@ -2,31 +2,31 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
-import type { ActivateRequest as _slipway_v1_ActivateRequest, ActivateRequest__Output as _slipway_v1_ActivateRequest__Output } from './ActivateRequest.js';
-import type { ControlRequest as _slipway_v1_ControlRequest, ControlRequest__Output as _slipway_v1_ControlRequest__Output } from './ControlRequest.js';
-import type { DeployEvent as _slipway_v1_DeployEvent, DeployEvent__Output as _slipway_v1_DeployEvent__Output } from './DeployEvent.js';
-import type { EnvResponse as _slipway_v1_EnvResponse, EnvResponse__Output as _slipway_v1_EnvResponse__Output } from './EnvResponse.js';
-import type { GetEnvRequest as _slipway_v1_GetEnvRequest, GetEnvRequest__Output as _slipway_v1_GetEnvRequest__Output } from './GetEnvRequest.js';
-import type { HistoryRequest as _slipway_v1_HistoryRequest, HistoryRequest__Output as _slipway_v1_HistoryRequest__Output } from './HistoryRequest.js';
-import type { HistoryResponse as _slipway_v1_HistoryResponse, HistoryResponse__Output as _slipway_v1_HistoryResponse__Output } from './HistoryResponse.js';
-import type { ListReleasesRequest as _slipway_v1_ListReleasesRequest, ListReleasesRequest__Output as _slipway_v1_ListReleasesRequest__Output } from './ListReleasesRequest.js';
-import type { ListReleasesResponse as _slipway_v1_ListReleasesResponse, ListReleasesResponse__Output as _slipway_v1_ListReleasesResponse__Output } from './ListReleasesResponse.js';
-import type { LockRequest as _slipway_v1_LockRequest, LockRequest__Output as _slipway_v1_LockRequest__Output } from './LockRequest.js';
-import type { LockResponse as _slipway_v1_LockResponse, LockResponse__Output as _slipway_v1_LockResponse__Output } from './LockResponse.js';
-import type { LogLine as _slipway_v1_LogLine, LogLine__Output as _slipway_v1_LogLine__Output } from './LogLine.js';
-import type { LogsRequest as _slipway_v1_LogsRequest, LogsRequest__Output as _slipway_v1_LogsRequest__Output } from './LogsRequest.js';
-import type { PruneRequest as _slipway_v1_PruneRequest, PruneRequest__Output as _slipway_v1_PruneRequest__Output } from './PruneRequest.js';
-import type { PruneResponse as _slipway_v1_PruneResponse, PruneResponse__Output as _slipway_v1_PruneResponse__Output } from './PruneResponse.js';
-import type { RunTaskRequest as _slipway_v1_RunTaskRequest, RunTaskRequest__Output as _slipway_v1_RunTaskRequest__Output } from './RunTaskRequest.js';
-import type { SetEnvRequest as _slipway_v1_SetEnvRequest, SetEnvRequest__Output as _slipway_v1_SetEnvRequest__Output } from './SetEnvRequest.js';
-import type { StatusRequest as _slipway_v1_StatusRequest, StatusRequest__Output as _slipway_v1_StatusRequest__Output } from './StatusRequest.js';
-import type { StatusResponse as _slipway_v1_StatusResponse, StatusResponse__Output as _slipway_v1_StatusResponse__Output } from './StatusResponse.js';
-import type { TaskOutput as _slipway_v1_TaskOutput, TaskOutput__Output as _slipway_v1_TaskOutput__Output } from './TaskOutput.js';
-import type { UnlockRequest as _slipway_v1_UnlockRequest, UnlockRequest__Output as _slipway_v1_UnlockRequest__Output } from './UnlockRequest.js';
-import type { UploadChunk as _slipway_v1_UploadChunk, UploadChunk__Output as _slipway_v1_UploadChunk__Output } from './UploadChunk.js';
-import type { UploadMeta as _slipway_v1_UploadMeta, UploadMeta__Output as _slipway_v1_UploadMeta__Output } from './UploadMeta.js';
-import type { UploadResult as _slipway_v1_UploadResult, UploadResult__Output as _slipway_v1_UploadResult__Output } from './UploadResult.js';
-import type { UploadTicket as _slipway_v1_UploadTicket, UploadTicket__Output as _slipway_v1_UploadTicket__Output } from './UploadTicket.js';
+import type { ActivateRequest as _slipway_v1_ActivateRequest, ActivateRequest__Output as _slipway_v1_ActivateRequest__Output } from '../../slipway/v1/ActivateRequest.js';
+import type { ControlRequest as _slipway_v1_ControlRequest, ControlRequest__Output as _slipway_v1_ControlRequest__Output } from '../../slipway/v1/ControlRequest.js';
+import type { DeployEvent as _slipway_v1_DeployEvent, DeployEvent__Output as _slipway_v1_DeployEvent__Output } from '../../slipway/v1/DeployEvent.js';
+import type { EnvResponse as _slipway_v1_EnvResponse, EnvResponse__Output as _slipway_v1_EnvResponse__Output } from '../../slipway/v1/EnvResponse.js';
+import type { GetEnvRequest as _slipway_v1_GetEnvRequest, GetEnvRequest__Output as _slipway_v1_GetEnvRequest__Output } from '../../slipway/v1/GetEnvRequest.js';
+import type { HistoryRequest as _slipway_v1_HistoryRequest, HistoryRequest__Output as _slipway_v1_HistoryRequest__Output } from '../../slipway/v1/HistoryRequest.js';
+import type { HistoryResponse as _slipway_v1_HistoryResponse, HistoryResponse__Output as _slipway_v1_HistoryResponse__Output } from '../../slipway/v1/HistoryResponse.js';
+import type { ListReleasesRequest as _slipway_v1_ListReleasesRequest, ListReleasesRequest__Output as _slipway_v1_ListReleasesRequest__Output } from '../../slipway/v1/ListReleasesRequest.js';
+import type { ListReleasesResponse as _slipway_v1_ListReleasesResponse, ListReleasesResponse__Output as _slipway_v1_ListReleasesResponse__Output } from '../../slipway/v1/ListReleasesResponse.js';
+import type { LockRequest as _slipway_v1_LockRequest, LockRequest__Output as _slipway_v1_LockRequest__Output } from '../../slipway/v1/LockRequest.js';
+import type { LockResponse as _slipway_v1_LockResponse, LockResponse__Output as _slipway_v1_LockResponse__Output } from '../../slipway/v1/LockResponse.js';
+import type { LogLine as _slipway_v1_LogLine, LogLine__Output as _slipway_v1_LogLine__Output } from '../../slipway/v1/LogLine.js';
+import type { LogsRequest as _slipway_v1_LogsRequest, LogsRequest__Output as _slipway_v1_LogsRequest__Output } from '../../slipway/v1/LogsRequest.js';
+import type { PruneRequest as _slipway_v1_PruneRequest, PruneRequest__Output as _slipway_v1_PruneRequest__Output } from '../../slipway/v1/PruneRequest.js';
+import type { PruneResponse as _slipway_v1_PruneResponse, PruneResponse__Output as _slipway_v1_PruneResponse__Output } from '../../slipway/v1/PruneResponse.js';
+import type { RunTaskRequest as _slipway_v1_RunTaskRequest, RunTaskRequest__Output as _slipway_v1_RunTaskRequest__Output } from '../../slipway/v1/RunTaskRequest.js';
+import type { SetEnvRequest as _slipway_v1_SetEnvRequest, SetEnvRequest__Output as _slipway_v1_SetEnvRequest__Output } from '../../slipway/v1/SetEnvRequest.js';
+import type { StatusRequest as _slipway_v1_StatusRequest, StatusRequest__Output as _slipway_v1_StatusRequest__Output } from '../../slipway/v1/StatusRequest.js';
+import type { StatusResponse as _slipway_v1_StatusResponse, StatusResponse__Output as _slipway_v1_StatusResponse__Output } from '../../slipway/v1/StatusResponse.js';
+import type { TaskOutput as _slipway_v1_TaskOutput, TaskOutput__Output as _slipway_v1_TaskOutput__Output } from '../../slipway/v1/TaskOutput.js';
+import type { UnlockRequest as _slipway_v1_UnlockRequest, UnlockRequest__Output as _slipway_v1_UnlockRequest__Output } from '../../slipway/v1/UnlockRequest.js';
+import type { UploadChunk as _slipway_v1_UploadChunk, UploadChunk__Output as _slipway_v1_UploadChunk__Output } from '../../slipway/v1/UploadChunk.js';
+import type { UploadMeta as _slipway_v1_UploadMeta, UploadMeta__Output as _slipway_v1_UploadMeta__Output } from '../../slipway/v1/UploadMeta.js';
+import type { UploadResult as _slipway_v1_UploadResult, UploadResult__Output as _slipway_v1_UploadResult__Output } from '../../slipway/v1/UploadResult.js';
+import type { UploadTicket as _slipway_v1_UploadTicket, UploadTicket__Output as _slipway_v1_UploadTicket__Output } from '../../slipway/v1/UploadTicket.js';
 
 export interface AgentClient extends grpc.Client {
   Activate(argument: _slipway_v1_ActivateRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_slipway_v1_DeployEvent__Output>;

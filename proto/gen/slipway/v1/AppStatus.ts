@@ -1,6 +1,6 @@
 // Original file: proto/slipway.proto
 
-import type { Activation as _slipway_v1_Activation, Activation__Output as _slipway_v1_Activation__Output } from './Activation.js';
+import type { Activation as _slipway_v1_Activation, Activation__Output as _slipway_v1_Activation__Output } from '../../slipway/v1/Activation.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface AppStatus {

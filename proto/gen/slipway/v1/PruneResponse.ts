@@ -1,7 +1,7 @@
 // Original file: proto/slipway.proto
 
-import type { PrunedItem as _slipway_v1_PrunedItem, PrunedItem__Output as _slipway_v1_PrunedItem__Output } from './PrunedItem.js';
-import type { ReleaseInfo as _slipway_v1_ReleaseInfo, ReleaseInfo__Output as _slipway_v1_ReleaseInfo__Output } from './ReleaseInfo.js';
+import type { PrunedItem as _slipway_v1_PrunedItem, PrunedItem__Output as _slipway_v1_PrunedItem__Output } from '../../slipway/v1/PrunedItem.js';
+import type { ReleaseInfo as _slipway_v1_ReleaseInfo, ReleaseInfo__Output as _slipway_v1_ReleaseInfo__Output } from '../../slipway/v1/ReleaseInfo.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface PruneResponse {

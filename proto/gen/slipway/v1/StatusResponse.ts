@@ -1,8 +1,8 @@
 // Original file: proto/slipway.proto
 
-import type { AgentInfo as _slipway_v1_AgentInfo, AgentInfo__Output as _slipway_v1_AgentInfo__Output } from './AgentInfo.js';
-import type { AppStatus as _slipway_v1_AppStatus, AppStatus__Output as _slipway_v1_AppStatus__Output } from './AppStatus.js';
-import type { HostInfo as _slipway_v1_HostInfo, HostInfo__Output as _slipway_v1_HostInfo__Output } from './HostInfo.js';
+import type { AgentInfo as _slipway_v1_AgentInfo, AgentInfo__Output as _slipway_v1_AgentInfo__Output } from '../../slipway/v1/AgentInfo.js';
+import type { AppStatus as _slipway_v1_AppStatus, AppStatus__Output as _slipway_v1_AppStatus__Output } from '../../slipway/v1/AppStatus.js';
+import type { HostInfo as _slipway_v1_HostInfo, HostInfo__Output as _slipway_v1_HostInfo__Output } from '../../slipway/v1/HostInfo.js';
 
 export interface StatusResponse {
   'agent'?: (_slipway_v1_AgentInfo | null);

@@ -1,6 +1,6 @@
 // Original file: proto/slipway.proto
 
-import type { UploadMeta as _slipway_v1_UploadMeta, UploadMeta__Output as _slipway_v1_UploadMeta__Output } from './UploadMeta.js';
+import type { UploadMeta as _slipway_v1_UploadMeta, UploadMeta__Output as _slipway_v1_UploadMeta__Output } from '../../slipway/v1/UploadMeta.js';
 
 export interface UploadChunk {
   'meta'?: (_slipway_v1_UploadMeta | null);
