@@ -114,6 +114,8 @@ export class Releases {
     await secureAppDir(p, this.appUser);
     const tmp = join(p.releases, tempEntryName('unpack'));
     const started = Date.now();
+    // What a failure leaves to remove: the temp tree, or once renamed, the release's directory.
+    let made = tmp;
     try {
       const result = await unpackTarball(p.tarball(sha256), tmp, { limits: this.limits, signal });
       if (stored.manifest_sha256) await checkManifestDigest(tmp, app, version, stored.manifest_sha256);
@@ -121,17 +123,20 @@ export class Releases {
       // Before it gets its name: app_user can read and run the tree, never change it.
       if (this.appUser) await lockDownRelease(tmp);
       await rename(tmp, dir);
+      made = dir;
       await fsyncDir(p.releases);
       const marker: Marker = { app, version, sha256, unpacked_at: new Date().toISOString(), entries: result.entries, bytes: result.bytes };
       await writeFileAtomic(join(dir, MARKER_FILE), `${JSON.stringify(marker, null, 1)}\n`);
+      const release = await this.read(app, version, sha256);
+      if (!release) throw new SlipwayError('SLIPWAY_ERR_INTERNAL', `release ${app} ${version} has no readable completion marker right after unpacking`);
       this.log.info({ app, version, sha256, entries: result.entries, bytes: result.bytes, ms: Date.now() - started }, 'release unpacked');
+      return release;
     } catch (err) {
-      await rm(tmp, { recursive: true, force: true });
+      // Nothing half-made stays: not the temp tree, nor a renamed directory whose marker could not be written.
+      await rm(made, { recursive: true, force: true });
+      if (made === dir) this.log.warn({ app, version, sha256, dir, err: (err as Error).message }, 'release directory removed: unpacking failed after it got its name');
       throw err;
     }
-    const release = await this.read(app, version, sha256);
-    if (!release) throw new SlipwayError('SLIPWAY_ERR_INTERNAL', `release ${app} ${version} vanished right after unpacking`);
-    return release;
   }
 
   /** Every release of an app that is stored or unpacked. */
