@@ -67,5 +67,9 @@ test('/status and /metrics need the bearer token; /healthz and /readyz do not', 
     assert.equal(ok.status, 200, path);
   }
   assert.match((await get('/metrics', { Authorization: `Bearer ${TOKEN}` })).body, /slipway_/);
-  assert.notEqual((await get('/readyz')).status, 401);
+  // The open routes say up or down and nothing else: no app names, states, versions.
+  const ready = await get('/readyz');
+  assert.notEqual(ready.status, 401);
+  assert.deepEqual(Object.keys(JSON.parse(ready.body) as object), ['ready']);
+  assert.deepEqual(JSON.parse((await get('/healthz')).body), { status: 'ok' });
 });

@@ -42,18 +42,14 @@ export function notReady(rt: AppRuntime): string | undefined {
   }
 }
 
-export function readiness(src: ReportSource): { status: number; body: object } {
-  const apps = src.sampler.runtimes();
-  const waiting = apps.flatMap((rt) => {
-    const why = notReady(rt);
-    return why ? [{ app: rt.app, state: rt.state, reason: why }] : [];
-  });
-  const body = {
-    ready: waiting.length === 0,
-    apps: apps.filter(shouldRun).map((rt) => ({ app: rt.app, state: rt.state, ready: notReady(rt) === undefined })),
-    not_ready: waiting,
-  };
-  return { status: waiting.length === 0 ? 200 : 503, body };
+/**
+ * The open /readyz: up or down and nothing else (no app names, states or
+ * reasons: anyone who reaches the port may ask). /status, behind the token,
+ * says which app is not ready and why.
+ */
+export function readiness(src: ReportSource): { status: number; body: { ready: boolean } } {
+  const ready = src.sampler.runtimes().every((rt) => notReady(rt) === undefined);
+  return { status: ready ? 200 : 503, body: { ready } };
 }
 
 export function statusReport(src: ReportSource): object {

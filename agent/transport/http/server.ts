@@ -1,6 +1,6 @@
 // The agent's HTTP endpoint for load balancers, orchestrators and Prometheus:
-//   GET /healthz  200 while the agent's event loop answers
-//   GET /readyz   200 when every app that should run is running and ready, else 503 naming the app and why
+//   GET /healthz  200 {"status":"ok"} while the agent's event loop answers
+//   GET /readyz   200 {"ready":true} when every app that should run is running and ready, else 503 {"ready":false}
 //   GET /status   the agent, the host and each app, as JSON (docs/monitoring.md)
 //   GET /metrics  Prometheus text format
 // Small and dependency-light: node:http, and answers built from memory.
@@ -18,7 +18,7 @@ import type { Logger } from '../../logger.js';
  * /status and /metrics can require `Authorization: Bearer <token>` (the
  * token from http_token_file; Prometheus sends it with `authorization:
  * { credentials_file: … }`). /healthz and /readyz stay open: they tell
- * nothing but up or down.
+ * nothing but up or down (no version, app names or states; /status has them).
  */
 export interface HttpSecurity {
   tls?: { cert: Buffer; key: Buffer };
@@ -103,7 +103,7 @@ export class HttpEndpoint {
       }
       switch (path) {
         case '/healthz':
-          return json(200, { status: 'ok', version: this.src.version, uptime_s: (Date.now() - this.src.startedAt.getTime()) / 1000 });
+          return json(200, { status: 'ok' });
         case '/readyz': {
           const r = readiness(this.src);
           return json(r.status, r.body);
