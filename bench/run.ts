@@ -15,6 +15,9 @@ benchmarks:
               with 1 and 10 apps vs PM2 (bench/watchdog.ts); docs/benchmarks.md
   status      /metrics latency at 200 scrapes/s; 'slipway status' of 20 agents vs
               'slipway --version' (bench/status.ts); docs/benchmarks.md
+  chaos       SIGKILL of the agent and of the supervising process at every step of deploy,
+              rollback, restart, env set and prune under load; invariants after each kill
+              (bench/chaos.ts, its own options: chaos --help); docs/benchmarks.md
 
 options:
   --runs N    runs per figure; each figure is the median (pipeline: default 3; swap: 20;
@@ -111,6 +114,11 @@ function printHuman(r: PipelineResult): void {
     `client had read ${r.redeploy.clientBytesRead.map((b) => `${(b / 2 ** 20).toFixed(0)} MiB`).join(', ')} of the file when the result came`);
   console.log('');
   printTable(r);
+}
+
+if (process.argv[2] === 'chaos') {
+  // The fault-injection run has its own options (bench/chaos.ts).
+  process.exit(await (await import('./chaos.js')).runChaosBench(process.argv.slice(3)));
 }
 
 const parsed = parseArgs(process.argv.slice(2));
