@@ -57,7 +57,10 @@ test('a crash loop right after an activation rolls back to the rollback target o
     const back = await waitFor(async () => {
       const s = await status();
       return s.state === 'running' && s.version === '1.0.0' ? s : undefined;
-    }, 'the automatic rollback to 1.0.0', 60_000);
+    }, 'the automatic rollback to 1.0.0', 90_000).catch((err: Error) => {
+      // What the agent did meanwhile, for whoever reads a failure.
+      throw new Error(`${err.message}; the agent's last log lines:\n${agent.logLines.slice(-40).join('\n')}`);
+    });
     assert.equal(back.last_activation?.reason, 'auto_rollback');
     assert.match(back.last_activation?.message ?? '', /crash loop of 1\.1\.0/);
     assert.equal(back.stack.at(-1)?.version, '1.0.0', 'the failed release was popped');
