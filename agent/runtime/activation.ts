@@ -4,10 +4,17 @@
 // (the signal) is honoured until the strategy has swapped: the old version
 // keeps serving, or is started again, and the activation is recorded as
 // failed, saying it was cancelled.
+//
+// The order after the new version is ready is the design's: `current` is
+// swapped and state.json records the new release, and only then does the
+// old version get its stop signal. An agent killed at any step finds either
+// the old version serving and named in state.json, or the new one named
+// there (reconcile.ts). state.json also records the activation while it runs,
+// so that a restarted agent can finish it as it was asked.
 import { relative } from 'node:path';
 import { SlipwayError } from '../../common/errors.js';
 import { swapSymlink } from '../../common/atomic.js';
-import { afterActivation, afterFailure, afterRestart, rollbackTarget, type ActivationRecord } from './state.js';
+import { afterActivation, afterFailure, afterRestart, rollbackTarget, type ActivationRecord, type PendingActivation } from './state.js';
 import { chooseStrategy } from './strategies/index.js';
 import { ActivationFailed, cancelledMessage, type Emit } from './strategies/strategy.js';
 import type { AppHost } from './app-host.js';
@@ -61,8 +68,10 @@ export async function activateRelease(h: AppHost, req: ActivateRequest, emit: Em
   if (refused.refused) throw new SlipwayError('SLIPWAY_ERR_BUSY', `${h.app} cannot be activated now: ${refused.refused}`);
   const from = h.serving();
   const fromVersion = from?.release.version ?? '';
+  // Written with the new process's record (AppProcesses.start saves state.json).
+  h.persisted = { ...h.persisted, activating: pending(req, strategy.name, started) };
   try {
-    const { proc } = await strategy.activate({
+    const { proc, retire } = await strategy.activate({
       app: h.app, from, to: release, emit, signal,
       start: (r) => h.procs.start(r),
       waitReady: (p, r, s) => h.procs.waitReady(p, r, s),
@@ -76,12 +85,17 @@ export async function activateRelease(h: AppHost, req: ActivateRequest, emit: Em
     const rec = record(req, started, o);
     h.persisted = req.restart ? afterRestart(h.persisted, rec) : afterActivation(h.persisted, rec, req.undo);
     await h.saveState();
+    if (retire) {
+      emit('draining', { message: `draining ${retire.release.version} (pid ${retire.proc.pid})`, pid: retire.proc.pid });
+      await h.procs.drain(retire.proc, retire.release.manifest.run.stop);
+    }
     await h.drive({ type: 'activation_done' });
     announce(h, req, started, { ...o, message: rec.message });
     // A rollout that puts a host back says so with its own event.
     emit(req.reason === 'revert' ? 'rolled_back' : req.reason === 'auto_rollback' ? 'auto_rolled_back' : 'done', { message: `${h.app} ${req.version} is running (pid ${proc.pid}); ${strategy.name} took ${secs} s`, pid: proc.pid });
   } catch (err) {
     if (!(err instanceof ActivationFailed)) {
+      h.persisted = { ...h.persisted, activating: null };
       await h.drive({ type: 'activation_failed', version: req.version, why: (err as Error).message, serving: h.serving() !== undefined });
       throw err;
     }
@@ -103,6 +117,14 @@ function checkUndo(h: AppHost, req: ActivateRequest): void {
     const has = target ? `${target.version} (${target.sha256.slice(0, 12)})` : 'none (fewer than two successful activations)';
     throw new SlipwayError('SLIPWAY_ERR_NO_ROLLBACK_TARGET', `the rollback target of ${h.app} on this host is ${has}, not ${req.version} (${req.sha256.slice(0, 12)})`);
   }
+}
+
+/** What state.json says about the activation while it runs. */
+function pending(req: ActivateRequest, strategy: string, started: number): PendingActivation {
+  return {
+    version: req.version, sha256: req.sha256, at: new Date(started).toISOString(), strategy, reason: req.reason || 'deploy',
+    requested_by: req.requested_by, undo: req.undo, restart: req.restart ?? false,
+  };
 }
 
 function record(req: ActivateRequest, started: number, o: Outcome): ActivationRecord {

@@ -1,7 +1,9 @@
 // The processes of one app, as the runtime's state machine uses them: start
 // a release (with the app's environment and sockets), wait until it is ready,
 // stop it (drain, then SIGKILL), run an upgrade command in it, and know which
-// are still alive for state.json.
+// are still alive for state.json, and which of them drain (recorded there
+// with when the stop signal went and the drain's deadline, so that an agent
+// started after a kill never takes a draining version for the serving one).
 import { AppLog } from './process/app-log.js';
 import { runCommand, type RunResult } from './process/run-command.js';
 import { SlipwayError } from '../../common/errors.js';
@@ -11,6 +13,10 @@ import type { AppPaths } from '../paths.js';
 import type { AppProcess, ProcessRunner } from './process/runner.js';
 import type { ProcessRecord } from './state.js';
 import type { Release } from '../storage/releases.js';
+import type { RunSpec } from '../../common/manifest.js';
+
+/** How a process is stopped: run.stop of its release's manifest. */
+export type StopSpec = Pick<RunSpec['stop'], 'signal' | 'drain_timeout_s'>;
 
 export interface AppProcessesDeps {
   app: string;
@@ -23,6 +29,15 @@ export interface AppProcessesDeps {
   changed: () => Promise<void>;
   /** How readiness is waited for (readiness.ts's waitReady: notify, uptime, command, http and tcp checks). */
   readiness?: ReadinessProbe;
+  now: () => number;
+  /** Runs fn in ms; returns its cancel (the runtime's timers). */
+  after: (ms: number, fn: () => void) => () => void;
+}
+
+/** A drain under way: when the stop signal went, and when the supervising process kills what is left. */
+export interface Drain {
+  sentAt: number;
+  deadline: number;
 }
 
 /** Resolves once the process is ready; rejects (NotReadyError) when it is not, or on the abort. */
@@ -31,7 +46,9 @@ export type ReadinessProbe = (o: ReadyOptions) => Promise<unknown>;
 export class AppProcesses {
   private readonly live = new Set<AppProcess>();
   /** Old versions draining after a swap or a stop. */
-  readonly draining = new Set<AppProcess>();
+  private readonly drains = new Map<AppProcess, Drain>();
+  /** Processes the runtime asked to stop: their exit is no crash. */
+  private readonly asked = new WeakSet<AppProcess>();
 
   constructor(private readonly d: AppProcessesDeps) {}
 
@@ -50,8 +67,14 @@ export class AppProcesses {
       uid: this.d.user?.uid, gid: this.d.user?.gid,
     });
     this.track(proc);
-    await this.d.changed();
+    // The process runs whatever happens to this write (a full disk): the supervising process knows it, and the caller must own it.
+    await this.persist();
     return proc;
+  }
+
+  /** Writes state.json's process records; a failure (logged by the writer) changes nothing here. */
+  private async persist(): Promise<void> {
+    await this.d.changed().catch(() => undefined);
   }
 
   /** Counts a process as this app's (one started here, or found after an agent restart). */
@@ -66,21 +89,86 @@ export class AppProcesses {
     await (this.d.readiness ?? waitReady)({ run, proc, releaseDir: release.dir, env: await this.env(release), signal });
   }
 
-  /** The release's stop signal, then SIGKILL of its group at stop.drain_timeout_s. */
+  /** The release's stop signal, then SIGKILL of its group at stop.drain_timeout_s; resolves once it has exited. */
   async stop(proc: AppProcess, release: Release): Promise<void> {
-    const stop = release.manifest.run.stop;
-    this.draining.add(proc);
-    try {
-      await proc.stop(stop.signal, stop.drain_timeout_s * 1000);
-    } finally {
-      this.draining.delete(proc);
-      await this.d.changed();
-    }
+    await (await this.signal(proc, release.manifest.run.stop));
   }
 
-  /** A version two swaps old that still drains is killed at once. */
+  /**
+   * Sends the stop signal (the release's run.stop) and lets it drain on its
+   * own (until drain_timeout_s, when the supervising process kills what is
+   * left); resolves once the signal went, recorded first in state.json.
+   */
+  async drain(proc: AppProcess, stop: StopSpec): Promise<void> {
+    this.track(proc);
+    void (await this.signal(proc, stop));
+  }
+
+  /** Marks proc as draining, records it, sends the stop signal; the promise it returns settles when proc has exited. */
+  private async signal(proc: AppProcess, stop: StopSpec): Promise<Promise<void>> {
+    if (!proc.running()) return Promise.resolve();
+    const existing = this.drains.get(proc);
+    if (existing) return this.ended(proc);
+    const now = this.d.now();
+    this.drains.set(proc, { sentAt: now, deadline: now + stop.drain_timeout_s * 1000 });
+    this.asked.add(proc);
+    await this.persist();
+    void proc.stop(stop.signal, stop.drain_timeout_s * 1000);
+    return this.ended(proc);
+  }
+
+  /**
+   * A drain an earlier agent began (state.json says so): not signalled
+   * again (a second SIGTERM makes some apps quit at once); if the process
+   * still runs at the recorded deadline (the signal may never have gone out),
+   * it is killed then.
+   */
+  resumeDrain(proc: AppProcess, drain: Drain): void {
+    if (this.drains.has(proc) || !proc.running()) return;
+    this.track(proc);
+    this.drains.set(proc, drain);
+    this.asked.add(proc);
+    const cancel = this.d.after(Math.max(0, drain.deadline - this.d.now()), () => void proc.stop('SIGKILL', 0));
+    void this.ended(proc).then(cancel);
+  }
+
+  /** Settles when proc has exited; then it is no longer draining, and state.json says so. */
+  private ended(proc: AppProcess): Promise<void> {
+    return proc.exited.then(async () => {
+      if (this.drains.delete(proc)) await this.persist();
+    });
+  }
+
+  /**
+   * Whether proc is ready now, on evidence it already gave: READY=1 seen by
+   * the supervising process, or (for apps that cannot signal, without a
+   * command check) up for run.min_uptime_s. Never waits for more.
+   */
+  async readyNow(proc: AppProcess, release: Release): Promise<boolean> {
+    const run = release.manifest.run;
+    const notified = await Promise.race([proc.notifiedReady.then(() => true), new Promise<boolean>((r) => setImmediate(() => r(false)))]);
+    if (notified) return proc.running();
+    return proc.running() && !run.notify && !run.health?.command && this.d.now() - proc.startedAt.getTime() >= run.min_uptime_s * 1000;
+  }
+
+  /** Whether proc drains (it must never be taken for the serving process). */
+  isDraining(proc: AppProcess): boolean {
+    return this.drains.has(proc);
+  }
+
+  /** Whether the runtime asked proc to stop (its exit is then no crash). */
+  wasStopped(proc: AppProcess): boolean {
+    return this.asked.has(proc);
+  }
+
+  /** The versions still draining, oldest first. */
+  draining(): AppProcess[] {
+    return [...this.drains.entries()].sort((a, b) => a[1].sentAt - b[1].sentAt).map(([p]) => p);
+  }
+
+  /** Versions still draining are killed at once (an operator's stop). */
   async killDraining(): Promise<void> {
-    await Promise.all([...this.draining].map((p) => p.stop('SIGKILL', 0)));
+    await Promise.all(this.draining().map((p) => p.stop('SIGKILL', 0)));
   }
 
   /** Runs an upgrade command in a release's directory (the `command` strategy); an abort kills it. */
@@ -123,9 +211,13 @@ export class AppProcesses {
 
   /** The live processes, as state.json records them. */
   records(): ProcessRecord[] {
-    return [...this.live].filter((p) => p.running()).map((p) => ({
-      version: p.version, sha256: p.sha256, pid: p.pid, start_ticks: p.startTicks, started_at: p.startedAt.toISOString(),
-    }));
+    return [...this.live].filter((p) => p.running()).map((p) => {
+      const drain = this.drains.get(p);
+      return {
+        version: p.version, sha256: p.sha256, pid: p.pid, start_ticks: p.startTicks, started_at: p.startedAt.toISOString(),
+        ...(drain ? { stop_sent_at: new Date(drain.sentAt).toISOString(), drain_deadline: new Date(drain.deadline).toISOString() } : {}),
+      };
+    });
   }
 }
 

@@ -69,7 +69,7 @@ export class AppRuntime {
     this.timers = deps.timers ?? realTimers;
     this.procs = new AppProcesses({
       app, paths: this.paths, runner: deps.runner, appBind: deps.appBind, logLimits: deps.logLimits, user: deps.user,
-      changed: () => this.saveState(), readiness: deps.readiness,
+      changed: () => this.saveState(), readiness: deps.readiness, now: () => this.now(), after: (ms, fn) => this.timers.after(ms, fn),
     });
     this.host = this.makeHost();
   }
@@ -234,7 +234,8 @@ export class AppRuntime {
     this.watched.add(proc);
     void proc.exited.then((exit) => {
       void this.saveState().catch(() => undefined);
-      if (exit.requested || this.proc !== proc) return;
+      // An exit this runtime asked for is no crash; one another agent asked for (before a kill) is, if proc still serves.
+      if (this.proc !== proc || (exit.requested && this.procs.wasStopped(proc))) return;
       return this.crashed(proc, release, describeExit(exit));
     }).catch((err: unknown) => this.log.error({ err }, 'handling an exit failed'));
   }

@@ -27,6 +27,23 @@ export interface ProcessRecord extends ReleaseId {
   /** Process start time in clock ticks since boot (/proc/<pid>/stat field 22): a reused pid never matches. */
   start_ticks: number;
   started_at: string;
+  /** Set while it drains: when its stop signal went, and when what is left of it is killed (ISO times). */
+  stop_sent_at?: string;
+  drain_deadline?: string;
+}
+
+/**
+ * The activation in progress, recorded while it runs, so that an agent
+ * started after a kill can finish it the way it was asked (a deploy pushes,
+ * an undo pops) when its new version already serves.
+ */
+export interface PendingActivation extends ReleaseId {
+  at: string;
+  strategy: string;
+  reason: string;
+  requested_by: string;
+  undo: boolean;
+  restart: boolean;
 }
 
 export interface AppState {
@@ -40,10 +57,12 @@ export interface AppState {
   /** Processes the agent started and has not seen exit (two during a hot swap). */
   processes: ProcessRecord[];
   restarts: number;
+  /** The activation in progress, if any. */
+  activating: PendingActivation | null;
 }
 
 export function emptyState(app: string): AppState {
-  return { schema: STATE_SCHEMA, app, desired: null, stopped: false, stack: [], history: [], processes: [], restarts: 0 };
+  return { schema: STATE_SCHEMA, app, desired: null, stopped: false, stack: [], history: [], processes: [], restarts: 0, activating: null };
 }
 
 /** Reads state.json; a missing file is an empty state. A file of a newer schema is an error, never overwritten. */
@@ -94,6 +113,7 @@ export function afterActivation(state: AppState, rec: ActivationRecord, undo = f
   const stack = undo ? [...state.stack.slice(0, -2), rec] : [...state.stack, rec];
   return {
     ...state,
+    activating: null,
     desired: { version: rec.version, sha256: rec.sha256 },
     stopped: false,
     stack: stack.slice(-STACK_MAX),
@@ -103,10 +123,10 @@ export function afterActivation(state: AppState, rec: ActivationRecord, undo = f
 
 /** Pure: the state after a restart onto the same release: it runs again; only the history changes. */
 export function afterRestart(state: AppState, rec: ActivationRecord): AppState {
-  return { ...state, stopped: false, history: [...state.history, rec].slice(-HISTORY_MAX) };
+  return { ...state, activating: null, stopped: false, history: [...state.history, rec].slice(-HISTORY_MAX) };
 }
 
-/** Pure: the state after a failed activation: only the history changes. */
+/** Pure: the state after a failed activation: only the history changes (and nothing is in progress). */
 export function afterFailure(state: AppState, rec: ActivationRecord): AppState {
-  return { ...state, history: [...state.history, rec].slice(-HISTORY_MAX) };
+  return { ...state, activating: null, history: [...state.history, rec].slice(-HISTORY_MAX) };
 }

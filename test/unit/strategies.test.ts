@@ -79,7 +79,7 @@ async function failure(p: Promise<unknown>): Promise<ActivationFailed> {
   throw new Error('the activation did not fail');
 }
 
-test('hot: the new version starts beside the old one; the old one drains once the new one is ready', async () => {
+test('hot: the new version starts beside the old one; once it is ready, the old one is handed back to retire, not yet signalled', async () => {
   const r = rig();
   const from = await old(r);
   r.runner.behaviour.set('1.1.0', 'wait');
@@ -89,10 +89,12 @@ test('hot: the new version starts beside the old one; the old one drains once th
   await next.readinessAsked;
   assert.deepEqual(r.log, ['start 1.1.0']);
   next.ready();
-  const { proc } = await done;
+  const { proc, retire } = await done;
   assert.equal(proc, next);
-  assert.deepEqual(r.log, ['start 1.1.0', 'stop 1.0.0']);
-  assert.deepEqual(r.emitted.names(), ['starting', 'ready', 'draining']);
+  assert.equal(retire?.proc, from.proc, 'the activation drains it once the swap is recorded');
+  assert.deepEqual(r.log, ['start 1.1.0']);
+  assert.deepEqual(from.proc.signals, [], 'the old one still serves');
+  assert.deepEqual(r.emitted.names(), ['starting', 'ready']);
 });
 
 test('hot: a new version that is not ready is stopped; the old one is untouched and serves', async () => {

@@ -1,8 +1,12 @@
 // `upgrade: hot`: the new version starts on the same inherited sockets while
-// the old one still serves; once the new one is ready, the old one drains
-// (its stop signal, SIGKILL at stop.drain_timeout_s). If the new one fails,
-// or the activation is cancelled before the old one drains, the new one is
-// stopped and the old one never noticed.
+// the old one still serves; once the new one is ready, it is returned with
+// the old one to retire: the activation swaps `current` and records the new
+// release in state.json first, and only then lets the old one drain (its stop
+// signal, SIGKILL at stop.drain_timeout_s), so that an agent killed in
+// between finds the old one serving or the new one recorded, never a
+// draining version named in state.json. If the new one fails, or the
+// activation is cancelled, the new one is stopped and the old one never
+// noticed.
 import { NotReadyError } from '../readiness.js';
 import { ActivationFailed, cancelledMessage, type ActivationStrategy, type SwapContext, type SwapResult } from './strategy.js';
 
@@ -27,11 +31,6 @@ export const hotStrategy: ActivationStrategy = {
     }
     ctx.emit('ready', { message: `${ctx.to.version} is ready (pid ${proc.pid})`, pid: proc.pid });
     const from = ctx.from;
-    if (from && from.proc.running()) {
-      ctx.emit('draining', { message: `draining ${from.release.version} (pid ${from.proc.pid})`, pid: from.proc.pid });
-      // The drain runs on; the runtime tracks it and kills it if another swap comes first.
-      void ctx.stop(from.proc, from.release);
-    }
-    return { proc };
+    return from && from.proc.running() ? { proc, retire: from } : { proc };
   },
 };

@@ -40,6 +40,8 @@ export interface SwapContext {
 
 export interface SwapResult {
   proc: AppProcess;
+  /** The old version, still serving beside the new one: it drains once the swap is recorded (the hot strategy). */
+  retire?: { proc: AppProcess; release: Release };
 }
 
 export class ActivationFailed extends Error {
