@@ -9,6 +9,9 @@ export const MANIFEST_FILE = 'slipway.json';
 
 const signalNames = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGKILL'] as const;
 
+/** stop.max_draining when the manifest does not say. */
+export const DEFAULT_MAX_DRAINING = 3;
+
 const command = z.array(z.string().min(1)).min(1, 'a command needs at least the program');
 
 export const listenSchema = z.strictObject({
@@ -49,7 +52,9 @@ export const runSchema = z.strictObject({
   stop: z.strictObject({
     signal: z.enum(signalNames).default('SIGTERM'),
     drain_timeout_s: z.number().min(0).max(86_400).default(30),
-  }).default({ signal: 'SIGTERM', drain_timeout_s: 30 }),
+    /** Old versions that may drain at once; beyond that the oldest is killed early (logged and counted). */
+    max_draining: z.number().int().min(1).max(100).default(DEFAULT_MAX_DRAINING),
+  }).default({ signal: 'SIGTERM', drain_timeout_s: 30, max_draining: DEFAULT_MAX_DRAINING }),
   min_uptime_s: z.number().min(0).max(3600).default(2),
   /** The app writes READY=1 to NOTIFY_FD: only that (or a command check) makes it ready, never uptime alone. */
   notify: z.boolean().default(false),

@@ -36,7 +36,7 @@ run:
   health:
     http: { listen: http, path: /healthz }
     timeout_s: 30
-  stop: { signal: SIGTERM, drain_timeout_s: 30 }
+  stop: { signal: SIGTERM, drain_timeout_s: 30 }   # max_draining: 3 old versions drain at once, the oldest beyond that is killed early
   # upgrade: hot        # hot (the default with listen) | restart | [bin/app, upgrade, "{version}"]
 
 # Commands run inside a release with \`slipway run ENV TASK\`.

@@ -58,6 +58,11 @@ export class AgentMetrics {
       labelNames: ['app'], registers,
       collect() { for (const rt of apps()) this.inc({ app: rt.app }, 0); },
     });
+    new Counter({
+      name: 'slipway_drain_killed_total', help: 'Draining old versions killed before their own drain deadline because more than stop.max_draining drained at once.',
+      labelNames: ['app'], registers,
+      collect() { this.reset(); for (const rt of apps()) this.inc({ app: rt.app }, rt.drainKills); },
+    });
     const activations = new Counter({
       name: 'slipway_activations_total', help: 'Activations (deploys, rollbacks, restarts onto a release) that ended, by strategy and result (done or failed).',
       labelNames: ['app', 'strategy', 'result'], registers,

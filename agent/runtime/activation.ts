@@ -87,7 +87,7 @@ export async function activateRelease(h: AppHost, req: ActivateRequest, emit: Em
     await h.saveState();
     if (retire) {
       emit('draining', { message: `draining ${retire.release.version} (pid ${retire.proc.pid})`, pid: retire.proc.pid });
-      await h.procs.drain(retire.proc, retire.release.manifest.run.stop);
+      await h.procs.drain(retire.proc, retire.release.manifest.run.stop, release.manifest.run.stop.max_draining);
     }
     await h.drive({ type: 'activation_done' });
     announce(h, req, started, { ...o, message: rec.message });

@@ -13,7 +13,7 @@ import type { AppPaths } from '../paths.js';
 import type { AppProcess, ProcessRunner } from './process/runner.js';
 import type { ProcessRecord } from './state.js';
 import type { Release } from '../storage/releases.js';
-import type { RunSpec } from '../../common/manifest.js';
+import { DEFAULT_MAX_DRAINING, type RunSpec } from '../../common/manifest.js';
 
 /** How a process is stopped: run.stop of its release's manifest. */
 export type StopSpec = Pick<RunSpec['stop'], 'signal' | 'drain_timeout_s'>;
@@ -32,6 +32,8 @@ export interface AppProcessesDeps {
   now: () => number;
   /** Runs fn in ms; returns its cancel (the runtime's timers). */
   after: (ms: number, fn: () => void) => () => void;
+  /** A draining version was killed early: more than max versions drained at once. */
+  drainKilled?: (proc: AppProcess, max: number) => void;
 }
 
 /** A drain under way: when the stop signal went, and when the supervising process kills what is left. */
@@ -49,6 +51,8 @@ export class AppProcesses {
   private readonly drains = new Map<AppProcess, Drain>();
   /** Processes the runtime asked to stop: their exit is no crash. */
   private readonly asked = new WeakSet<AppProcess>();
+  /** Draining versions killed early (beyond stop.max_draining). */
+  private readonly cut = new WeakSet<AppProcess>();
 
   constructor(private readonly d: AppProcessesDeps) {}
 
@@ -91,7 +95,7 @@ export class AppProcesses {
 
   /** The release's stop signal, then SIGKILL of its group at stop.drain_timeout_s; resolves once it has exited. */
   async stop(proc: AppProcess, release: Release): Promise<void> {
-    await (await this.signal(proc, release.manifest.run.stop));
+    await (await this.signal(proc, release.manifest.run.stop)).ended;
   }
 
   /**
@@ -99,22 +103,32 @@ export class AppProcesses {
    * own (until drain_timeout_s, when the supervising process kills what is
    * left); resolves once the signal went, recorded first in state.json.
    */
-  async drain(proc: AppProcess, stop: StopSpec): Promise<void> {
+  async drain(proc: AppProcess, stop: StopSpec, maxDraining = DEFAULT_MAX_DRAINING): Promise<void> {
     this.track(proc);
-    void (await this.signal(proc, stop));
+    await this.signal(proc, stop);
+    this.limitDraining(maxDraining);
   }
 
-  /** Marks proc as draining, records it, sends the stop signal; the promise it returns settles when proc has exited. */
-  private async signal(proc: AppProcess, stop: StopSpec): Promise<Promise<void>> {
-    if (!proc.running()) return Promise.resolve();
-    const existing = this.drains.get(proc);
-    if (existing) return this.ended(proc);
+  /** Beyond maxDraining versions draining at once, the oldest are killed now (a version's own deadline is otherwise kept). */
+  private limitDraining(maxDraining: number): void {
+    const left = this.draining().filter((p) => !this.cut.has(p));
+    for (const p of left.slice(0, Math.max(0, left.length - maxDraining))) {
+      this.cut.add(p);
+      this.d.drainKilled?.(p, maxDraining);
+      void p.stop('SIGKILL', 0);
+    }
+  }
+
+  /** Marks proc as draining, records it, sends the stop signal; `ended` settles when proc has exited. */
+  private async signal(proc: AppProcess, stop: StopSpec): Promise<{ ended: Promise<void> }> {
+    if (!proc.running()) return { ended: Promise.resolve() };
+    if (this.drains.has(proc)) return { ended: this.ended(proc) };
     const now = this.d.now();
     this.drains.set(proc, { sentAt: now, deadline: now + stop.drain_timeout_s * 1000 });
     this.asked.add(proc);
     await this.persist();
     void proc.stop(stop.signal, stop.drain_timeout_s * 1000);
-    return this.ended(proc);
+    return { ended: this.ended(proc) };
   }
 
   /**

@@ -70,6 +70,10 @@ export class AppRuntime {
     this.procs = new AppProcesses({
       app, paths: this.paths, runner: deps.runner, appBind: deps.appBind, logLimits: deps.logLimits, user: deps.user,
       changed: () => this.saveState(), readiness: deps.readiness, now: () => this.now(), after: (ms, fn) => this.timers.after(ms, fn),
+      drainKilled: (proc, max) => {
+        this.drainKills++;
+        this.log.warn({ pid: proc.pid, version: proc.version, max_draining: max }, `killed ${this.app} ${proc.version} (pid ${proc.pid}) before its drain deadline: more than stop.max_draining = ${max} old versions were draining`);
+      },
     });
     this.host = this.makeHost();
   }
@@ -77,6 +81,9 @@ export class AppRuntime {
   static async load(deps: RuntimeDeps, app: string): Promise<AppRuntime> {
     return new AppRuntime(deps, app, await readState(new AppPaths(deps.stateDir, app).state, app));
   }
+
+  /** Draining versions killed before their deadline because more than stop.max_draining drained (slipway_drain_killed_total). */
+  drainKills = 0;
 
   get state(): AppStateName { return this.life.name; }
   get stateReason(): string { return this.life.reason; }
@@ -205,7 +212,6 @@ export class AppRuntime {
     };
     switch (effect.kind) {
       case 'cancel_restart': return this.clearRestartTimer();
-      case 'kill_draining': return this.procs.killDraining();
       case 'reset_crashes':
         this.crashes = emptyHistory();
         return;

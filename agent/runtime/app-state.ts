@@ -81,8 +81,6 @@ export const APP_EVENT_TYPES: readonly AppEventType[] = [
 export type Effect =
   /** Forget a pending restart. */
   | { kind: 'cancel_restart' }
-  /** Kill, at once, versions still draining from earlier swaps. */
-  | { kind: 'kill_draining' }
   /** A fresh start: earlier crashes no longer count. */
   | { kind: 'reset_crashes' }
   /** Keep the restart policy's crash history and count one more restart. */
@@ -115,7 +113,8 @@ export function transition(s: Lifecycle, e: AppEvent): Transition {
   switch (e.type) {
     case 'activate':
       if (activating) return refuse(s, `an activation is already in progress (${s.reason})`);
-      return to('activating', `to ${e.version}`, [{ kind: 'cancel_restart' }, { kind: 'kill_draining' }]);
+      // Versions still draining from earlier swaps drain on to their own deadlines (AppProcesses bounds how many).
+      return to('activating', `to ${e.version}`, [{ kind: 'cancel_restart' }]);
     case 'activation_done':
       if (!activating) return refuse(s, 'no activation is in progress');
       return to('running', '', [{ kind: 'reset_crashes' }]);

@@ -65,7 +65,7 @@ export class FakeProcess implements AppProcess {
   async stop(signal: NodeJS.Signals, _timeoutMs: number): Promise<ExitInfo> {
     if (this.exit) return this.exit;
     this.signals.push(signal);
-    if (this.stopHold) await this.stopHold;
+    if (this.stopHold && signal !== 'SIGKILL') await this.stopHold;
     this.finish({ code: null, signal, requested: true });
     return this.exited;
   }
@@ -89,7 +89,7 @@ export class FakeProcess implements AppProcess {
     this.finish({ code, signal: null, requested: false });
   }
 
-  /** A stop waits until the returned function is called (a slow drain). */
+  /** A stop waits until the returned function is called (a slow drain); SIGKILL does not wait. */
   holdStops(): () => void {
     const d = deferred<void>();
     this.stopHold = d.promise;

@@ -121,8 +121,17 @@ export class RuntimeFixture {
     this.runner = new FakeRunner(this.clock.now, this.runner.live());
   }
 
-  cleanup(): void {
-    rmSync(this.dir, { recursive: true, force: true });
+  /** Removes the state dir; a drain that ends as the test ends may still be writing state.json, so a failed removal is tried again. */
+  async cleanup(): Promise<void> {
+    for (let i = 0; ; i++) {
+      try {
+        rmSync(this.dir, { recursive: true, force: true });
+        return;
+      } catch (err) {
+        if (i >= 100) throw err;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
   }
 }
 

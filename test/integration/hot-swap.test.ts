@@ -279,3 +279,27 @@ test('a new version that never becomes ready within health.timeout_s fails the d
     await load.stop();
   }
 });
+
+test('back-to-back swaps: a version still draining when the next swap begins keeps its connection until it closes (never killed early)', async () => {
+  // 1.1.0 drains for up to 10 s (its manifest's drain_timeout_s); the stream is held on it.
+  if ((await served()).version !== '1.1.0') assert.equal((await deploy('1.1.0')).code, 0);
+  const before = await served();
+  const s = new Stream(repo.port);
+  try {
+    await waitFor(() => s.lines.length >= 2, 'the stream to start');
+    assert.equal((await deploy('1.0.0')).code, 0);
+    assert.equal((await deploy('1.1.0')).code, 0, 'a second swap while the first old version still drains');
+    const second = await served();
+    assert.notEqual(second.pid, before.pid);
+    const count = s.lines.length;
+    await waitFor(() => s.lines.length >= count + 3, 'more ticks on the first old version after the second swap', 5_000);
+    assert.ok(alive(before.pid), 'the version draining since the first swap was not killed by the second');
+    assert.deepEqual([...s.pids()], [before.pid]);
+    s.close();
+    assert.equal((await s.ended).by, 'us');
+    await waitFor(() => !alive(before.pid), `old pid ${before.pid} to exit once its last connection closed`);
+    assert.ok(!appLog().includes(`pid ${before.pid} was killed by SIGKILL`), 'it exited on its own');
+  } finally {
+    s.close();
+  }
+});

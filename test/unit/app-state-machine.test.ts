@@ -45,7 +45,7 @@ const EVENTS: Record<string, AppEvent> = {
 // Cells: '=' ignored (same state, no effects); '!' refused; else
 // 'state[/by] effect effect …' with the effects in order.
 const COLUMNS = ['stopped', 'starting/operator', 'starting/agent', 'running', 'backoff', 'crashloop', 'activating'] as const;
-const A = 'activating cancel_restart kill_draining';
+const A = 'activating cancel_restart';
 const TABLE: Record<string, string[]> = {
   //                            stopped   starting/operator  starting/agent  running  backoff  crashloop  activating
   activate: [A, A, A, A, A, A, '!'],
