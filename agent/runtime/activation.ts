@@ -17,6 +17,8 @@ import { swapSymlink } from '../../common/atomic.js';
 import { afterActivation, afterFailure, afterRestart, rollbackTarget, type ActivationRecord, type PendingActivation } from './state.js';
 import { chooseStrategy } from './strategies/index.js';
 import { ActivationFailed, cancelledMessage, type Emit } from './strategies/strategy.js';
+import { explainDiskFull } from '../storage/disk-space.js';
+import { SwapNotRecorded, undoSwap } from './swap-undo.js';
 import type { AppHost } from './app-host.js';
 import type { Release } from '../storage/releases.js';
 
@@ -79,12 +81,19 @@ export async function activateRelease(h: AppHost, req: ActivateRequest, emit: Em
       runCommand: (argv, r, pid, s) => h.procs.runInRelease(argv, r, pid, release, s),
     });
     h.adopt(proc, release);
-    await swapSymlink(h.paths.current, relative(h.paths.root, release.dir));
     const secs = ((h.now() - started) / 1000).toFixed(2);
     const o: Outcome = { result: 'done', strategy: strategy.name, from: fromVersion, message: `${strategy.name} in ${secs} s` };
     const rec = record(req, started, o);
-    h.persisted = req.restart ? afterRestart(h.persisted, rec) : afterActivation(h.persisted, rec, req.undo);
-    await h.saveState();
+    const prior = h.persisted;
+    try {
+      await swapSymlink(h.paths.current, relative(h.paths.root, release.dir));
+      h.persisted = req.restart ? afterRestart(h.persisted, rec) : afterActivation(h.persisted, rec, req.undo);
+      await h.saveState();
+    } catch (cause) {
+      // Not recorded (a full disk): what runs goes back to what state.json says.
+      h.persisted = prior;
+      throw new SwapNotRecorded(cause, await undoSwap(h, { proc, release, from, retire }));
+    }
     if (retire) {
       emit('draining', { message: `draining ${retire.release.version} (pid ${retire.proc.pid})`, pid: retire.proc.pid });
       await h.procs.drain(retire.proc, retire.release.manifest.run.stop, release.manifest.run.stop.max_draining);
@@ -94,6 +103,7 @@ export async function activateRelease(h: AppHost, req: ActivateRequest, emit: Em
     // A rollout that puts a host back says so with its own event.
     emit(req.reason === 'revert' ? 'rolled_back' : req.reason === 'auto_rollback' ? 'auto_rolled_back' : 'done', { message: `${h.app} ${req.version} is running (pid ${proc.pid}); ${strategy.name} took ${secs} s`, pid: proc.pid });
   } catch (err) {
+    if (err instanceof SwapNotRecorded) return notRecorded(h, req, started, { strategy: strategy.name, from: fromVersion, fromRelease: from?.release }, err);
     if (!(err instanceof ActivationFailed)) {
       h.persisted = { ...h.persisted, activating: null };
       await h.drive({ type: 'activation_failed', version: req.version, why: (err as Error).message, serving: h.serving() !== undefined });
@@ -144,9 +154,34 @@ function announce(h: AppHost, req: ActivateRequest, started: number, o: Outcome)
 
 /** A failed activation enters the app's history and the host's, and the caller hears why. */
 async function failed(h: AppHost, req: ActivateRequest, started: number, emit: Emit, o: Outcome): Promise<void> {
+  await recordFailure(h, req, started, o);
+  emit('failed', { message: o.message, output: o.output });
+}
+
+async function recordFailure(h: AppHost, req: ActivateRequest, started: number, o: Outcome): Promise<void> {
   h.persisted = afterFailure(h.persisted, record(req, started, o));
   announce(h, req, started, o);
-  await h.saveState();
+  // A failed write (a full disk) is logged by the writer; the failure itself is what the caller must hear.
+  await h.saveState().catch(() => undefined);
   h.log.warn({ version: req.version, reason: o.message }, 'activation failed');
-  emit('failed', { message: o.message, output: o.output });
+}
+
+/**
+ * The swap could not be recorded and was undone (undoSwap): the lifecycle
+ * follows what serves now, the failure is recorded where it can be, and the
+ * caller gets the error, saying the disk is full and where when it is.
+ */
+async function notRecorded(h: AppHost, req: ActivateRequest, started: number, o: { strategy: string; from: string; fromRelease?: Release }, err: SwapNotRecorded): Promise<never> {
+  const restored = err.restored;
+  if (restored && o.fromRelease) {
+    h.adopt(restored, o.fromRelease);
+    await h.drive({ type: 'activation_restored' });
+  } else {
+    await h.drive({ type: 'activation_failed', version: req.version, why: (err.cause as Error).message, serving: false });
+  }
+  const outcome = restored ? `${o.fromRelease?.version} serves (pid ${restored.pid})` : `${req.version} was stopped and nothing serves`;
+  const explained = await explainDiskFull(err.cause, h.paths.root, `the activation of ${req.version} could not be recorded and was undone: ${outcome}`);
+  const message = explained instanceof Error ? explained.message : String(explained);
+  await recordFailure(h, req, started, { result: 'failed', strategy: o.strategy, from: o.from, message });
+  throw explained;
 }
