@@ -133,6 +133,13 @@ export function supervisorPid(stateDir: string): number | undefined {
 export function killAppsUnder(stateDir: string): void {
   const sup = supervisorPid(stateDir);
   if (sup) {
+    // Its process group holds its holder too (which would start a successor): both go at once.
+    try {
+      const argv = readFileSync(`/proc/${sup}/cmdline`, 'utf8').split('\0');
+      const stat = readFileSync(`/proc/${sup}/stat`, 'utf8');
+      const pgid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      if (argv[argv.indexOf('--socket') + 1] === join(socketDirFor(stateDir), 'supervisor.sock') && pgid > 1) process.kill(-pgid, 'SIGKILL');
+    } catch { /* gone */ }
     try { process.kill(sup, 'SIGKILL'); } catch { /* gone */ }
   }
   // An agent killed right after it listened may have spawned its supervising

@@ -9,12 +9,15 @@ import { spawn } from 'node:child_process';
 import { getSystemErrorName } from 'node:util';
 import { SlipwayError } from '../../common/errors.js';
 import type { ListenSpec } from '../../common/manifest.js';
+import type { RawHandle } from './supervisor/handover.js';
 
 export interface BoundSocket {
   name: string;
   host: string;
   port: number;
   fd: number;
+  /** The libuv handle holding it, for the hand-over to the holder (supervisor/handover.ts). */
+  handle: RawHandle;
   close(): void;
 }
 
@@ -51,7 +54,7 @@ export async function bindSocket(spec: ListenSpec, appBind?: string): Promise<Bo
     handle.close();
     throw err;
   }
-  return { name: spec.name, host, port: out.port ?? spec.port, fd: handle.fd, close: () => handle.close() };
+  return { name: spec.name, host, port: out.port ?? spec.port, fd: handle.fd, handle, close: () => handle.close() };
 }
 
 /** A helper child calls listen() on the inherited fd and exits; the listening state stays on the shared socket. */
@@ -78,10 +81,17 @@ function errnoName(code: number): string {
 export class SocketSet {
   private readonly sockets = new Map<string, BoundSocket>();
 
-  constructor(private readonly appBind?: string) {}
+  /** onBound: told of each socket bound here (the supervising process hands it to its holder). */
+  constructor(private readonly appBind?: string, private readonly onBound?: (spec: ListenSpec, s: BoundSocket) => void) {}
 
   private key(spec: ListenSpec): string {
     return `${spec.name}|${bindAddressFor(spec, this.appBind)}|${spec.port}`;
+  }
+
+  /** Takes a socket a predecessor bound for `spec` (handed over by the holder), bound to `port`. */
+  adopt(spec: ListenSpec, port: number, handle: RawHandle): void {
+    const k = this.key(spec);
+    if (!this.sockets.has(k)) this.sockets.set(k, { name: spec.name, host: bindAddressFor(spec, this.appBind), port, fd: handle.fd, handle, close: () => handle.close() });
   }
 
   /** The sockets for these specs, in their order, binding the ones not held yet. */
@@ -93,6 +103,7 @@ export class SocketSet {
       if (!s) {
         s = await bindSocket(spec, this.appBind);
         this.sockets.set(k, s);
+        this.onBound?.(spec, s);
       }
       out.push(s);
     }

@@ -1,6 +1,7 @@
 // What /proc says about a process: alive or not, and its start time, so a
 // recorded pid is only ever signalled if it is still the same process.
 import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 
 /** Start time in clock ticks since boot (field 22 of /proc/<pid>/stat), or undefined if gone or a zombie. */
 export function processStartTicks(pid: number): number | undefined {
@@ -15,6 +16,28 @@ export function processStartTicks(pid: number): number | undefined {
   if (rest[0] === 'Z' || rest[0] === 'X') return undefined;
   const ticks = Number(rest[19]);
   return Number.isFinite(ticks) ? ticks : undefined;
+}
+
+/**
+ * How a process that is not our child ended, if /proc still shows it as a
+ * zombie (field 52, the wait status, since Linux 3.5): undefined once its
+ * new parent (init, a subreaper) has reaped it, or while it runs.
+ */
+export function zombieExitStatus(pid: number, startTicks: number): { code: number | null; signal: NodeJS.Signals | null } | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (rest[0] !== 'Z' || Number(rest[19]) !== startTicks) return undefined;
+  const status = Number(rest[49]);
+  if (!Number.isInteger(status)) return undefined;
+  const sig = status & 0x7f;
+  if (sig === 0) return { code: (status >> 8) & 0xff, signal: null };
+  const name = Object.entries(constants.signals).find(([, n]) => n === sig)?.[0] as NodeJS.Signals | undefined;
+  return { code: null, signal: name ?? null };
 }
 
 export function isSameProcess(pid: number, startTicks: number): boolean {

@@ -9,6 +9,7 @@ import { AppLog, LineTail } from './app-log.js';
 import { processStartTicks, signalGroup } from './proc.js';
 import type { BoundSocket } from '../sockets.js';
 import type { SocketSpec, StartArgs } from '../supervisor/protocol.js';
+import type { PipeName, RawHandle } from '../supervisor/handover.js';
 
 /** What LocalRunner needs: the start request, with the sockets already bound and the log already open. */
 export type LocalStartSpec = Omit<StartArgs, 'sockets' | 'logDir' | 'logBytes' | 'logFiles'> & {
@@ -21,6 +22,8 @@ export interface ExitInfo {
   signal: NodeJS.Signals | null;
   /** Whether the agent asked for it (stop, drain). */
   requested: boolean;
+  /** No status could be read: the process was adopted (not a child) and reaped by its new parent first. */
+  unknown?: boolean;
 }
 
 export interface AppProcess {
@@ -48,8 +51,34 @@ export interface ProcessRunner {
   attach(app: string): Promise<AppProcess[]>;
 }
 
+/** What the supervising process runs: an AppProcess, with its output tail and its pipes' read ends for the holder. */
+export interface SupervisedProcess extends AppProcess {
+  lastLines(n: number): string[];
+  pipeHandles(): [PipeName, RawHandle][];
+}
+
 export function describeExit(e: ExitInfo): string {
+  if (e.unknown) return 'exited (status unknown: it was adopted from a supervising process that died, and reaped by its new parent)';
   return e.signal ? `was killed by ${e.signal}` : `exited with code ${e.code}`;
+}
+
+/** Resolves when a line READY=1 arrives on the notify pipe; never rejects. */
+export function watchReady(notify: Readable | null | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    let buf = '';
+    notify?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (/(^|\n)READY=1(\n|$)/.test(buf)) resolve();
+      if (buf.length > 4096) buf = buf.slice(-64);
+    });
+    notify?.on('error', () => { /* the app closed it */ });
+  });
+}
+
+/** The libuv handle under a stream Node made for a child's pipe (not public API: used to hand the pipe to the holder). */
+export function rawHandleOf(stream: Readable | null | undefined): RawHandle | undefined {
+  const h = (stream as unknown as { _handle?: RawHandle | null } | null | undefined)?._handle;
+  return h && h.fd >= 0 ? h : undefined;
 }
 
 export class LocalRunner {
@@ -89,7 +118,7 @@ export class LocalRunner {
   }
 }
 
-export class LocalProcess implements AppProcess {
+export class LocalProcess implements SupervisedProcess {
   readonly pid: number;
   readonly version: string;
   readonly sha256: string;
@@ -99,6 +128,7 @@ export class LocalProcess implements AppProcess {
   readonly notifiedReady: Promise<void>;
   readonly sockets: SocketSpec[];
   private readonly tail = new LineTail();
+  private readonly notify: Readable | null;
   private alive = true;
   private requested = false;
 
@@ -127,16 +157,17 @@ export class LocalProcess implements AppProcess {
         resolve(info);
       });
     });
-    const notify = child.stdio[notifyFd] as Readable | null;
-    this.notifiedReady = new Promise((resolve) => {
-      let buf = '';
-      notify?.on('data', (d: Buffer) => {
-        buf += d.toString();
-        if (/(^|\n)READY=1(\n|$)/.test(buf)) resolve();
-        if (buf.length > 4096) buf = buf.slice(-64);
-      });
-      notify?.on('error', () => { /* the app closed it */ });
-    });
+    this.notify = child.stdio[notifyFd] as Readable | null;
+    this.notifiedReady = watchReady(this.notify);
+  }
+
+  pipeHandles(): [PipeName, RawHandle][] {
+    const out: [PipeName, RawHandle][] = [];
+    for (const [name, stream] of [['stdout', this.child.stdout], ['stderr', this.child.stderr], ['notify', this.notify]] as const) {
+      const h = rawHandleOf(stream);
+      if (h) out.push([name, h]);
+    }
+    return out;
   }
 
   running(): boolean {

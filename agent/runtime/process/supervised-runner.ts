@@ -1,10 +1,15 @@
 // The agent's ProcessRunner: every request goes to the supervising process,
 // which outlives the agent. Each supervised process is mirrored here by a
 // RemoteProcess whose promises settle on the supervisor's events. When the
-// supervisor itself dies, its apps are ended here (checked by start time) and
-// reported as exited, so the runtime restarts them under a new supervisor.
+// supervisor itself dies, its holder starts a successor that adopts the
+// running apps (protocol 2): the mirrors move to the new connection, a stop
+// under way is asked again, and nothing else changes. A process the successor
+// does not know (a protocol-1 supervisor, or its holder died too) is ended
+// here (checked by start time) and reported as exited, so the runtime starts
+// the app again.
 import { SlipwayError } from '../../../common/errors.js';
 import { ensureSupervisor, type SupervisorClient } from '../supervisor/client.js';
+import { ADOPTING_PROTOCOL } from '../supervisor/protocol.js';
 import { endRecordedProcess } from './proc.js';
 import type { AppProcess, ExitInfo, ProcessRunner } from './runner.js';
 import type { ProcessInfo, SocketSpec, StartArgs, SupervisorEvent } from '../supervisor/protocol.js';
@@ -23,8 +28,11 @@ class RemoteProcess implements AppProcess {
   private output: string[] = [];
   private resolveExit!: (e: ExitInfo) => void;
   resolveReady!: () => void;
+  /** The agent asked it to stop (an exit then counts as requested, whoever reports it). */
+  stopRequested = false;
 
-  constructor(info: ProcessInfo, private readonly client: SupervisorClient) {
+  /** channel: the current supervisor connection, reconnecting after a supervisor's death. */
+  constructor(info: ProcessInfo, private client: SupervisorClient, private readonly channel: () => Promise<SupervisorClient>) {
     this.pid = info.pid;
     this.version = info.version;
     this.sha256 = info.sha256;
@@ -37,9 +45,16 @@ class RemoteProcess implements AppProcess {
     if (info.exit) this.markExited({ ...info.exit, signal: info.exit.signal as NodeJS.Signals | null }, []);
   }
 
+  /** The successor supervising process adopted it. */
+  rebind(client: SupervisorClient): void {
+    this.client = client;
+  }
+
   markExited(e: ExitInfo, output: string[]): void {
     if (this.exitInfo) return;
-    this.exitInfo = e;
+    // A stop asked of a supervisor that died before it could tell its holder is still a requested stop.
+    this.exitInfo = { ...e, requested: e.requested || this.stopRequested };
+    e = this.exitInfo;
     this.output = output;
     this.resolveExit(e);
   }
@@ -55,10 +70,17 @@ class RemoteProcess implements AppProcess {
 
   async stop(signal: NodeJS.Signals, timeoutMs: number): Promise<ExitInfo> {
     if (this.exitInfo) return this.exitInfo;
-    try {
-      await this.client.request<ExitInfo>({ op: 'stop', args: { pid: this.pid, signal, timeout_ms: timeoutMs } }, timeoutMs + 15_000);
-    } catch {
-      // The supervisor is gone: the lost handler ends the process and settles `exited`.
+    this.stopRequested = true;
+    const deadline = Date.now() + timeoutMs;
+    // A supervisor that dies meanwhile: its successor (which continues a stop it was told of) is asked once more.
+    for (let attempt = 0; attempt < 2 && !this.exitInfo; attempt++) {
+      try {
+        const client = attempt === 0 ? this.client : await this.channel();
+        await client.request<ExitInfo>({ op: 'stop', args: { pid: this.pid, signal, timeout_ms: Math.max(0, deadline - Date.now()) } }, timeoutMs + 15_000);
+        break;
+      } catch {
+        // Gone, or not known to the successor: the lost handler ends the process and settles `exited`.
+      }
     }
     return this.exited;
   }
@@ -79,7 +101,7 @@ export class SupervisedRunner implements ProcessRunner {
       this.log.info({ supervisor_pid: client.hello.pid, supervisor_version: client.hello.version, protocol: client.hello.protocol },
         started ? 'started the supervising process' : 'attached to the running supervising process');
       client.on('event', (ev) => this.onEvent(client, ev));
-      client.on('lost', () => void this.onLost());
+      client.on('lost', () => void this.onLost(client));
       this.client = client;
       return client;
     })().finally(() => { this.connecting = undefined; });
@@ -103,15 +125,40 @@ export class SupervisedRunner implements ProcessRunner {
     void client.request({ op: 'forget', args: { pid: ev.pid } }).catch(() => undefined);
   }
 
-  /** The supervisor died: end what it ran (it can no longer), then report each as exited. */
-  private async onLost(): Promise<void> {
-    this.log.error({ apps: [...new Set([...this.procs.values()].map((p) => p.pid))].length }, 'the supervising process is gone; ending its apps so they can be started again');
-    const lost = [...this.procs.values()];
-    this.procs.clear();
-    await Promise.all(lost.map(async (p) => {
+  /**
+   * The supervisor died. A protocol-2 one has a successor that adopts its
+   * processes: move each mirror to it. What no successor knows is ended
+   * (it can no longer be watched) and reported as exited.
+   */
+  private async onLost(dead: SupervisorClient): Promise<void> {
+    const adopting = dead.hello.protocol >= ADOPTING_PROTOCOL;
+    this.log.warn({ supervisor_pid: dead.hello.pid, processes: this.procs.size },
+      adopting ? 'the supervising process is gone; waiting for its successor to adopt the apps' : 'the supervising process is gone; ending its apps so they can be started again');
+    let infos: ProcessInfo[] = [];
+    let client: SupervisorClient | undefined;
+    if (adopting) {
+      try {
+        client = await this.connect();
+        infos = await client.request<ProcessInfo[]>({ op: 'list', args: {} });
+      } catch (err) {
+        this.log.error({ err }, 'no successor of the supervising process answered');
+      }
+    }
+    const adopted: number[] = [];
+    await Promise.all([...this.procs.values()].map(async (p) => {
+      const info = infos.find((i) => i.pid === p.pid && i.start_ticks === p.startTicks);
+      if (info && client) {
+        p.rebind(client);
+        adopted.push(p.pid);
+        if (info.ready) p.resolveReady();
+        if (info.exit) this.onEvent(client, { event: 'exit', app: info.app, pid: info.pid, exit: info.exit, output: [] });
+        return;
+      }
+      this.procs.delete(p.pid);
       await endRecordedProcess(p.pid, p.startTicks, 'SIGTERM', 5_000);
-      p.markExited({ code: null, signal: null, requested: false }, ['(the supervising process died; the app was ended so it can be started again)']);
+      p.markExited({ code: null, signal: null, requested: p.stopRequested }, ['(the supervising process died and no successor adopted the app; it was ended so it can be started again)']);
     }));
+    if (adopted.length) this.log.info({ supervisor_pid: client?.hello.pid, pids: adopted }, 'the new supervising process adopted the running apps');
   }
 
   async start(spec: StartArgs): Promise<AppProcess> {
@@ -128,7 +175,7 @@ export class SupervisedRunner implements ProcessRunner {
   private mirror(info: ProcessInfo, client: SupervisorClient): RemoteProcess {
     const existing = this.procs.get(info.pid);
     if (existing) return existing;
-    const p = new RemoteProcess(info, client);
+    const p = new RemoteProcess(info, client, () => this.connect());
     if (p.running()) this.procs.set(info.pid, p);
     return p;
   }

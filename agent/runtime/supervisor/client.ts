@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { liveHolder } from './handover.js';
 import { PROTOCOL, LineDecoder, encode, socketPathFor, socketDirFor, type HelloResult, type Request, type SupervisorEvent } from './protocol.js';
 import { entryUrl } from '../../worker-file.js';
 
@@ -103,14 +104,22 @@ function supervisorEntry(): { file: string; execArgv: string[] } {
 }
 
 /**
- * Connects to this state dir's supervisor, starting one (detached, in its own
- * session, output to <state_dir>/supervisor.log) when none answers.
+ * Connects to this state dir's supervisor. When none answers but its holder
+ * lives, the holder is starting the successor: wait for it. Otherwise start
+ * one (detached, in its own session, output to <state_dir>/supervisor.log).
  */
 export async function ensureSupervisor(stateDir: string, agentVersion: string, runtimeDir?: string): Promise<{ client: SupervisorClient; started: boolean }> {
   const path = socketPathFor(stateDir, runtimeDir);
+  const dir = socketDirFor(stateDir, runtimeDir);
   const existing = await SupervisorClient.connect(path, agentVersion);
   if (existing) return { client: existing, started: false };
-  mkdirSync(socketDirFor(stateDir, runtimeDir), { recursive: true, mode: 0o700 });
+  const waitUntil = Date.now() + 15_000;
+  while (liveHolder(dir, path) !== undefined && Date.now() < waitUntil) {
+    const c = await SupervisorClient.connect(path, agentVersion);
+    if (c) return { client: c, started: false };
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const logFd = openSync(join(stateDir, 'supervisor.log'), 'a', 0o640);
   const entry = supervisorEntry();
   const child = spawn(process.execPath, [...entry.execArgv, '--max-semi-space-size=1', entry.file, '--socket', path], {

@@ -4,18 +4,24 @@
 // writes their output to the log files, and reports exits and readiness. It
 // decides nothing: the agent's runtime does (restart policy, activations).
 // One process for all apps keeps memory low (an idle Node process costs about
-// 40 MiB RSS); the price is that its death restarts every app of the host.
+// 40 MiB RSS). Its death is not the apps' death: everything it holds is also
+// reported to its holder (holder-link.ts), and its successor adopts the
+// running processes (adopt()).
 import net from 'node:net';
-import { LocalRunner, type LocalProcess, type ExitInfo } from '../process/runner.js';
+import { LocalRunner, type SupervisedProcess, type ExitInfo } from '../process/runner.js';
+import { AdoptedProcess } from '../process/adopted.js';
 import { AppLog } from '../process/app-log.js';
 import { SocketSet } from '../sockets.js';
+import { HANDOVER_VERSION, type HandOverStore, type HeldProcess } from './handover.js';
+import type { HolderLink } from './holder-link.js';
 import { PROTOCOL, LineDecoder, encode, type Request, type ProcessInfo, type SupervisorEvent, type HelloResult, type StartArgs, type SocketSpec } from './protocol.js';
 
 interface Tracked {
   app: string;
-  proc: LocalProcess;
+  proc: SupervisedProcess;
   sockets: SocketSpec[];
   ready: boolean;
+  adopted: boolean;
   exit?: ExitInfo;
   output?: string[];
 }
@@ -34,8 +40,22 @@ export class SupervisorDaemon {
   private readonly clients = new Set<net.Socket>();
   private readonly runner = new LocalRunner();
   readonly startedAt = new Date().toISOString();
+  private adoptedCount = 0;
 
-  constructor(readonly version: string, private readonly log: (msg: string, fields?: object) => void) {}
+  constructor(readonly version: string, private readonly log: (msg: string, fields?: object) => void, private readonly holder?: HolderLink) {}
+
+  /** Takes over what a predecessor ran: its sockets, and each process still recorded (exited ones report their exit). */
+  adopt(store: HandOverStore): void {
+    for (const { app, spec, port, handle } of store.socketItems()) this.hold(app).sockets.adopt(spec, port, handle);
+    for (const rec of store.processes()) {
+      const hold = this.hold(rec.app);
+      const log = this.logFor(hold, rec.log.dir, rec.log.bytes, rec.log.files);
+      const proc = new AdoptedProcess(rec, store.pipesOf(rec.pid), log);
+      this.track(rec.app, proc, true, rec.ready);
+      this.adoptedCount++;
+      this.log('adopted', { app: rec.app, version: rec.version, pid: rec.pid, running: proc.running(), stopping: Boolean(rec.stopping) });
+    }
+  }
 
   serve(server: net.Server): void {
     server.on('connection', (sock) => {
@@ -70,12 +90,16 @@ export class SupervisorDaemon {
   async handle(req: Request): Promise<unknown> {
     switch (req.op) {
       case 'hello': {
-        const res: HelloResult = { protocol: Math.min(PROTOCOL, req.args.protocol), pid: process.pid, version: this.version, started_at: this.startedAt };
+        const res: HelloResult = {
+          protocol: Math.min(PROTOCOL, req.args.protocol), pid: process.pid, version: this.version, started_at: this.startedAt,
+          adopted: this.adoptedCount, holder_pid: this.holder?.holderPid,
+        };
         return res;
       }
       case 'start': return this.start(req.args);
       case 'stop': {
         const t = this.tracked(req.args.pid);
+        if (t.proc.running()) this.holder?.report({ t: 'stopping', v: HANDOVER_VERSION, pid: t.proc.pid, signal: req.args.signal, deadline_ms: Date.now() + req.args.timeout_ms });
         return t.proc.stop(req.args.signal as NodeJS.Signals, req.args.timeout_ms);
       }
       case 'list': return [...this.procs.values()].filter((t) => !req.args.app || t.app === req.args.app).map((t) => this.info(t));
@@ -93,7 +117,9 @@ export class SupervisorDaemon {
   private hold(app: string): AppHold {
     let h = this.apps.get(app);
     if (!h) {
-      h = { sockets: new SocketSet() };
+      h = {
+        sockets: new SocketSet(undefined, (spec, s) => this.holder?.report({ t: 'socket', v: HANDOVER_VERSION, app, spec: { name: spec.name, host: spec.host, port: spec.port }, port: s.port }, s.handle)),
+      };
       this.apps.set(app, h);
     }
     return h;
@@ -108,30 +134,51 @@ export class SupervisorDaemon {
   private async start(a: StartArgs): Promise<ProcessInfo> {
     const hold = this.hold(a.app);
     const sockets = await hold.sockets.ensure(a.sockets);
-    if (!hold.log || hold.logDir !== a.logDir) {
-      hold.log?.close();
-      hold.log = new AppLog(a.logDir, a.logBytes, a.logFiles);
-      hold.logDir = a.logDir;
-    }
+    const log = this.logFor(hold, a.logDir, a.logBytes, a.logFiles);
     const proc = await this.runner.start({
       app: a.app, version: a.version, sha256: a.sha256, releaseDir: a.releaseDir, command: a.command, env: a.env,
-      sockets, log: hold.log, uid: a.uid, gid: a.gid,
+      sockets, log, uid: a.uid, gid: a.gid,
     });
-    const t: Tracked = { app: a.app, proc, sockets: proc.sockets, ready: false };
-    this.procs.set(proc.pid, t);
+    const rec: HeldProcess = {
+      app: a.app, pid: proc.pid, version: a.version, sha256: a.sha256, started_at: proc.startedAt.toISOString(), start_ticks: proc.startTicks,
+      sockets: proc.sockets, log: { dir: a.logDir, bytes: a.logBytes, files: a.logFiles }, ready: false,
+    };
+    this.holder?.report({ t: 'proc', v: HANDOVER_VERSION, rec });
+    for (const [name, handle] of proc.pipeHandles()) this.holder?.report({ t: 'pipe', v: HANDOVER_VERSION, pid: proc.pid, name }, handle);
     this.log('started', { app: a.app, version: a.version, pid: proc.pid });
-    void proc.notifiedReady.then(() => {
-      t.ready = true;
-      this.broadcast({ event: 'ready', app: a.app, pid: proc.pid });
-    });
+    return this.info(this.track(a.app, proc, false, false));
+  }
+
+  private logFor(hold: AppHold, dir: string, bytes: number, files: number): AppLog {
+    if (!hold.log || hold.logDir !== dir) {
+      hold.log?.close();
+      hold.log = new AppLog(dir, bytes, files);
+      hold.logDir = dir;
+    }
+    return hold.log;
+  }
+
+  /** Watches a process's readiness and exit, telling the agent and the holder. */
+  private track(app: string, proc: SupervisedProcess, adopted: boolean, ready: boolean): Tracked {
+    const t: Tracked = { app, proc, sockets: proc.sockets, ready, adopted };
+    this.procs.set(proc.pid, t);
+    if (!ready) {
+      void proc.notifiedReady.then(() => {
+        if (!proc.running()) return;
+        t.ready = true;
+        this.holder?.report({ t: 'ready', v: HANDOVER_VERSION, pid: proc.pid });
+        this.broadcast({ event: 'ready', app, pid: proc.pid });
+      });
+    }
     void proc.exited.then((exit) => {
       t.exit = exit;
       t.output = proc.lastLines(20);
-      this.log('exited', { app: a.app, pid: proc.pid, code: exit.code, signal: exit.signal, requested: exit.requested });
-      this.broadcast({ event: 'exit', app: a.app, pid: proc.pid, exit, output: t.output });
-      this.trimExited(a.app);
+      this.holder?.report({ t: 'gone', v: HANDOVER_VERSION, pid: proc.pid });
+      this.log('exited', { app, pid: proc.pid, code: exit.code, signal: exit.signal, requested: exit.requested, unknown: exit.unknown });
+      this.broadcast({ event: 'exit', app, pid: proc.pid, exit, output: t.output });
+      this.trimExited(app);
     });
-    return this.info(t);
+    return t;
   }
 
   private trimExited(app: string): void {
@@ -143,8 +190,8 @@ export class SupervisorDaemon {
     return {
       app: t.app, pid: t.proc.pid, version: t.proc.version, sha256: t.proc.sha256, started_at: t.proc.startedAt.toISOString(),
       start_ticks: t.proc.startTicks, running: t.proc.running(), ready: t.ready,
-      exit: t.exit ? { code: t.exit.code, signal: t.exit.signal, requested: t.exit.requested } : undefined,
-      sockets: t.sockets,
+      exit: t.exit ? { code: t.exit.code, signal: t.exit.signal, requested: t.exit.requested, unknown: t.exit.unknown } : undefined,
+      sockets: t.sockets, adopted: t.adopted,
     };
   }
 }

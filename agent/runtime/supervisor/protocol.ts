@@ -8,11 +8,19 @@
 //   agent → supervisor   {id, op, args}                 a request
 //   supervisor → agent   {id, ok: true, result} | {id, ok: false, error}
 //   supervisor → agent   {event: 'exit' | 'ready', …}   pushed as it happens
+//
+// Protocol 1: a supervising process whose death ends its apps (the agent ends
+// and restarts them). Protocol 2: it keeps a holder process (holder.ts) with
+// copies of the apps' sockets and pipes, and its successor adopts the running
+// apps: `list` then reports the same pids (`adopted: true`), and an agent
+// that loses a protocol-2 supervisor waits for the successor instead.
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const PROTOCOL = 1;
+export const PROTOCOL = 2;
+/** The first protocol whose supervising process is replaced without ending its apps. */
+export const ADOPTING_PROTOCOL = 2;
 
 /** Unix socket paths are limited to about 107 bytes; longer state dirs get a short private path. */
 export const MAX_SOCKET_PATH = 100;
@@ -70,12 +78,16 @@ export interface ProcessInfo {
   ready: boolean;
   exit?: ExitRecord;
   sockets: SocketSpec[];
+  /** Started by an earlier supervising process and adopted by this one (protocol 2). */
+  adopted?: boolean;
 }
 
 export interface ExitRecord {
   code: number | null;
   signal: string | null;
   requested: boolean;
+  /** The exit status could not be read: an adopted process is not this supervisor's child (protocol 2). */
+  unknown?: boolean;
 }
 
 export type Request =
@@ -95,6 +107,9 @@ export interface HelloResult {
   pid: number;
   version: string;
   started_at: string;
+  /** Protocol 2: processes this supervisor adopted from its predecessor, and its holder's pid. */
+  adopted?: number;
+  holder_pid?: number;
 }
 
 /** Splits a byte stream into JSON lines; a line that does not parse is reported, not thrown. */
