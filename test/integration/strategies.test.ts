@@ -1,6 +1,6 @@
 // The other ways to switch versions: an upgrade command run inside the
-// running release (Erlang relups), and a version two swaps old that is still
-// draining being killed at once.
+// running release (Erlang relups), and, beyond stop.max_draining versions
+// draining at once, the oldest killed early.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -67,10 +67,10 @@ test('upgrade command that fails: reported with its output, the running version 
   assert.equal(st.state, 'running');
 });
 
-test('a version two swaps old that still drains is killed at once', async () => {
+test('beyond stop.max_draining (1 here) versions draining at once, the oldest is SIGKILLed when the next swap begins, logged and counted', async () => {
   setUpgrade('hot');
   const file = join(repo.dir, 'slipway.yaml');
-  writeFileSync(file, readFileSync(file, 'utf8').replace(/drain_timeout_s: \d+/, 'drain_timeout_s: 120'));
+  writeFileSync(file, readFileSync(file, 'utf8').replace(/drain_timeout_s: \d+/, 'drain_timeout_s: 120\n    max_draining: 1'));
   repo.release('3.0.0');
   repo.release('3.1.0');
   repo.release('3.2.0');
@@ -90,6 +90,18 @@ test('a version two swaps old that still drains is killed at once', async () => 
   assert.equal((await cli(repo.dir, 'deploy', 'staging', '3.1.0')).code, 0);
   assert.ok(processStartTicks(oldPid) !== undefined, '3.0.0 is still draining');
   assert.equal((await cli(repo.dir, 'deploy', 'staging', '3.2.0')).code, 0);
-  await waitFor(() => processStartTicks(oldPid) === undefined, '3.0.0 to be gone', 10_000);
+  await waitFor(() => processStartTicks(oldPid) === undefined, '3.0.0 to be gone', 30_000);
   assert.match(await long, /closed|error/);
+  const appLog = readFileSync(join(agents[0].stateDir, 'apps', 'hello', 'logs', 'app.log'), 'utf8');
+  assert.match(appLog, new RegExp(`pid ${oldPid} was killed by SIGKILL \\(stopped by the agent\\)`), 'killed by the agent, not ended by its own drain timeout');
+  assert.equal(agents[0].logged('before its drain deadline').length, 1);
+  const metrics = await new Promise<string>((resolve, reject) => {
+    const a = agents[0].httpAddress;
+    http.get({ host: a.slice(0, a.lastIndexOf(':')), port: Number(a.slice(a.lastIndexOf(':') + 1)), path: '/metrics', agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => { body += d.toString(); });
+      res.on('end', () => resolve(body));
+    }).on('error', reject);
+  });
+  assert.match(metrics, /^slipway_drain_killed_total\{app="hello"\} 1$/m);
 });
