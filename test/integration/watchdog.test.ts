@@ -1,9 +1,11 @@
 // Apps outlive the agent: SIGKILL or SIGTERM of the agent leaves the app
 // serving with the same pid, and the next agent re-attaches; a dead
-// supervising process, and a full reboot, bring the app back on its desired
-// release.
+// supervising process is replaced by one that adopts the app; the supervising
+// process and its holder dead together, and a full reboot, bring the app back
+// on its desired release.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { tempDir, makeAppRepo, connect, startAgents, stopAgents, cleanup, cli, get, waitFor, appHost, type AppRepo } from '../helpers/env.js';
 import { Load } from '../helpers/load.js';
 import { processStartTicks } from '../../agent/runtime/process/proc.js';
@@ -89,12 +91,37 @@ test('a crash: the app is restarted from the same release; new connections wait 
   assert.equal(after.restarts, before.restarts + 1);
 });
 
-test('the supervising process killed: the app is ended and started again on its desired release', async () => {
+test('the supervising process killed: its successor adopts the app (same pid, serving throughout)', async () => {
   const a = agents[0];
   const before = await status();
   const sup = supervisorPid(a.stateDir) as number;
   assert.ok(sup > 0);
-  process.kill(sup, 'SIGKILL');
+  const l = load();
+  try {
+    process.kill(sup, 'SIGKILL');
+    await waitFor(() => {
+      const p = supervisorPid(a.stateDir);
+      return p && p !== sup && processStartTicks(p) !== undefined ? p : undefined;
+    }, 'a successor of the supervising process', 30_000);
+    await waitFor(() => a.logged('the new supervising process adopted the running apps').length > 0, 'the agent to see the adoption');
+    await waitFor(() => l.outcomes.filter((o) => o.ok).length > 40, 'answers after the adoption');
+  } finally {
+    await l.stop();
+  }
+  assert.equal(l.summary().failed, 0, JSON.stringify(l.summary().failures.slice(0, 3)));
+  const after = await status();
+  assert.equal(after.state, 'running');
+  assert.equal(after.pid, before.pid, 'same pid');
+  assert.equal(after.restarts, before.restarts);
+  assert.equal((JSON.parse((await get(appHost(a), repo.port)).body) as { pid: number }).pid, before.pid);
+});
+
+test('the supervising process and its holder killed together: the app is ended and started again on its desired release', async () => {
+  const a = agents[0];
+  const before = await status();
+  const sup = supervisorPid(a.stateDir) as number;
+  const stat = readFileSync(`/proc/${sup}/stat`, 'utf8');
+  process.kill(-Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]), 'SIGKILL');
   const after = await waitFor(async () => {
     const s = await status();
     return s.state === 'running' && s.pid !== before.pid ? s : undefined;

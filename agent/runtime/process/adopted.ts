@@ -62,7 +62,6 @@ export class AdoptedProcess implements SupervisedProcess {
       this.killAt(rec.stopping.deadline_ms - Date.now());
     }
     this.poll = setInterval(() => this.check(), pollMs);
-    this.poll.unref();
     this.check();
   }
 
