@@ -71,16 +71,21 @@ function appLog(): string {
 }
 
 /** Kills the supervising process and waits until a successor answers (it writes supervisor.pid once it listens). */
-async function killSupervisor(): Promise<{ old: number; next: number }> {
+async function killSupervisor(): Promise<{ old: number; next: number; ms: number }> {
   const old = supervisorPid(agent.stateDir) as number;
   assert.ok(old > 0);
   assert.ok(liveHolder(socketDirFor(agent.stateDir), socketPathFor(agent.stateDir)), 'a holder runs beside the supervising process');
+  const t0 = performance.now();
   process.kill(old, 'SIGKILL');
   const next = await waitFor(() => {
     const p = supervisorPid(agent.stateDir);
     return p && p !== old && processStartTicks(p) !== undefined ? p : undefined;
   }, 'a successor of the supervising process', 30_000);
-  return { old, next };
+  const ms = performance.now() - t0;
+  const rss = (pid: number) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024);
+  const holder = liveHolder(socketDirFor(agent.stateDir), socketPathFor(agent.stateDir));
+  console.log(`# successor ${next} listening ${ms.toFixed(0)} ms after the kill; RSS: supervising process ${rss(next)} MiB, holder ${holder ? rss(holder) : '?'} MiB`);
+  return { old, next, ms };
 }
 
 test('SIGKILL of the supervising process in steady state, three times: the app keeps its pid and socket, no request fails', async () => {
