@@ -160,3 +160,44 @@ test('a hot swap after the adoption, then a kill right after the next swap: no r
   assert.equal(end.state, 'running');
   assert.equal(end.version, '1.0.0');
 });
+
+test('the agent and the supervising process killed together: the agent that comes back finds the adopted app (same pid)', async () => {
+  const before = await status();
+  const l = load();
+  try {
+    await agent.stop('SIGKILL');
+    await killSupervisor();
+    await waitFor(() => l.outcomes.filter((o) => o.ok).length > 40, 'answers while no agent runs');
+    await agent.start();
+    const after = await waitFor(async () => {
+      const s = await status();
+      return s.state === 'running' ? s : undefined;
+    }, 'the new agent to report the app');
+    assert.equal(after.pid, before.pid);
+    assert.equal(after.restarts, before.restarts);
+  } finally {
+    await l.stop();
+  }
+  const s = l.summary();
+  report('agent and supervisor killed together', l, s);
+  assert.equal(s.failed, 0, JSON.stringify(s.failures.slice(0, 3)));
+});
+
+test('the holder killed: the supervising process starts a new one, and a later kill of the supervising process is still survived', async () => {
+  const before = await status();
+  const dirOf = socketDirFor(agent.stateDir);
+  const path = socketPathFor(agent.stateDir);
+  const holder = liveHolder(dirOf, path) as number;
+  process.kill(holder, 'SIGKILL');
+  await waitFor(() => {
+    const h = liveHolder(dirOf, path);
+    return h && h !== holder ? h : undefined;
+  }, 'a new holder', 30_000);
+  await killSupervisor();
+  await waitFor(() => agent.logged('the new supervising process adopted the running apps').length > 0 ? true : undefined, 'the adoption');
+  const after = await waitFor(async () => {
+    const s = await status();
+    return s.state === 'running' ? s : undefined;
+  }, 'the app reported running');
+  assert.equal(after.pid, before.pid);
+});
