@@ -18,7 +18,7 @@
 // records the first 200 from a new pid. The crashes rotate over the three
 // set-ups so that the machine's load drifts equally over all of them.
 // Memory: PSS and RSS (/proc/<pid>/smaps_rollup) of the agent, the
-// supervising process and the apps with 1 and with N apps (N app names
+// supervising process, its holder and the apps with 1 and with N apps (N app names
 // deployed to the one agent), beside PM2's daemon and its app processes.
 // Everything runs without NODE_EXTRA_CA_CERTS (set on the machine these
 // figures come from; it adds ~90 ms to every Node start and memory to every
@@ -29,7 +29,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
-import { LocalAgent, killAppsUnder, supervisorPid } from '../scripts/local-fleet.js';
+import { LocalAgent, killAppsUnder, supervisorPid, holderPid } from '../scripts/local-fleet.js';
 import { median, percentile } from '../test/helpers/load.js';
 import {
   HELLO, sleep, until, getJson, freePort, withCleanup, machine, appBaseEnv, helloRepo, slipway, processMemory, sumMemory, mib, pm2,
@@ -297,7 +297,7 @@ export async function runWatchdogBench(opts: WatchdogBenchOptions = {}): Promise
       const slipAppPids = async () => Promise.all(slipPorts.map(async (port) => (await getJson('127.0.0.1', port)).pid));
       const measureMemory = async () => {
         await sleep(5000); // starts settle (GC, lazy init)
-        const sParts = { agent: agent.child!.pid!, supervisor: supervisorPid(agent.stateDir)! };
+        const sParts = { agent: agent.child!.pid!, supervisor: supervisorPid(agent.stateDir)!, holder: holderPid(agent.stateDir)! };
         const sApps = await slipAppPids();
         const pParts: Record<string, number> = p2 ? { daemon: p2.daemonPid()! } : {};
         const pApps = p2 ? await pm2AppPids() : [];

@@ -119,8 +119,17 @@ export async function securedAgent(pki: Pki, opts: Omit<LocalAgentOptions, 'tls'
 
 /** The pid of the supervising process of a state dir, if one was started. */
 export function supervisorPid(stateDir: string): number | undefined {
+  return pidFile(stateDir, 'supervisor.pid');
+}
+
+/** The supervising process's holder (it keeps copies of the sockets and pipes, and starts a successor). */
+export function holderPid(stateDir: string): number | undefined {
+  return pidFile(stateDir, 'holder.pid');
+}
+
+function pidFile(stateDir: string, name: string): number | undefined {
   try {
-    return Number(readFileSync(join(socketDirFor(stateDir), 'supervisor.pid'), 'utf8').trim()) || undefined;
+    return Number(readFileSync(join(socketDirFor(stateDir), name), 'utf8').trim()) || undefined;
   } catch {
     return undefined;
   }
