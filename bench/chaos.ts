@@ -62,6 +62,14 @@ function printHuman(r: ChaosResult): void {
   out(`longest time without an answer: ${s.maxGapAgentMs} ms (agent kills), ${s.maxGapSupervisorMs} ms (supervisor kills); invariant violations: ${s.violations}`);
   out('');
   for (const l of stepTable(r.steps)) out(l);
+  if (r.violations.length) {
+    out('');
+    out('violations, by kind:');
+    for (const v of r.violations) {
+      out(`  ${v.count}× ${v.kind}`);
+      out(`      at ${Object.entries(v.where).map(([w, n]) => `${w} ${n}×`).join(', ')}; e.g. ${v.example}`);
+    }
+  }
 }
 
 export async function runChaosBench(argv: string[]): Promise<number> {

@@ -2,7 +2,9 @@
 // its supervising process, examples/hello under 100 req/s of paced load, and
 // one round per named step of deploy, rollback, restart, env set and prune
 // with the agent SIGKILLed there, plus a few with the supervising process
-// killed (test/helpers/chaos/plan.ts fixedPlan). After each kill the agent
+// killed (test/helpers/chaos/plan.ts fixedPlan). The targets: no invariant
+// broken, no failed request, never longer than a start of the app without
+// an answer, whichever of the two dies. After each kill the agent
 // is started again on the same state dir, the operation is run again and
 // the invariants are checked (test/helpers/chaos/invariants.ts). The full
 // run is `npm run chaos`. The seed (CHAOS_SEED, printed) fixes the jitter of
@@ -64,12 +66,12 @@ test('agent killed at each step: the app never goes longer than a start without 
   assert.equal(bad.length, 0, bad.map((r) => `${label(r)}: no answer for ${r.maxGapMs} ms from +${r.maxGapAtMs} ms`).join('\n'));
 });
 
-test('supervising process killed: every invariant holds, and the app answers again within a start', () => {
+test('supervising process killed at each step: every invariant holds after recovery and a re-run', () => {
   const bad = supervisorRounds().filter((r) => r.violations.length > 0);
   assert.equal(bad.length, 0, explain(bad));
-  const slow = supervisorRounds().filter((r) => r.maxGapMs > START_BUDGET_MS);
-  assert.equal(slow.length, 0, slow.map((r) => `${label(r)}: no answer for ${r.maxGapMs} ms from +${r.maxGapAtMs} ms\n${r.evidence.map((e) => `    ${e}`).join('\n')}`).join('\n'));
-  // Measured, not asserted: a supervisor death ends the apps today (issue: make it invisible where Linux allows).
-  const failed = supervisorRounds().reduce((a, r) => a + r.failed, 0);
-  console.log(`# supervising process kills: ${failed} failed requests over ${supervisorRounds().length} kills; longest gap ${Math.max(0, ...supervisorRounds().map((r) => r.maxGapMs))} ms`);
+});
+
+test('supervising process killed at each step: no request fails, and the app never goes longer than a start without answering', () => {
+  const bad = supervisorRounds().filter((r) => r.failed > 0 || r.maxGapMs > START_BUDGET_MS);
+  assert.equal(bad.length, 0, bad.map((r) => `${label(r)}: ${r.failed} failed, no answer for ${r.maxGapMs} ms from +${r.maxGapAtMs} ms\n${r.evidence.map((e) => `    ${e}`).join('\n')}`).join('\n'));
 });

@@ -14,14 +14,27 @@ export interface AppProc {
   release: string;
 }
 
-function procStat(pid: number): { state: string; ppid: number } | undefined {
+/** State, parent and start time (clock ticks since boot) of a process, from /proc/<pid>/stat. */
+function procStat(pid: number): { state: string; ppid: number; start: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: rest[0] ?? '', ppid: Number(rest[1]) };
+    return { state: rest[0] ?? '', ppid: Number(rest[1]), start: Number(rest[19]) };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether a live app process is in the care of the live supervising process
+ * `sup`: its child, or one it adopted from a predecessor (then it started
+ * before `sup` did, and its parent is init or a subreaper).
+ */
+export function supervisedBy(pid: number, sup: number): boolean {
+  const app = procStat(pid);
+  const s = procStat(sup);
+  if (!app || !s || app.state === 'Z' || s.state === 'Z') return false;
+  return app.ppid === sup || app.start < s.start;
 }
 
 function pids(): number[] {
@@ -47,8 +60,11 @@ export function appProcesses(stateDir: string, app: string): AppProc[] {
   return out.sort((a, b) => a.pid - b.pid);
 }
 
-/** Live supervising processes of this state dir (found by their --socket argument). */
-export function supervisorProcesses(stateDir: string): number[] {
+/**
+ * Live supervising processes of this state dir, found by their --socket
+ * argument; with `holders`, its holders instead (the same program with --hold).
+ */
+export function supervisorProcesses(stateDir: string, holders = false): number[] {
   const socket = socketPathFor(stateDir);
   const out: number[] = [];
   for (const pid of pids()) {
@@ -56,7 +72,7 @@ export function supervisorProcesses(stateDir: string): number[] {
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
       const i = argv.indexOf('--socket');
       const st = procStat(pid);
-      if (i > 0 && argv[i + 1] === socket && st && st.state !== 'Z') out.push(pid);
+      if (i > 0 && argv[i + 1] === socket && argv.includes('--hold') === holders && st && st.state !== 'Z') out.push(pid);
     } catch { /* gone */ }
   }
   return out;

@@ -4,7 +4,7 @@
 // Conditions that take time (a version still draining, leftovers the
 // recovery removes) are polled up to generous deadlines, never slept for.
 import type { Outcome } from '../load.js';
-import { appProcesses, currentRelease, readStateFiles, sharedEnv, supervisorProcesses, tempFiles, versionOf, type HistoryLine } from './host-view.js';
+import { appProcesses, currentRelease, readStateFiles, sharedEnv, supervisedBy, supervisorProcesses, tempFiles, versionOf, type HistoryLine } from './host-view.js';
 
 /** The app's line of `slipway --json status` (hosts[0].app). */
 export interface StatusApp {
@@ -34,6 +34,11 @@ export interface Expectation {
   envLine?: string;
   /** performance.now() after which the app must have answered from the serving pid. */
   answersSince: number;
+  /**
+   * Whether each history agreed with what ran before the round (historyAgrees):
+   * one that did not is left unchecked, its round already reported it.
+   */
+  historyBefore: { state: boolean; host: boolean };
 }
 
 async function poll<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, deadlineMs: number): Promise<T> {
@@ -52,6 +57,17 @@ const NOT_ACTIVATIONS = new Set(['task', 'env', 'lock', 'unlock', 'stop']);
 /** The newest activation in the host's history (history.jsonl). */
 export function lastActivation(history: readonly HistoryLine[]): HistoryLine | undefined {
   return [...history].reverse().find((h) => h.to_version && !NOT_ACTIVATIONS.has(h.action));
+}
+
+/** Whether the newest activation in state.json's history, and in the host's, is `version` done. */
+export function historyAgrees(stateDir: string, app: string, version: string): { state: boolean; host: boolean } {
+  const files = readStateFiles(stateDir, app);
+  const rec = files.state?.history.at(-1);
+  const last = lastActivation(files.history);
+  return {
+    state: rec?.result === 'done' && rec.version === version,
+    host: last?.result === 'done' && last.to_version === version,
+  };
 }
 
 export async function checkInvariants(ctx: InvariantContext, exp: Expectation): Promise<string[]> {
@@ -81,17 +97,19 @@ export async function checkInvariants(ctx: InvariantContext, exp: Expectation): 
   }
   const servingPid = typeof status === 'string' ? 0 : status.pid;
 
-  // Exactly one version runs once the ones told to stop have drained, under exactly one supervising process.
-  const procs = await poll(() => ({ apps: appProcesses(stateDir, app), sups: supervisorProcesses(stateDir) }), (p) => p.apps.length === 1 && p.sups.length === 1, ctx.drainMs);
+  // Exactly one version runs once the ones told to stop have drained, under exactly one supervising process (and at most one holder).
+  const procs = await poll(() => ({ apps: appProcesses(stateDir, app), sups: supervisorProcesses(stateDir), holders: supervisorProcesses(stateDir, true) }),
+    (p) => p.apps.length === 1 && p.sups.length === 1 && p.holders.length <= 1, ctx.drainMs);
   const list = procs.apps.map((p) => `pid ${p.pid} (${p.release}, parent ${p.ppid})`).join(', ') || 'none';
   if (procs.sups.length !== 1) v.push(`${procs.sups.length} supervising processes (${procs.sups.join(', ')}), not 1`);
+  if (procs.holders.length > 1) v.push(`${procs.holders.length} holders of the supervising process (${procs.holders.join(', ')}), not 1`);
   if (procs.apps.length !== 1) {
     v.push(`${procs.apps.length} app processes ${ctx.drainMs / 1000} s after the re-run, not 1: ${list}`);
   } else {
     const [p] = procs.apps;
     if (servingPid && p!.pid !== servingPid) v.push(`the app process is ${list}, but status says pid ${servingPid}`);
     if (versionOf(p!.release) !== exp.version) v.push(`the app process runs ${p!.release}, not ${exp.version}`);
-    if (procs.sups.length === 1 && p!.ppid !== procs.sups[0]) v.push(`the app process ${p!.pid} is not a child of the supervising process ${procs.sups[0]} (parent ${p!.ppid})`);
+    if (procs.sups.length === 1 && !supervisedBy(p!.pid, procs.sups[0]!)) v.push(`the app process ${p!.pid} is neither a child of the supervising process ${procs.sups[0]} nor older than it (adopted); parent ${p!.ppid}`);
   }
 
   // The serving process answers.
@@ -107,11 +125,11 @@ export async function checkInvariants(ctx: InvariantContext, exp: Expectation): 
   // The history says what runs: the newest activation, in state.json and in the host's history.
   const after = readStateFiles(stateDir, app);
   const rec = after.state?.history.at(-1);
-  if (!rec || rec.result !== 'done' || rec.version !== exp.version) {
+  if (exp.historyBefore.state && (!rec || rec.result !== 'done' || rec.version !== exp.version)) {
     v.push(`state.json history: the newest activation is ${rec ? `${rec.version} ${rec.result} (${rec.reason}: ${rec.message})` : 'none'}, but ${exp.version} runs`);
   }
   const last = lastActivation(after.history);
-  if (!last || last.result !== 'done' || last.to_version !== exp.version) {
+  if (exp.historyBefore.host && (!last || last.result !== 'done' || last.to_version !== exp.version)) {
     v.push(`history.jsonl: the newest activation is ${last ? `${last.action} to ${last.to_version} ${last.result} (${last.message})` : 'none'}, but ${exp.version} runs`);
   }
 

@@ -38,9 +38,3 @@ export function windowStats(outcomes: readonly Outcome[], from: number, to: numb
   };
 }
 
-/** The pid that answered last among successful answers that ended in [from, to), if any. */
-export function lastAnsweringPid(outcomes: readonly Outcome[], from: number, to = Infinity): number | undefined {
-  let best: Outcome | undefined;
-  for (const o of outcomes) if (o.ok && o.end >= from && o.end < to && (!best || o.end > best.end)) best = o;
-  return best?.pid;
-}

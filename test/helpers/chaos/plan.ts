@@ -94,7 +94,7 @@ export function fixedPlan(seed: number): Round[] {
   for (const op of ['deploy', 'rollback', 'restart', 'env', 'prune'] as const) {
     for (const step of STEPS_OF[op]) pairs.push(['agent', op, step]);
   }
-  for (const [op, step] of [['idle', 'idle'], ['deploy', 'starting'], ['deploy', 'draining'], ['restart', 'ready'], ['deploy', 'random']] as const) {
+  for (const [op, step] of [['idle', 'idle'], ['deploy', 'starting'], ['deploy', 'current'], ['deploy', 'draining'], ['restart', 'ready'], ['deploy', 'random']] as const) {
     pairs.push(['supervisor', op, step]);
   }
   return pairs.map(([victim, op, step], i) => ({ n: i + 1, victim, op, step, delayMs: delayFor(step, next), fresh: needsFresh(op, step, next) }));

@@ -89,6 +89,34 @@ export function stepTable(figures: readonly StepFigures[], markdown = false): st
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
 }
 
+export interface ViolationKind {
+  /** The violation with its versions, pids, times and counts replaced by placeholders. */
+  kind: string;
+  count: number;
+  /** victim@step of the rounds it happened in, with how often. */
+  where: Record<string, number>;
+  example: string;
+}
+
+/** Violations grouped by what they say, most frequent first. */
+export function violationKinds(results: readonly RoundResult[]): ViolationKind[] {
+  const kinds = new Map<string, ViolationKind>();
+  for (const r of results) {
+    for (const v of r.violations) {
+      const kind = v.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, '<time>')
+        .replace(/\b\d+\.\d+\.\d+(-[0-9a-f]{12})?\b/g, '<version>')
+        .replace(/\.tmp-[\w.]+?-\d+-[0-9a-f]+/g, '.tmp-<name>')
+        .replace(/\b\d+(\.\d+)?\b/g, '<n>');
+      const k = kinds.get(kind) ?? { kind, count: 0, where: {}, example: v };
+      const at = `${r.round.victim}@${r.round.step}`;
+      k.count++;
+      k.where[at] = (k.where[at] ?? 0) + 1;
+      kinds.set(kind, k);
+    }
+  }
+  return [...kinds.values()].sort((a, b) => b.count - a.count);
+}
+
 /** One line per round, for the progress log. */
 export function roundLine(r: RoundResult): string {
   const what = `#${r.round.n} ${r.round.victim} ${r.round.op}${r.round.fresh ? ' (new version)' : ''} @${r.round.step}+${r.round.delayMs}ms`;

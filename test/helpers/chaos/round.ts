@@ -9,8 +9,8 @@ import type { ChaosHost } from './harness.js';
 import { VERSION_A, VERSION_B } from './harness.js';
 import { CliRun, runCli, type CliExit } from './cli-run.js';
 import { StepTrigger, StateDirWatch } from './triggers.js';
-import { snapshot, releaseDirs, type Landing } from './host-view.js';
-import { checkInterruptedRecorded, checkInvariants, type Expectation } from './invariants.js';
+import { snapshot, releaseDirs, supervisedBy, supervisorProcesses, type Landing } from './host-view.js';
+import { checkInterruptedRecorded, checkInvariants, historyAgrees, type Expectation } from './invariants.js';
 import { windowStats, type WindowStats } from './load-window.js';
 import { roundEvidence } from './evidence.js';
 import type { Round } from './plan.js';
@@ -27,7 +27,7 @@ export interface RoundResult extends WindowStats {
   version: { from: string; to: string };
   op?: { args: string[]; code: number; tail: string[] };
   rerun?: { args: string[]; code: number; unlocked: boolean; tail: string[] };
-  /** Kill → the agent reports the app running on its desired release, and that pid has answered since. */
+  /** Kill → the agent reports the app running on its desired release in a live supervising process's care, and that pid has answered since. */
   recoveryMs?: number;
   violations: string[];
   /** Agent log lines and CLI output that show why, when there are violations. */
@@ -51,8 +51,11 @@ async function prepare(h: ChaosHost, r: Round): Promise<Prepared> {
       return { args: ['deploy', env, to], rerun: ['deploy', env, to], to, activation: true };
     }
     case 'rollback': {
-      // A rollback needs a target beneath the current activation, of another version.
-      if (cur.stack.length < 2 || cur.stack.at(-2)!.version === cur.version) {
+      // A rollback needs a target beneath the current activation, of another
+      // version, still on the host (a prune may have removed what was third).
+      const usable = (t: { version: string; sha256: string } | undefined) => t !== undefined && t.version !== cur.version &&
+        releaseDirs(h.stateDir, app).includes(`${t.version}-${t.sha256.slice(0, 12)}`);
+      if (!usable(cur.stack.at(-2))) {
         await h.repo.must('deploy', env, other(cur.version));
         cur = h.desired();
       }
@@ -94,24 +97,18 @@ function kill(h: ChaosHost, r: Round): string | undefined {
   return undefined;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
- * Polls until the agent reports the app running on its desired release and
- * the pid it names has answered a request since the kill.
+ * Polls until the agent reports the app running on its desired release, the
+ * pid it names is in the care of a live supervising process (not the one
+ * just killed: its child, or adopted), and that pid has answered a request
+ * since the kill.
  */
 async function recovered(h: ChaosHost, killedAt: number): Promise<boolean> {
   const until = performance.now() + RECOVERY_DEADLINE_MS;
   while (performance.now() < until) {
     const s = await h.quickStatus();
-    if (typeof s !== 'string' && s.state === 'running' && s.version && s.version === s.desired_version && alive(s.pid) &&
+    if (typeof s !== 'string' && s.state === 'running' && s.version && s.version === s.desired_version &&
+      supervisorProcesses(h.stateDir).some((sup) => supervisedBy(s.pid, sup)) &&
       h.load.outcomes.some((o) => o.ok && o.pid === s.pid && o.end > killedAt)) return true;
     await new Promise((res) => setTimeout(res, 50));
   }
@@ -121,6 +118,7 @@ async function recovered(h: ChaosHost, killedAt: number): Promise<boolean> {
 export async function runRound(h: ChaosHost, r: Round): Promise<RoundResult> {
   const p = await prepare(h, r);
   const from = h.desired().version;
+  const historyBefore = historyAgrees(h.stateDir, h.repo.app, from);
   const before = new Set(snapshot(h.stateDir, h.repo.app).appPids);
   h.saveLog();
   const violations: string[] = [];
@@ -194,8 +192,10 @@ export async function runRound(h: ChaosHost, r: Round): Promise<RoundResult> {
     }
   }
 
-  const answersSince = performance.now();
-  const exp: Expectation = { version: p.to, envLine: p.envLine, answersSince };
+  // A step that never came: the operation ran to its end, or failed and changed nothing.
+  const version = killedAt === undefined && opExit && opExit.code !== 0 ? from : p.to;
+  if (killedAt === undefined && opExit && opExit.code !== 0) violations.push(`slipway ${p.args.join(' ')} failed before its step: ${tail(opExit).join(' | ')}`);
+  const exp: Expectation = { version, envLine: p.envLine, answersSince: performance.now(), historyBefore };
   violations.push(...await checkInvariants({
     stateDir: h.stateDir, app: h.repo.app, status: () => h.cliStatus(), outcomes: h.load.outcomes, drainMs: 15_000, leftoversMs: 30_000,
   }, exp));

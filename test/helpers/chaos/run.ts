@@ -5,7 +5,7 @@
 import { cpus, loadavg, totalmem } from 'node:os';
 import { ChaosHost } from './harness.js';
 import { runRound, type RoundResult } from './round.js';
-import { figuresByStep, summarise, roundLine, type ChaosSummary, type StepFigures } from './report.js';
+import { figuresByStep, summarise, roundLine, violationKinds, type ChaosSummary, type StepFigures, type ViolationKind } from './report.js';
 import type { Round } from './plan.js';
 
 export interface ChaosRunOptions {
@@ -31,6 +31,7 @@ export interface ChaosResult {
   load: { requests: number; failed: number; rate: number };
   summary: ChaosSummary;
   steps: StepFigures[];
+  violations: ViolationKind[];
   rounds: RoundResult[];
 }
 
@@ -64,6 +65,6 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosResult> {
     machine: { cpus: cpu.length, cpu_model: cpu[0]?.model ?? '?', memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version, load_1min: { start: loadStart, end: loadavg()[0]! } },
     rate: o.rate ?? 100, seconds: Math.round((performance.now() - started) / 1000),
     load: { requests: summary.requests, failed: summary.failed, rate: Math.round(summary.rate) },
-    summary: summarise(results), steps: figuresByStep(results), rounds: results,
+    summary: summarise(results), steps: figuresByStep(results), violations: violationKinds(results), rounds: results,
   };
 }
