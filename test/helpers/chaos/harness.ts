@@ -35,7 +35,6 @@ export interface ChaosOptions {
   rate?: number;
   /** How long the load may run at most (it stops by itself after that). */
   maxSeconds: number;
-  log: (line: string) => void;
 }
 
 /** Two stored versions the deploys alternate between; fresh ones are 2.0.<n>. */
@@ -43,8 +42,6 @@ export const VERSION_A = '1.0.0';
 export const VERSION_B = '1.1.0';
 
 export class ChaosHost {
-  /** Every performance.now() time in results is on this clock; t=0 when the load started. */
-  loadStart = 0;
   private freshCount = 0;
   private conn: AgentConnection;
 
@@ -53,7 +50,6 @@ export class ChaosHost {
   }
 
   get stateDir(): string { return this.agent.stateDir; }
-  get log(): (line: string) => void { return this.opts.log; }
 
   /** Starts the agent, builds and deploys 1.0.0 then 1.1.0 (so a rollback has a target), sets shared/env, starts the load. */
   static async setUp(opts: ChaosOptions): Promise<ChaosHost> {
@@ -61,19 +57,24 @@ export class ChaosHost {
     const pki = await makePki(join(opts.base, 'pki'));
     const octet = 10 + Math.floor(Math.random() * 200);
     const agent = await securedAgent(pki, { dir: join(opts.base, 'agent'), name: 'chaos-agent', appBind: `127.0.${octet}.2` });
-    await agent.start();
-    const repo = ChaosApp.create(join(opts.base, 'app'), { agent: agent.address, port: await freePort(agent.opts.appBind!), pki });
-    for (const v of [VERSION_A, VERSION_B]) await repo.build(v);
-    await repo.must('deploy', repo.env, VERSION_A);
-    await repo.must('deploy', repo.env, VERSION_B);
-    await repo.must('env', repo.env, 'set', 'CHAOS_ROUND=0');
+    let repo: ChaosApp;
+    try {
+      await agent.start();
+      repo = ChaosApp.create(join(opts.base, 'app'), { agent: agent.address, port: await freePort(agent.opts.appBind!), pki });
+      for (const v of [VERSION_A, VERSION_B]) await repo.build(v);
+      await repo.must('deploy', repo.env, VERSION_A);
+      await repo.must('deploy', repo.env, VERSION_B);
+      await repo.must('env', repo.env, 'set', 'CHAOS_ROUND=0');
+    } catch (err) {
+      await agent.stop('SIGKILL');
+      killAppsUnder(agent.stateDir);
+      throw err;
+    }
     const rate = opts.rate ?? 100;
     // Two clients on kept-alive connections and two opening one per request, each paced.
     const load = new Load({ host: agent.opts.appBind!, port: repo.port, keepAliveClients: 2, freshClients: 2, intervalMs: 4000 / rate, timeoutMs: 5000, maxDurationMs: opts.maxSeconds * 1000 });
-    const host = new ChaosHost(opts, pki, agent, repo, load);
-    host.loadStart = performance.now();
     load.start();
-    return host;
+    return new ChaosHost(opts, pki, agent, repo, load);
   }
 
   /** Stops the load, the agent, its supervising process and the app; the agent's log is in <base>/agent.log. */

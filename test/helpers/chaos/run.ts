@@ -41,7 +41,7 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosResult> {
   const budgetS = o.seconds ?? Infinity;
   const maxSeconds = Math.min(budgetS === Infinity ? 24 * 3600 : budgetS + 900, 24 * 3600);
   o.log(`chaos: seed ${o.seed}, ${o.plan.length} rounds planned${o.seconds ? `, at most ${o.seconds} s` : ''}; setting up in ${o.base}`);
-  const host = await ChaosHost.setUp({ base: o.base, rate: o.rate, maxSeconds, log: o.log });
+  const host = await ChaosHost.setUp({ base: o.base, rate: o.rate, maxSeconds });
   const results: RoundResult[] = [];
   let summary;
   try {
