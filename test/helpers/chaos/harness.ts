@@ -87,6 +87,12 @@ export class ChaosHost {
     return summary;
   }
 
+  /** Kills the agent, its supervising process and the app at once (for a process that is leaving). */
+  killSync(): void {
+    this.agent.child?.kill('SIGKILL');
+    killAppsUnder(this.stateDir);
+  }
+
   /** Appends the agent's log lines so far to <base>/agent.log and returns them (LocalAgent keeps only recent ones). */
   saveLog(): string[] {
     const lines = this.agent.logLines.splice(0);

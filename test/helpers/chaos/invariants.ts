@@ -51,6 +51,8 @@ async function poll<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, deadline
   return v;
 }
 
+const SIGNAL_GRACE_MS = 1000;
+
 /** Host-history actions that are not activations. */
 const NOT_ACTIVATIONS = new Set(['task', 'env', 'lock', 'unlock', 'stop']);
 
@@ -135,6 +137,35 @@ export async function checkInvariants(ctx: InvariantContext, exp: Expectation): 
 
   if (exp.envLine) {
     if (!sharedEnv(stateDir, app).split('\n').includes(exp.envLine)) v.push(`shared/env does not hold ${exp.envLine}`);
+  }
+  return v;
+}
+
+/**
+ * Right after recovery (`since`: performance.now() when the agent reported
+ * the app running again), before anything is run again: the process the
+ * agent names as serving is not one that was told to stop before the kill (a
+ * draining version never serves again); a version told to stop is draining
+ * (hello answers "Connection: close" once it got its stop signal, so an
+ * answer without it means the signal never came); and the host settles by
+ * itself on exactly one process once the others have drained.
+ */
+export async function checkRecovery(ctx: InvariantContext, toldToStop: readonly number[], since: number): Promise<string[]> {
+  const v: string[] = [];
+  const status = await ctx.status();
+  if (typeof status === 'string') return [`after recovery, slipway status failed: ${status}`];
+  if (toldToStop.includes(status.pid)) v.push(`after recovery the agent serves with pid ${status.pid}, which had been told to stop (draining) before the kill`);
+  const procs = await poll(() => appProcesses(ctx.stateDir, ctx.app), (p) => p.length === 1, ctx.drainMs);
+  const list = procs.map((p) => `pid ${p.pid} (${p.release})`).join(', ') || 'none';
+  if (procs.length !== 1) v.push(`after recovery, ${procs.length} app processes ${ctx.drainMs / 1000} s on, not 1: ${list} (status names pid ${status.pid})`);
+  else if (procs[0]!.pid !== status.pid) v.push(`after recovery the one app process is ${list}, but status names pid ${status.pid}`);
+  // A stop sent through a supervising process's successor may come a few hundred ms late: a second's grace.
+  for (const pid of toldToStop) {
+    const open = ctx.outcomes.filter((o) => o.ok && o.pid === pid && o.start > since + SIGNAL_GRACE_MS && !o.connectionClose);
+    if (open.length) {
+      const last = Math.max(...open.map((o) => o.end));
+      v.push(`pid ${pid}, told to stop before the kill, still served ${open.length} requests as if it had never been signalled (no "Connection: close") until ${Math.round(last - since)} ms after recovery`);
+    }
   }
   return v;
 }

@@ -10,7 +10,7 @@ import { VERSION_A, VERSION_B } from './harness.js';
 import { CliRun, runCli, type CliExit } from './cli-run.js';
 import { StepTrigger, StateDirWatch } from './triggers.js';
 import { snapshot, releaseDirs, supervisedBy, supervisorProcesses, type Landing } from './host-view.js';
-import { checkInterruptedRecorded, checkInvariants, historyAgrees, type Expectation } from './invariants.js';
+import { checkInterruptedRecorded, checkInvariants, checkRecovery, historyAgrees, type Expectation, type InvariantContext } from './invariants.js';
 import { windowStats, type WindowStats } from './load-window.js';
 import { roundEvidence } from './evidence.js';
 import type { Round } from './plan.js';
@@ -24,6 +24,8 @@ export interface RoundResult extends WindowStats {
   landing?: Landing;
   /** The CLI events seen before the kill. */
   eventsBeforeKill: string[];
+  /** Pids the CLI said were told to stop (draining) before the kill. */
+  toldToStop: number[];
   version: { from: string; to: string };
   op?: { args: string[]; code: number; tail: string[] };
   rerun?: { args: string[]; code: number; unlocked: boolean; tail: string[] };
@@ -115,6 +117,19 @@ async function recovered(h: ChaosHost, killedAt: number): Promise<boolean> {
   return false;
 }
 
+/** The pids the CLI said were told to stop (`draining 1.1.0 (pid 123)`). */
+function drainedPids(lines: readonly string[]): number[] {
+  return lines.flatMap((l) => {
+    const m = /\bdraining \S+ \(pid (\d+)\)/.exec(l);
+    return m ? [Number(m[1])] : [];
+  });
+}
+
+function invariantContext(h: ChaosHost): InvariantContext {
+  // drainMs: hello's stop.drain_timeout_s (10 s) and slack.
+  return { stateDir: h.stateDir, app: h.repo.app, status: () => h.cliStatus(), outcomes: h.load.outcomes, drainMs: 15_000, leftoversMs: 30_000 };
+}
+
 export async function runRound(h: ChaosHost, r: Round): Promise<RoundResult> {
   const p = await prepare(h, r);
   const from = h.desired().version;
@@ -127,6 +142,7 @@ export async function runRound(h: ChaosHost, r: Round): Promise<RoundResult> {
   let killedAt: number | undefined;
   let landing: Landing | undefined;
   let eventsBeforeKill: string[] = [];
+  let toldToStop: number[] = [];
   const cli = p.args.length ? new CliRun(h.repo.dir, p.args) : undefined;
 
   const fire = () => {
@@ -135,6 +151,7 @@ export async function runRound(h: ChaosHost, r: Round): Promise<RoundResult> {
     killedAt = performance.now();
     landing = snapshot(h.stateDir, h.repo.app);
     eventsBeforeKill = [...(cli?.events ?? [])];
+    toldToStop = drainedPids(cli?.lines ?? []);
     if (problem) violations.push(problem);
   };
   const watch = new StateDirWatch(h.stateDir, h.repo.app);
@@ -175,6 +192,7 @@ export async function runRound(h: ChaosHost, r: Round): Promise<RoundResult> {
     }
     if (await recovered(h, killedAt)) recoveryMs = Math.round(performance.now() - killedAt);
     else violations.push(`the agent did not report the app running on its desired release within ${RECOVERY_DEADLINE_MS / 1000} s of the kill: ${JSON.stringify(await h.quickStatus())}`);
+    violations.push(...await checkRecovery(invariantContext(h), toldToStop, performance.now()));
     // The activation had started a new version when the kill came: its outcome must be on record.
     const started = landing!.appPids.some((pid) => !before.has(pid)) || eventsBeforeKill.includes('starting');
     if (p.activation && started) violations.push(...checkInterruptedRecorded(h.stateDir, h.repo.app, startedAt, p.to));
@@ -196,14 +214,12 @@ export async function runRound(h: ChaosHost, r: Round): Promise<RoundResult> {
   const version = killedAt === undefined && opExit && opExit.code !== 0 ? from : p.to;
   if (killedAt === undefined && opExit && opExit.code !== 0) violations.push(`slipway ${p.args.join(' ')} failed before its step: ${tail(opExit).join(' | ')}`);
   const exp: Expectation = { version, envLine: p.envLine, answersSince: performance.now(), historyBefore };
-  violations.push(...await checkInvariants({
-    stateDir: h.stateDir, app: h.repo.app, status: () => h.cliStatus(), outcomes: h.load.outcomes, drainMs: 15_000, leftoversMs: 30_000,
-  }, exp));
+  violations.push(...await checkInvariants(invariantContext(h), exp));
   const stats = windowStats(h.load.outcomes, t0, performance.now());
   const lines = h.saveLog();
   return {
     ...stats, round: r, hit: killedAt !== undefined, killedAtMs: killedAt === undefined ? undefined : Math.round(killedAt - t0), landing,
-    eventsBeforeKill, version: { from, to: p.to }, op: opExit ? { args: p.args, code: opExit.code, tail: tail(opExit) } : undefined,
+    eventsBeforeKill, toldToStop, version: { from, to: p.to }, op: opExit ? { args: p.args, code: opExit.code, tail: tail(opExit) } : undefined,
     rerun, recoveryMs, violations, evidence: violations.length || stats.failed ? roundEvidence(lines, opExit, rerun?.tail) : [],
   };
 }

@@ -42,6 +42,9 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosResult> {
   const maxSeconds = Math.min(budgetS === Infinity ? 24 * 3600 : budgetS + 900, 24 * 3600);
   o.log(`chaos: seed ${o.seed}, ${o.plan.length} rounds planned${o.seconds ? `, at most ${o.seconds} s` : ''}; setting up in ${o.base}`);
   const host = await ChaosHost.setUp({ base: o.base, rate: o.rate, maxSeconds });
+  // Leaving at once (a second Ctrl-C): the agent, its supervising process and the app go too.
+  const onExit = () => host.killSync();
+  process.once('exit', onExit);
   const results: RoundResult[] = [];
   let summary;
   try {
@@ -58,6 +61,7 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosResult> {
     }
   } finally {
     summary = await host.tearDown();
+    process.off('exit', onExit);
   }
   const cpu = cpus();
   return {
