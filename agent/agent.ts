@@ -22,7 +22,7 @@ import { removeHostLeftovers } from './storage/leftovers.js';
 import { SupervisedRunner } from './runtime/process/supervised-runner.js';
 import { AppRuntimes } from './runtime/registry.js';
 import { LockTable } from './locks.js';
-import { AgentEvents } from './events.js';
+import { AgentEvents, type ActivationEnded } from './events.js';
 import { History } from './history.js';
 import { appsDir } from './paths.js';
 import { HostSampler } from './monitoring/host-sampler.js';
@@ -78,10 +78,11 @@ export class Agent {
     this.runner = new SupervisedRunner(stateDir, AGENT_VERSION, log, config.runtime_dir);
     this.history = new History(stateDir, log);
     this.locks = new LockTable(stateDir, log);
-    // Every activation (deploys, rollbacks, reverts, restarts, the agent's own rollbacks) goes into the history.
-    this.events.on('activation', (e) => void this.history.append({
+    // Every activation (deploys, rollbacks, reverts, restarts, the agent's own rollbacks) goes into the history,
+    // written before its outcome is told (the runtimes await it).
+    const journal = (e: ActivationEnded) => this.history.append({
       app: e.app, action: e.reason, who: e.who, from_version: e.from, to_version: e.version, result: e.result, duration_s: e.seconds, message: e.message,
-    }));
+    });
     this.store = new ReleaseStore({
       stateDir, maxBytes: config.limits.release_bytes, log, verifier, disk: { path: stateDir, reserve: config.disk_reserve_bytes },
     });
@@ -91,7 +92,7 @@ export class Agent {
     }, log, user);
     this.runtimes = new AppRuntimes({
       stateDir, releases: this.releases, runner: this.runner, appBind: config.app_bind, log,
-      logLimits: { bytes: config.limits.log_bytes, files: config.limits.log_files }, user, events: this.events,
+      logLimits: { bytes: config.limits.log_bytes, files: config.limits.log_files }, user, events: this.events, journal,
     });
     this.pruner = new Pruner({
       stateDir, releases: this.releases, runtime: (app) => this.runtimes.runtime(app), apps: () => this.runtimes.apps(),

@@ -13,4 +13,6 @@ export interface AgentEventMap {
   prune: [{ app: string; kind: string; bytes: number }];
 }
 
+export type ActivationEnded = AgentEventMap['activation'][0];
+
 export class AgentEvents extends EventEmitter<AgentEventMap> {}

@@ -66,12 +66,24 @@ export async function activateRelease(h: AppHost, req: ActivateRequest, emit: Em
   }
   const strategy = chooseStrategy(req.strategy, release.manifest.run);
   if (signal.aborted) return failed(h, req, started, emit, { result: 'failed', strategy: strategy.name, from: before, message: cancelledMessage(signal) });
+  // On disk before anything changes: an agent killed from here on finds the activation it interrupted
+  // (reconcile finishes it or records it as failed). A write that fails leaves nothing changed.
+  const idle = h.persisted;
+  h.persisted = { ...idle, activating: pending(req, strategy.name, started) };
+  try {
+    await h.saveState();
+  } catch (err) {
+    h.persisted = idle;
+    throw await explainDiskFull(err, h.paths.root, `the activation of ${req.version} was not begun; ${before || 'nothing'} runs as before`);
+  }
   const refused = await h.drive({ type: 'activate', version: req.version });
-  if (refused.refused) throw new SlipwayError('SLIPWAY_ERR_BUSY', `${h.app} cannot be activated now: ${refused.refused}`);
+  if (refused.refused) {
+    h.persisted = { ...h.persisted, activating: null };
+    await h.saveState().catch(() => undefined);
+    throw new SlipwayError('SLIPWAY_ERR_BUSY', `${h.app} cannot be activated now: ${refused.refused}`);
+  }
   const from = h.serving();
   const fromVersion = from?.release.version ?? '';
-  // Written with the new process's record (AppProcesses.start saves state.json).
-  h.persisted = { ...h.persisted, activating: pending(req, strategy.name, started) };
   try {
     const { proc, retire } = await strategy.activate({
       app: h.app, from, to: release, emit, signal,
@@ -94,12 +106,13 @@ export async function activateRelease(h: AppHost, req: ActivateRequest, emit: Em
       h.persisted = prior;
       throw new SwapNotRecorded(cause, await undoSwap(h, { proc, release, from, retire }));
     }
+    await announce(h, req, started, { ...o, message: rec.message });
     if (retire) {
-      emit('draining', { message: `draining ${retire.release.version} (pid ${retire.proc.pid})`, pid: retire.proc.pid });
+      // Recorded as draining (state.json) and signalled before anyone hears of it.
       await h.procs.drain(retire.proc, retire.release.manifest.run.stop, release.manifest.run.stop.max_draining);
+      emit('draining', { message: `draining ${retire.release.version} (pid ${retire.proc.pid})`, pid: retire.proc.pid });
     }
     await h.drive({ type: 'activation_done' });
-    announce(h, req, started, { ...o, message: rec.message });
     // A rollout that puts a host back says so with its own event.
     emit(req.reason === 'revert' ? 'rolled_back' : req.reason === 'auto_rollback' ? 'auto_rolled_back' : 'done', { message: `${h.app} ${req.version} is running (pid ${proc.pid}); ${strategy.name} took ${secs} s`, pid: proc.pid });
   } catch (err) {
@@ -144,12 +157,18 @@ function record(req: ActivateRequest, started: number, o: Outcome): ActivationRe
   };
 }
 
-/** The agent's `activation` event: metrics and the host's history (agent/history.ts) hear it. */
-function announce(h: AppHost, req: ActivateRequest, started: number, o: Outcome): void {
-  h.events?.emit('activation', {
+/**
+ * The agent's `activation` event (metrics hear it) and the host's history,
+ * written before anyone hears the outcome: an agent killed after the caller
+ * saw `draining` or `done` has it on disk.
+ */
+async function announce(h: AppHost, req: ActivateRequest, started: number, o: Outcome): Promise<void> {
+  const e = {
     app: h.app, version: req.version, strategy: o.strategy, result: o.result, seconds: (h.now() - started) / 1000,
     reason: req.reason || 'deploy', from: o.from, who: req.requested_by, message: o.message,
-  });
+  };
+  h.events?.emit('activation', e);
+  await h.journal?.(e).catch((err: unknown) => h.log.error({ err }, 'the activation could not be written to the history'));
 }
 
 /** A failed activation enters the app's history and the host's, and the caller hears why. */
@@ -160,7 +179,7 @@ async function failed(h: AppHost, req: ActivateRequest, started: number, emit: E
 
 async function recordFailure(h: AppHost, req: ActivateRequest, started: number, o: Outcome): Promise<void> {
   h.persisted = afterFailure(h.persisted, record(req, started, o));
-  announce(h, req, started, o);
+  await announce(h, req, started, o);
   // A failed write (a full disk) is logged by the writer; the failure itself is what the caller must hear.
   await h.saveState().catch(() => undefined);
   h.log.warn({ version: req.version, reason: o.message }, 'activation failed');

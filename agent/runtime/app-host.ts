@@ -6,7 +6,7 @@
 // app's, and write state.json.
 import type { AppPaths } from '../paths.js';
 import type { Logger } from '../logger.js';
-import type { AgentEvents } from '../events.js';
+import type { AgentEvents, ActivationEnded } from '../events.js';
 import type { Releases, Release } from '../storage/releases.js';
 import type { AppProcesses } from './app-processes.js';
 import type { AppProcess, ProcessRunner } from './process/runner.js';
@@ -34,6 +34,8 @@ export interface AppHost {
   readonly releases: ReleaseSource;
   readonly runner: Pick<ProcessRunner, 'attach'>;
   readonly events?: AgentEvents;
+  /** Records an ended activation in the host's history; awaited before the caller hears the outcome. */
+  readonly journal?: (e: ActivationEnded) => Promise<void>;
   now(): number;
   /** state.json's contents; saveState writes them. */
   persisted: AppState;

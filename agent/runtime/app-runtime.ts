@@ -21,7 +21,7 @@ import { realTimers, type AppHost, type EffectContext, type ReleaseSource, type 
 import { bringUp } from './bring-up.js';
 import type { Release } from '../storage/releases.js';
 import type { Logger } from '../logger.js';
-import type { AgentEvents } from '../events.js';
+import type { AgentEvents, ActivationEnded } from '../events.js';
 import type { AppUser } from './app-env.js';
 
 export { APP_STATES, type AppStateName } from './app-state.js';
@@ -39,6 +39,8 @@ export interface RuntimeDeps {
   user?: AppUser;
   now?: () => number;
   events?: AgentEvents;
+  /** The host's history of activations (agent/history.ts); written before an activation's outcome is told. */
+  journal?: (e: ActivationEnded) => Promise<void>;
   timers?: Timers;
   /** How readiness is waited for; readiness.ts's waitReady unless a test drives it. */
   readiness?: ReadinessProbe;
@@ -173,7 +175,7 @@ export class AppRuntime {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the host's accessors are getters, whose own `this` is the host
     const rt = this;
     return {
-      app: this.app, paths: this.paths, log: this.log, procs: this.procs, releases: this.deps.releases, runner: this.deps.runner, events: this.deps.events,
+      app: this.app, paths: this.paths, log: this.log, procs: this.procs, releases: this.deps.releases, runner: this.deps.runner, events: this.deps.events, journal: this.deps.journal,
       now: () => this.now(),
       get persisted() { return rt.persisted; },
       set persisted(s: AppState) { rt.persisted = s; },

@@ -50,7 +50,7 @@ export async function reconcileApp(h: AppHost): Promise<void> {
   const end = procs(plan.end);
   const desired = h.persisted.desired;
   if (!desired || h.persisted.stopped) {
-    if (interrupted) undoInterrupted(h, interrupted);
+    if (interrupted) await undoInterrupted(h, interrupted);
     await endAll(h, end);
     await trySave(h);
     await h.drive({ type: 'reconciled_idle', reason: desired ? 'stopped by an operator' : 'never activated' });
@@ -64,7 +64,7 @@ export async function reconcileApp(h: AppHost): Promise<void> {
     }
     end.push(next);
   }
-  if (interrupted) undoInterrupted(h, interrupted);
+  if (interrupted) await undoInterrupted(h, interrupted);
   let release: Release;
   try {
     release = await h.releases.ensureUnpacked(h.app, desired.version, desired.sha256);
@@ -140,26 +140,30 @@ async function finishSwap(h: AppHost, next: AppProcess, target: PendingActivatio
   h.persisted = target.restart ? afterRestart(h.persisted, rec) : afterActivation(h.persisted, rec, target.undo);
   await trySave(h);
   h.log.warn({ pid: next.pid, version: target.version, from }, `finished the interrupted activation of ${target.version}: it was ready and serving`);
-  h.events?.emit('activation', {
-    app: h.app, version: target.version, strategy: target.strategy, result: 'done', seconds: (h.now() - Date.parse(target.at)) / 1000,
+  const done = {
+    app: h.app, version: target.version, strategy: target.strategy, result: 'done' as const, seconds: (h.now() - Date.parse(target.at)) / 1000,
     reason: target.reason, from, who: target.requested_by, message,
-  });
+  };
+  h.events?.emit('activation', done);
+  await h.journal?.(done).catch((err: unknown) => h.log.error({ err }, 'the activation could not be written to the history'));
   await h.drive({ type: 'reconciled_running' });
   return true;
 }
 
 /** The interrupted activation did not get to its end: it enters the history as failed, and nothing is in progress any more. */
-function undoInterrupted(h: AppHost, target: PendingActivation): void {
+async function undoInterrupted(h: AppHost, target: PendingActivation): Promise<void> {
   const serving = h.persisted.desired && !h.persisted.stopped ? `; ${h.persisted.desired.version} stays the desired release` : '';
   const message = `interrupted: the agent stopped before the activation of ${target.version} was recorded${serving}`;
   h.persisted = afterFailure(h.persisted, {
     version: target.version, sha256: target.sha256, at: target.at, strategy: target.strategy, reason: target.reason, result: 'failed', message, requested_by: target.requested_by,
   });
   h.log.warn({ version: target.version }, message);
-  h.events?.emit('activation', {
-    app: h.app, version: target.version, strategy: target.strategy, result: 'failed', seconds: (h.now() - Date.parse(target.at)) / 1000,
+  const failed = {
+    app: h.app, version: target.version, strategy: target.strategy, result: 'failed' as const, seconds: (h.now() - Date.parse(target.at)) / 1000,
     reason: target.reason, from: h.persisted.desired?.version ?? '', who: target.requested_by, message,
-  });
+  };
+  h.events?.emit('activation', failed);
+  await h.journal?.(failed).catch((err: unknown) => h.log.error({ err }, 'the activation could not be written to the history'));
 }
 
 /** Lets each process drain with its release's stop signal and deadline (tracked, recorded, not waited for). */

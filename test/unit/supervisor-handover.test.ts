@@ -91,9 +91,15 @@ test('an adopted process: output and READY=1 through its handed-over pipes, its 
     assert.equal(info.requested, true);
     assert.equal(p.running(), false);
     child.kill('SIGKILL');
-    const text = readFileSync(join(dir, 'app.log'), 'utf8');
+    // The exit note is written by the log's stream: poll for it rather than read once.
+    const exitNote = new RegExp(`hello 1\\.0\\.0 pid ${pid} `);
+    let text = '';
+    for (const t0 = Date.now(); Date.now() - t0 < 10_000; await new Promise((r) => setTimeout(r, 20))) {
+      text = readFileSync(join(dir, 'app.log'), 'utf8');
+      if (exitNote.test(text)) break;
+    }
     assert.match(text, /after-adoption/);
-    assert.match(text, new RegExp(`hello 1\\.0\\.0 pid ${pid} `));
+    assert.match(text, exitNote);
   });
 });
 

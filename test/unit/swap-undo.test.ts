@@ -34,8 +34,15 @@ for (const strategy of ['hot', 'restart'] as const) {
     const rt = await f.load();
     await rt.activate(req(v1), recorder().emit);
     const old = rt.running as FakeProcess;
+    // The writes fail from the moment the new version is about to be ready: the swap's own write fails.
+    f.runner.behaviour.set('1.1.0', 'wait');
+    const startedNext = f.runner.nextStart();
+    const done = rt.activate(req(v2), recorder().emit);
+    const started = await startedNext;
+    await started.readinessAsked;
     breakStateWrites();
-    await assert.rejects(rt.activate(req(v2), recorder().emit), /EISDIR|ENOTEMPTY|EEXIST|illegal operation|directory/i);
+    started.ready();
+    await assert.rejects(done, /EISDIR|ENOTEMPTY|EEXIST|illegal operation|directory/i);
     const next = f.runner.started.find((p) => p.version === '1.1.0');
     assert.ok(next && !next.running(), 'the new version was stopped');
     assert.equal(f.runner.live().length, 1, 'exactly one version runs');
@@ -54,3 +61,18 @@ for (const strategy of ['hot', 'restart'] as const) {
     assert.equal(f.activations.at(-1)?.result, 'failed');
   });
 }
+
+test('an activation whose first write (the activation in progress) fails starts nothing and changes nothing', async () => {
+  const v1 = f.releases.add('1.0.0', { listen: [{ name: 'http', port: 4000 }] });
+  const v2 = f.releases.add('1.1.0', { listen: [{ name: 'http', port: 4000 }] });
+  const rt = await f.load();
+  await rt.activate(req(v1), recorder().emit);
+  const old = rt.running as FakeProcess;
+  breakStateWrites();
+  await assert.rejects(rt.activate(req(v2), recorder().emit), /EISDIR|ENOTEMPTY|EEXIST|illegal operation|directory/i);
+  assert.deepEqual(f.runner.started.map((p) => p.version), ['1.0.0'], 'nothing started');
+  assert.equal(rt.running, old);
+  assert.deepEqual(old.signals, []);
+  assert.equal(rt.state, 'running');
+  assert.equal(rt.persistedState.activating, null);
+});
