@@ -64,11 +64,16 @@ export function isDiskFull(err: unknown): boolean {
  */
 export async function explainDiskFull(err: unknown, path: string, consequence: string): Promise<unknown> {
   if (!isDiskFull(err)) return err;
+  return diskFullError(path, consequence, err);
+}
+
+/** SLIPWAY_ERR_DISK_FULL for the file system of path, with its figures as statfs reads them now. */
+export async function diskFullError(path: string, consequence: string, cause?: unknown): Promise<SlipwayError> {
   let figures = '';
   try {
     const fs = await statfs(path);
     figures = ` (${formatSize(Number(fs.bavail) * Number(fs.bsize))} free of ${formatSize(Number(fs.blocks) * Number(fs.bsize))})`;
   } catch { /* the path itself may be gone; the message still names it */ }
   return new SlipwayError('SLIPWAY_ERR_DISK_FULL',
-    `no space left on the file system of ${path}${figures}: ${consequence}; free some space (slipway prune, old logs) and retry`, { cause: err });
+    `no space left on the file system of ${path}${figures}: ${consequence}; free some space (slipway prune, old logs) and retry`, { cause });
 }

@@ -62,3 +62,25 @@ test('env set on a full disk says so and keeps the old shared/env whole', { skip
     fs.unmount();
   }
 });
+
+test('an unpack that fills the disk says the disk is full, where, with the figures (GNU tar said only "Wrote only … bytes"), and leaves nothing', { skip }, async () => {
+  const { unpackTarball } = await import('../../agent/storage/unpack/index.js');
+  const { tgz } = await import('../helpers/tarball.js');
+  const { randomBytes } = await import('node:crypto');
+  const { writeFileSync, mkdirSync } = await import('node:fs');
+  const fs = mountSmallFs(4 * 1024 * 1024);
+  try {
+    const tarball = join(fs.dir, 'r.tar.gz');
+    writeFileSync(tarball, tgz([{ path: 'slipway.json', data: '{}' }, { path: 'pad.bin', data: randomBytes(3 * 1024 * 1024) }]));
+    mkdirSync(join(fs.dir, 'releases'));
+    await assert.rejects(unpackTarball(tarball, join(fs.dir, 'releases', 'r')), (err: unknown) => {
+      assert.ok(err instanceof SlipwayError);
+      assert.equal(err.code, 'SLIPWAY_ERR_DISK_FULL', err.message);
+      assert.match(err.message, new RegExp(`^no space left on the file system of ${fs.dir}/releases \\(.* free of 4 MiB\\): release tarball could not be extracted \\(.*Wrote only`));
+      return true;
+    });
+    assert.deepEqual(readdirSync(join(fs.dir, 'releases')), []);
+  } finally {
+    fs.unmount();
+  }
+});

@@ -1,7 +1,9 @@
 // Pass 2: GNU tar extracts an archive that pass 1 has already accepted.
 // Child processes only; nothing here blocks the caller's event loop.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { dirname } from 'node:path';
 import { SlipwayError } from '../../../common/errors.js';
+import { diskFullError } from '../disk-space.js';
 
 export const GNU_TAR = '/usr/bin/tar';
 const SYNC = '/usr/bin/sync';
@@ -26,7 +28,11 @@ export const GNU_TAR_FLAGS = [
 
 export interface Running { child: ChildProcess; done: Promise<void> }
 
-function run(file: string, args: string[], what: string, stdin: 'pipe' | 'ignore' = 'ignore'): Running {
+/** GNU tar's and sync's words for a full disk ("Wrote only 4608 of 10240 bytes" is a short write: no room left). */
+const DISK_FULL = /No space left|Disk quota|Wrote only \d+ of \d+ bytes/;
+
+/** `where`: the directory whose file system a full disk is reported on. */
+function run(file: string, args: string[], what: string, stdin: 'pipe' | 'ignore' = 'ignore', where?: string): Running {
   const child = spawn(file, args, { env: ENV, stdio: [stdin, 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => { if (stderr.length < 4096) stderr += c.toString(); });
@@ -35,8 +41,12 @@ function run(file: string, args: string[], what: string, stdin: 'pipe' | 'ignore
     child.on('close', (code, signal) => {
       if (code === 0) return resolve();
       const detail = stderr.trim().split('\n').slice(0, 3).join('; ') || (signal ? `killed by ${signal}` : `exit code ${code}`);
-      const codeName = /No space left|Disk quota/.test(stderr) ? 'SLIPWAY_ERR_DISK_FULL' as const : 'SLIPWAY_ERR_CORRUPT_ARCHIVE' as const;
-      reject(new SlipwayError(codeName, `${what}: ${detail}`));
+      if (DISK_FULL.test(stderr)) {
+        const onto = where ?? args.at(-1) ?? '/';
+        void diskFullError(onto, `${what} (${detail}); nothing of it is kept`).then(reject);
+        return;
+      }
+      reject(new SlipwayError('SLIPWAY_ERR_CORRUPT_ARCHIVE', `${what}: ${detail}`));
     });
   });
   return { child, done };
@@ -50,7 +60,7 @@ function run(file: string, args: string[], what: string, stdin: 'pipe' | 'ignore
 export function extractWithGnuTar(dest: string): Running {
   // sh only to set the umask, then exec: the pid we hold is tar's own.
   return run('/bin/sh', ['-c', 'umask 022 && exec "$0" "$@"', GNU_TAR, ...GNU_TAR_FLAGS, '--file', '-', '--directory', dest],
-    'release tarball could not be extracted', 'pipe');
+    'release tarball could not be extracted', 'pipe', dirname(dest));
 }
 
 /** One syncfs(2) for the file system holding `dir`, instead of an fsync per file. */
