@@ -10,6 +10,7 @@
 // The release is a node_modules-like tree from bench/unpack.ts (about 100 MB
 // .tar.gz); it is generated once and cached under bench/.work/pipeline-<key>/
 // (gitignored), keyed by the tree options and the generator's code.
+// Longer than ~300 lines on purpose: one benchmark: its method, baselines (plain TCP, GNU tar) and report kept together.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';

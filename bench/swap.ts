@@ -11,6 +11,7 @@
 // (spawn until READY=1) measured under the same load. For PM2: the wall time
 // of each `pm2 reload`. A benchmark, not a test: it exits 0 when it measured,
 // whatever the figures, and 1 when it could not measure.
+// Longer than ~300 lines on purpose: one benchmark: its method, both set-ups (slipway, PM2) and its report kept together, so the figures read against the method.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';

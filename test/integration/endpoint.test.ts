@@ -3,6 +3,7 @@
 // (running, activating, backoff, crashloop, stopped), and metric values that
 // change as the test deploys and crashes the app. Every wait polls with a
 // generous deadline; nothing rests on timer order.
+// Longer than ~300 lines on purpose: one agent walked through every app state the HTTP endpoint reports, in order.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';

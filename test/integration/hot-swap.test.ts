@@ -3,6 +3,7 @@
 // deadline), and a new version that never becomes ready leaves the old one
 // serving. Every wait polls with a generous deadline; no assertion rests on a
 // fixed sleep.
+// Longer than ~300 lines on purpose: the hot-swap cases share one agent, app repo and load generator; split, each file would start its own.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';

@@ -2,6 +2,7 @@
 // failed swaps, crash restarts, crash loops and the automatic rollback,
 // reconcile after an agent restart, an operator's stop and start. No
 // process of the OS is started; state.json and the `current` link are real.
+// Longer than ~300 lines on purpose: every AppRuntime scenario against the one in-memory runner fixture, read top to bottom as the lifecycle.
 import { test, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readlinkSync } from 'node:fs';
