@@ -2,7 +2,7 @@
 // given paths in the given order, with one fixed mtime, no owners, normalised
 // modes and a gzip header without time or name. Same tree, same bytes.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -50,6 +50,7 @@ export async function packRelease(dir: string, files: string[], manifestJson: st
   if (files.includes(MANIFEST_FILE)) throw new BuildError(`${MANIFEST_FILE} is written by the build; it cannot be one of the packed files`);
   await mkdir(dirname(tarball), { recursive: true });
   const tmp = tempName(tarball);
+  let out: WriteStream | undefined;
   try {
     const pack = new tar.Pack({
       cwd: dir,
@@ -73,7 +74,8 @@ export async function packRelease(dir: string, files: string[], manifestJson: st
         if (entry.type === 'Directory') entry.noMtime = false;
       },
     });
-    const done = pipeline(pack, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));
+    out = createWriteStream(tmp, { flags: 'wx', mode: 0o644 });
+    const done = pipeline(pack, out);
     pack.add(memoryEntry(MANIFEST_FILE, Buffer.from(manifestJson, 'utf8'), mtime));
     for (const f of files) pack.add(f);
     pack.end();
@@ -82,6 +84,9 @@ export async function packRelease(dir: string, files: string[], manifestJson: st
     await rename(tmp, tarball);
     return { sha256, size: info.size, files: files.length + 1 };
   } catch (err) {
+    // The stream may still be opening the temp file (it is created after this error otherwise): closed first, then removed.
+    const stream = out;
+    if (stream && !stream.closed) await new Promise<void>((resolve) => { stream.once('close', () => resolve()); stream.destroy(); });
     await rm(tmp, { force: true });
     throw err;
   }
