@@ -25,6 +25,8 @@ function git(cwd: string, ...args: string[]): void {
 export class ChaosApp {
   readonly app = 'hello';
   readonly env = 'staging';
+  /** What the set-up commands ran into and worked around (must()). */
+  readonly notes: string[] = [];
 
   private constructor(readonly dir: string, readonly port: number, private readonly padBytes: number) {}
 
@@ -65,9 +67,18 @@ export class ChaosApp {
     if (r.code !== 0) throw new Error(`slipway build ${version} failed:\n${r.output}`);
   }
 
-  /** Runs the CLI in the app's repo; throws unless it exits 0. */
+  /**
+   * Runs the CLI in the app's repo; throws unless it exits 0. When it finds
+   * the app locked (a lease of ours that outlived its command), that is
+   * noted, the lease released with `slipway unlock`, and the command run again.
+   */
   async must(...args: string[]): Promise<string> {
-    const r = await runCli(this.dir, ...args);
+    let r = await runCli(this.dir, ...args);
+    if (r.code !== 0 && /is locked by/.test(r.output)) {
+      this.notes.push(`set-up: slipway ${args.join(' ')} found a lease of ours still held (${r.output.split('\n').find((l) => /is locked by/.test(l))?.trim()}); released it with slipway unlock`);
+      await runCli(this.dir, 'unlock', this.env);
+      r = await runCli(this.dir, ...args);
+    }
     if (r.code !== 0) throw new Error(`slipway ${args.join(' ')} exited ${r.code}:\n${r.output}`);
     return r.output;
   }

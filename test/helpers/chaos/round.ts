@@ -34,6 +34,8 @@ export interface RoundResult extends WindowStats {
   violations: string[];
   /** Agent log lines and CLI output that show why, when there are violations. */
   evidence: string[];
+  /** What the round's set-up ran into (a lease still held, a set-up that failed). */
+  notes: string[];
 }
 
 interface Prepared { args: string[]; rerun: string[]; to: string; envLine?: string; activation: boolean }
@@ -131,7 +133,19 @@ function invariantContext(h: ChaosHost): InvariantContext {
 }
 
 export async function runRound(h: ChaosHost, r: Round): Promise<RoundResult> {
-  const p = await prepare(h, r);
+  const notesBefore = h.repo.notes.length;
+  let p: Prepared;
+  try {
+    p = await prepare(h, r);
+  } catch (err) {
+    // Not a kill: the round is reported as missed, with why.
+    const now = performance.now();
+    return {
+      ...windowStats(h.load.outcomes, now, now), round: r, hit: false, eventsBeforeKill: [], toldToStop: [], version: { from: '', to: '' },
+      violations: [`the round's set-up failed: ${(err as Error).message.split('\n').slice(0, 3).join(' | ')}`], evidence: roundEvidence(h.saveLog(), undefined, undefined),
+      notes: h.repo.notes.slice(notesBefore),
+    };
+  }
   const from = h.desired().version;
   const historyBefore = historyAgrees(h.stateDir, h.repo.app, from);
   const before = new Set(snapshot(h.stateDir, h.repo.app).appPids);
@@ -221,5 +235,6 @@ export async function runRound(h: ChaosHost, r: Round): Promise<RoundResult> {
     ...stats, round: r, hit: killedAt !== undefined, killedAtMs: killedAt === undefined ? undefined : Math.round(killedAt - t0), landing,
     eventsBeforeKill, toldToStop, version: { from, to: p.to }, op: opExit ? { args: p.args, code: opExit.code, tail: tail(opExit) } : undefined,
     rerun, recoveryMs, violations, evidence: violations.length || stats.failed ? roundEvidence(lines, opExit, rerun?.tail) : [],
+    notes: h.repo.notes.slice(notesBefore),
   };
 }

@@ -53,6 +53,7 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosResult> {
       const r = await runRound(host, round);
       results.push(r);
       o.log(roundLine(r));
+      for (const n of r.notes) o.log(`    note: ${n}`);
       for (const v of r.violations) o.log(`    violation: ${v}`);
       if (r.violations.length || r.failed) {
         for (const f of r.failures) o.log(`    failed request at +${f.atMs} ms: ${f.error}`);
