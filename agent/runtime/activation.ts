@@ -99,7 +99,9 @@ export async function activateRelease(h: AppHost, req: ActivateRequest, emit: Em
     const prior = h.persisted;
     try {
       await swapSymlink(h.paths.current, relative(h.paths.root, release.dir));
-      h.persisted = req.restart ? afterRestart(h.persisted, rec) : afterActivation(h.persisted, rec, req.undo);
+      const swapped = req.restart ? afterRestart(h.persisted, rec) : afterActivation(h.persisted, rec, req.undo);
+      const done = { from: fromVersion, message: rec.message, seconds: (h.now() - started) / 1000 };
+      h.persisted = { ...swapped, activating: { ...pending(req, strategy.name, started), done } };
       await h.saveState();
     } catch (cause) {
       // Not recorded (a full disk): what runs goes back to what state.json says.
@@ -107,11 +109,13 @@ export async function activateRelease(h: AppHost, req: ActivateRequest, emit: Em
       throw new SwapNotRecorded(cause, await undoSwap(h, { proc, release, from, retire }));
     }
     await announce(h, req, started, { ...o, message: rec.message });
-    if (retire) {
-      // Recorded as draining (state.json) and signalled before anyone hears of it.
-      await h.procs.drain(retire.proc, retire.release.manifest.run.stop, release.manifest.run.stop.max_draining);
-      emit('draining', { message: `draining ${retire.release.version} (pid ${retire.proc.pid})`, pid: retire.proc.pid });
-    }
+    // Recorded as draining (state.json) and signalled before anyone hears of it.
+    if (retire) await h.procs.drain(retire.proc, retire.release.manifest.run.stop, release.manifest.run.stop.max_draining);
+    // The history has it: nothing is in progress. Written after the stop signal went, which this write
+    // gives time to arrive before the caller hears 'done' (a full disk: recovery writes the entry again).
+    h.persisted = { ...h.persisted, activating: null };
+    await h.saveState().catch(() => undefined);
+    if (retire) emit('draining', { message: `draining ${retire.release.version} (pid ${retire.proc.pid})`, pid: retire.proc.pid });
     await h.drive({ type: 'activation_done' });
     // A rollout that puts a host back says so with its own event.
     emit(req.reason === 'revert' ? 'rolled_back' : req.reason === 'auto_rollback' ? 'auto_rolled_back' : 'done', { message: `${h.app} ${req.version} is running (pid ${proc.pid}); ${strategy.name} took ${secs} s`, pid: proc.pid });

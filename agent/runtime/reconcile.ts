@@ -40,7 +40,7 @@ export async function reconcileApp(h: AppHost): Promise<void> {
   }));
   const plan = planRecovery(h.persisted, found);
   // An activation state.json says is in progress was interrupted (this agent's own run one at a time, and not now).
-  const interrupted = h.persisted.activating;
+  const interrupted = await journalRecordedSwap(h);
   const procs = (pids: number[]) => pids.flatMap((pid) => byPid.get(pid) ?? []);
   // Drains an earlier agent began run on to their own deadline.
   for (const p of procs(plan.draining)) {
@@ -148,6 +148,25 @@ async function finishSwap(h: AppHost, next: AppProcess, target: PendingActivatio
   await h.journal?.(done).catch((err: unknown) => h.log.error({ err }, 'the activation could not be written to the history'));
   await h.drive({ type: 'reconciled_running' });
   return true;
+}
+
+/**
+ * An activation whose swap state.json records, killed before the host's
+ * history had it: the entry is written now, and nothing is in progress.
+ * Returns the activation still in progress otherwise.
+ */
+async function journalRecordedSwap(h: AppHost): Promise<PendingActivation | null> {
+  const a = h.persisted.activating;
+  if (!a?.done || h.persisted.desired?.sha256 !== a.sha256) return a;
+  const e = {
+    app: h.app, version: a.version, strategy: a.strategy, result: 'done' as const, seconds: a.done.seconds,
+    reason: a.reason, from: a.done.from, who: a.requested_by, message: `${a.done.message} (written to the history after the agent's restart)`,
+  };
+  h.events?.emit('activation', e);
+  await h.journal?.(e).catch((err: unknown) => h.log.error({ err }, 'the activation could not be written to the history'));
+  h.persisted = { ...h.persisted, activating: null };
+  await trySave(h);
+  return null;
 }
 
 /** The interrupted activation did not get to its end: it enters the history as failed, and nothing is in progress any more. */

@@ -44,6 +44,11 @@ export interface PendingActivation extends ReleaseId {
   requested_by: string;
   undo: boolean;
   restart: boolean;
+  /**
+   * Set in the write that records the swap, cleared once the host's history
+   * has it too: an agent killed in between finds it and writes that entry.
+   */
+  done?: { from: string; message: string; seconds: number };
 }
 
 export interface AppState {

@@ -173,3 +173,23 @@ test('planRecovery: draining is never kept; the desired release serves; an inter
   assert.deepEqual(planRecovery({ desired: a, stopped: true, activating: null }, [proc(1, a)]), { start: false, end: [1], draining: [] });
   assert.deepEqual(planRecovery({ desired: a, stopped: false, activating: null }, [proc(3, a), proc(1, a)]), { keep: 1, start: false, end: [3], draining: [] });
 });
+
+test('killed after the swap was recorded but before the host\'s history had it: the entry is written at recovery, once', async () => {
+  const v1 = f.releases.add('1.0.0', HOT);
+  const v2 = f.releases.add('1.1.0', HOT);
+  const old = await running(v1);
+  const next = await running(v2);
+  await leftState(v2, [rec(old, { sentAt: f.clock.now() }), rec(next)], undefined, v1);
+  const s = stateFile();
+  s.activating = { version: v2.version, sha256: v2.sha256, at: new Date(f.clock.now()).toISOString(), strategy: 'hot', reason: 'deploy', requested_by: 'ann', undo: false, restart: false, done: { from: '1.0.0', message: 'hot in 0.07 s', seconds: 0.07 } };
+  await writeState(paths().state, s);
+  const rt = await f.load();
+  await rt.reconcile();
+  assert.equal(rt.running, next);
+  assert.equal(stateFile().activating, null);
+  assert.deepEqual(f.activations.map((a) => [a.version, a.result, a.from]), [['1.1.0', 'done', '1.0.0']]);
+  assert.match(f.activations[0]!.message, /^hot in 0\.07 s \(written to the history after the agent's restart\)$/);
+  assert.equal(stateFile().history.filter((r) => r.result === 'failed').length, 0, 'not counted as interrupted');
+  await rt.reconcile();
+  assert.equal(f.activations.length, 1, 'written once');
+});
