@@ -1,3 +1,4 @@
+// Longer than ~300 lines on purpose: the lifecycle's operations (activate, stop, start, tasks, crashes, reconcile) on one state; each step lives in its own module.
 // One app on this host: what runs, in which state, and the work that changes
 // it (activate, operator start and stop, crash restarts, reconcile after an
 // agent restart). Every change of state goes through the pure lifecycle
@@ -9,6 +10,7 @@
 // Every change of what runs goes through `exclusive`, one at a time per app.
 import { SlipwayError } from '../../common/errors.js';
 import { AppPaths } from '../paths.js';
+import { explainDiskFull } from '../storage/disk-space.js';
 import { readState, writeState, autoRollbackTarget, type AppState } from './state.js';
 import { decideRestart, emptyHistory, type CrashHistory } from './restart-policy.js';
 import { AppProcesses, type ReadinessProbe } from './app-processes.js';
@@ -115,8 +117,15 @@ export class AppRuntime {
   /** An operator's stop: the app stops and stays stopped; reconcile leaves it alone. */
   stopApp(emit: Emit, by: string): Promise<void> {
     return this.exclusive(async () => {
-      this.persisted = { ...this.persisted, stopped: true };
-      await this.saveState();
+      const before = this.persisted;
+      this.persisted = { ...before, stopped: true };
+      try {
+        await this.saveState();
+      } catch (err) {
+        // Not recorded, so not done: a stop a restarted agent would not know of would be undone by it.
+        this.persisted = before;
+        throw await explainDiskFull(err, this.paths.root, `${this.app} was not stopped (the stop could not be recorded); it runs as before`);
+      }
       const proc = this.proc;
       if (proc?.running() && this.release) {
         emit('draining', { message: `stopping ${this.release.version} (pid ${proc.pid})`, pid: proc.pid });

@@ -55,7 +55,7 @@ export function mountSmallFs(bytes: number): SmallFs {
       rmSync(filler, { force: true });
     },
     unmount() {
-      execFileSync('umount', [dir], { stdio: 'pipe' });
+      execFileSync('umount', ['--lazy', dir], { stdio: 'pipe' }); // lazy: a stream still closing keeps it busy a moment
       rmSync(dir, { recursive: true, force: true });
     },
   };

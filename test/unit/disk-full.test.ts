@@ -84,3 +84,28 @@ test('an unpack that fills the disk says the disk is full, where, with the figur
     fs.unmount();
   }
 });
+
+test('an app log on a full disk loses what cannot be written, says so, and goes on once space is freed', { skip }, async () => {
+  const { AppLog } = await import('../../agent/runtime/process/app-log.js');
+  const fs = mountSmallFs(256 * 1024);
+  try {
+    const log = new AppLog(join(fs.dir, 'logs'), 1024 * 1024, 2);
+    log.write('before\n');
+    await new Promise((r) => setTimeout(r, 50));
+    fs.fill();
+    for (let i = 0; i < 20; i++) log.write(`${'x'.repeat(4000)} lost ${i}\n`);
+    // The failed writes are reported by the stream; wait until the log noticed.
+    for (const t0 = Date.now(); !(log as unknown as { lost: boolean }).lost && Date.now() - t0 < 10_000;) await new Promise((r) => setTimeout(r, 20));
+    fs.free();
+    log.write('after\n');
+    let text = '';
+    for (const t0 = Date.now(); !text.includes('after') && Date.now() - t0 < 10_000; await new Promise((r) => setTimeout(r, 20))) {
+      text = readFileSync(join(fs.dir, 'logs', 'app.log'), 'utf8');
+    }
+    assert.match(text, /^before\n/);
+    assert.match(text, /some output was lost: it could not be written here \(is the disk full\?\)\nafter\n$/);
+    log.close();
+  } finally {
+    fs.unmount();
+  }
+});

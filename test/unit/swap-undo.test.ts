@@ -76,3 +76,16 @@ test('an activation whose first write (the activation in progress) fails starts 
   assert.equal(rt.state, 'running');
   assert.equal(rt.persistedState.activating, null);
 });
+
+test('an operator\'s stop that cannot be recorded stops nothing and says why (a restarted agent would undo an unrecorded stop)', async () => {
+  const v1 = f.releases.add('1.0.0', { listen: [{ name: 'http', port: 4000 }] });
+  const rt = await f.load();
+  await rt.activate(req(v1), recorder().emit);
+  const proc = rt.running as FakeProcess;
+  breakStateWrites();
+  await assert.rejects(rt.stopApp(recorder().emit, 'ann'), /EISDIR|illegal operation/); // on a full disk: SLIPWAY_ERR_DISK_FULL, '… was not stopped'
+  assert.equal(rt.running, proc);
+  assert.deepEqual(proc.signals, []);
+  assert.equal(rt.state, 'running');
+  assert.equal(rt.persistedState.stopped, false);
+});

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 export class AppLog {
   private stream?: WriteStream;
   private size = 0;
+  /** A write failed (a full disk): output was lost, and the next stream says so first. */
+  private lost = false;
 
   constructor(private readonly dir: string, private readonly maxBytes: number, private readonly files: number) {}
 
@@ -38,8 +40,18 @@ export class AppLog {
     } catch {
       this.size = 0;
     }
-    this.stream = createWriteStream(this.file, { flags: 'a', mode: 0o640 });
-    this.stream.on('error', () => { /* a full disk must not take the agent down */ });
+    const stream = createWriteStream(this.file, { flags: 'a', mode: 0o640 });
+    // A full disk must not take the process down, nor end the log for good: the stream is
+    // dropped, the next write opens a new one, and the first line it writes says output was lost.
+    stream.on('error', () => {
+      this.lost = true;
+      if (this.stream === stream) this.stream = undefined;
+    });
+    this.stream = stream;
+    if (this.lost) {
+      this.lost = false;
+      stream.write(`[slipway ${new Date().toISOString()}] some output was lost: it could not be written here (is the disk full?)\n`);
+    }
   }
 
   private rotate(): void {
