@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 
 /** Start time in clock ticks since boot (field 22 of /proc/<pid>/stat), or undefined if gone or a zombie. */
-export function processStartTicks(pid: number): number | undefined {
+/** The fields of /proc/<pid>/stat from field 3 (the state) on, or undefined if the process is gone. */
+function statFields(pid: number): string[] | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -12,8 +13,12 @@ export function processStartTicks(pid: number): number | undefined {
     return undefined;
   }
   // The command name (field 2) is in parentheses and may hold spaces.
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  if (rest[0] === 'Z' || rest[0] === 'X') return undefined;
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+export function processStartTicks(pid: number): number | undefined {
+  const rest = statFields(pid);
+  if (!rest || rest[0] === 'Z' || rest[0] === 'X') return undefined;
   const ticks = Number(rest[19]);
   return Number.isFinite(ticks) ? ticks : undefined;
 }
@@ -24,14 +29,8 @@ export function processStartTicks(pid: number): number | undefined {
  * new parent (init, a subreaper) has reaped it, or while it runs.
  */
 export function zombieExitStatus(pid: number, startTicks: number): { code: number | null; signal: NodeJS.Signals | null } | undefined {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  if (rest[0] !== 'Z' || Number(rest[19]) !== startTicks) return undefined;
+  const rest = statFields(pid);
+  if (!rest || rest[0] !== 'Z' || Number(rest[19]) !== startTicks) return undefined;
   const status = Number(rest[49]);
   if (!Number.isInteger(status)) return undefined;
   const sig = status & 0x7f;
