@@ -56,7 +56,14 @@ export function codeCacheFor(bundle: string, command: string, env: NodeJS.Proces
 function removeStale(file: string): void {
   const dir = dirname(file);
   const own = basename(file).split('-').slice(0, 2).join('-'); // cli-<key>
-  const dayAgo = Date.now() - 86_400_000;
+  // "Now" is the new cache file's own mtime: the file system's clock, which the others' mtimes come from too.
+  let now: number;
+  try {
+    now = statSync(file).mtimeMs;
+  } catch {
+    return;
+  }
+  const dayAgo = now - 86_400_000;
   for (const f of readdirSync(dir)) {
     if (!f.startsWith('cli-') || !f.endsWith('.v8') || f.startsWith(`${own}-`)) continue;
     try {
