@@ -182,9 +182,10 @@ export class Upload {
   private writeFailed(err: unknown): Promise<void> {
     this.failing ??= (async () => {
       const why = await explainDiskFull(err, this.store.disk?.path ?? this.paths.store, `${this.app} ${this.version} was not stored (the partial upload is removed)`);
-      this.failure = why instanceof Error ? why : new Error(String(why));
       this.hash.drop();
       if (this.tmp) await rm(this.tmp, { force: true });
+      // Told only once the partial file is gone: the caller hears of a disk that is no longer kept full.
+      this.failure = why instanceof Error ? why : new Error(String(why));
       for (const wake of this.waiting.splice(0)) wake();
     })();
     return this.failing;
