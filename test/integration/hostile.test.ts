@@ -74,11 +74,12 @@ function snapshot(root: string): string[] {
 /**
  * What the agent makes for any upload and activation attempt (the app's dir
  * and state, its empty releases/ dir, the app supervisor it starts on first
- * use): not content of the archive.
+ * use, and the pid file of that supervisor's socket holder, which it writes
+ * a moment later): not content of the archive.
  * releases/ itself is compared entry by entry.
  */
 const bookkeeping = (line: string) => line === `agent/state/apps/${APP} dir` || line === `agent/state/apps/${APP}/releases dir` ||
-  line.startsWith(`agent/state/apps/${APP}/state.json `) || line.startsWith(`agent/state/apps/${APP}/.tmp-state.json-`) || line.startsWith('agent/state/supervisor.log ') || /^agent\/state\/run\/supervisor\.(pid|sock) /.test(line);
+  line.startsWith(`agent/state/apps/${APP}/state.json `) || line.startsWith(`agent/state/apps/${APP}/.tmp-state.json-`) || line.startsWith('agent/state/supervisor.log ') || /^agent\/state\/run\/(supervisor\.(pid|sock)|holder\.pid) /.test(line);
 
 function rss(): number {
   const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${agent.child!.pid}/status`, 'utf8'));
