@@ -7,6 +7,7 @@ import { statusHandlers, type StatusHandlerDeps } from './handlers/status.js';
 import { logHandlers, type LogHandlerDeps } from './handlers/logs.js';
 import { releaseHandlers, type ReleaseHandlerDeps } from './handlers/releases.js';
 import { uploadHandlers, type UploadHandlerDeps } from './handlers/upload.js';
+import { fetchHandlers, type FetchHandlerDeps } from './handlers/fetch.js';
 import { opsHandlers, type OpsHandlerDeps } from './handlers/ops.js';
 import { lockHandlers, type LockHandlerDeps } from './handlers/locks.js';
 import { pruneHandlers, type PruneHandlerDeps } from './handlers/prune.js';
@@ -14,7 +15,7 @@ import type { AgentHandlers } from '../../proto/gen/slipway/v1/Agent.js';
 
 /** Everything the handler groups need, together. */
 export type ServiceDeps = AppHandlerDeps & StatusHandlerDeps & LogHandlerDeps & ReleaseHandlerDeps
-  & UploadHandlerDeps & OpsHandlerDeps & LockHandlerDeps & PruneHandlerDeps;
+  & UploadHandlerDeps & FetchHandlerDeps & OpsHandlerDeps & LockHandlerDeps & PruneHandlerDeps;
 
 export function handlers(deps: ServiceDeps): AgentHandlers {
   return {
@@ -23,6 +24,7 @@ export function handlers(deps: ServiceDeps): AgentHandlers {
     ...logHandlers(deps),
     ...releaseHandlers(deps),
     ...uploadHandlers(deps),
+    ...fetchHandlers(deps),
     ...opsHandlers(deps),
     ...lockHandlers(deps),
     ...pruneHandlers(deps),

@@ -9,6 +9,8 @@ import type { AppStatus as _slipway_v1_AppStatus, AppStatus__Output as _slipway_
 import type { ControlRequest as _slipway_v1_ControlRequest, ControlRequest__Output as _slipway_v1_ControlRequest__Output } from './slipway/v1/ControlRequest.js';
 import type { DeployEvent as _slipway_v1_DeployEvent, DeployEvent__Output as _slipway_v1_DeployEvent__Output } from './slipway/v1/DeployEvent.js';
 import type { EnvResponse as _slipway_v1_EnvResponse, EnvResponse__Output as _slipway_v1_EnvResponse__Output } from './slipway/v1/EnvResponse.js';
+import type { FetchProgress as _slipway_v1_FetchProgress, FetchProgress__Output as _slipway_v1_FetchProgress__Output } from './slipway/v1/FetchProgress.js';
+import type { FetchRequest as _slipway_v1_FetchRequest, FetchRequest__Output as _slipway_v1_FetchRequest__Output } from './slipway/v1/FetchRequest.js';
 import type { GetEnvRequest as _slipway_v1_GetEnvRequest, GetEnvRequest__Output as _slipway_v1_GetEnvRequest__Output } from './slipway/v1/GetEnvRequest.js';
 import type { HistoryEntry as _slipway_v1_HistoryEntry, HistoryEntry__Output as _slipway_v1_HistoryEntry__Output } from './slipway/v1/HistoryEntry.js';
 import type { HistoryRequest as _slipway_v1_HistoryRequest, HistoryRequest__Output as _slipway_v1_HistoryRequest__Output } from './slipway/v1/HistoryRequest.js';
@@ -50,6 +52,8 @@ export interface ProtoGrpcType {
       ControlRequest: MessageTypeDefinition<_slipway_v1_ControlRequest, _slipway_v1_ControlRequest__Output>
       DeployEvent: MessageTypeDefinition<_slipway_v1_DeployEvent, _slipway_v1_DeployEvent__Output>
       EnvResponse: MessageTypeDefinition<_slipway_v1_EnvResponse, _slipway_v1_EnvResponse__Output>
+      FetchProgress: MessageTypeDefinition<_slipway_v1_FetchProgress, _slipway_v1_FetchProgress__Output>
+      FetchRequest: MessageTypeDefinition<_slipway_v1_FetchRequest, _slipway_v1_FetchRequest__Output>
       GetEnvRequest: MessageTypeDefinition<_slipway_v1_GetEnvRequest, _slipway_v1_GetEnvRequest__Output>
       HistoryEntry: MessageTypeDefinition<_slipway_v1_HistoryEntry, _slipway_v1_HistoryEntry__Output>
       HistoryRequest: MessageTypeDefinition<_slipway_v1_HistoryRequest, _slipway_v1_HistoryRequest__Output>

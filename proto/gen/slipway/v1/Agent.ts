@@ -6,6 +6,8 @@ import type { ActivateRequest as _slipway_v1_ActivateRequest, ActivateRequest__O
 import type { ControlRequest as _slipway_v1_ControlRequest, ControlRequest__Output as _slipway_v1_ControlRequest__Output } from '../../slipway/v1/ControlRequest.js';
 import type { DeployEvent as _slipway_v1_DeployEvent, DeployEvent__Output as _slipway_v1_DeployEvent__Output } from '../../slipway/v1/DeployEvent.js';
 import type { EnvResponse as _slipway_v1_EnvResponse, EnvResponse__Output as _slipway_v1_EnvResponse__Output } from '../../slipway/v1/EnvResponse.js';
+import type { FetchProgress as _slipway_v1_FetchProgress, FetchProgress__Output as _slipway_v1_FetchProgress__Output } from '../../slipway/v1/FetchProgress.js';
+import type { FetchRequest as _slipway_v1_FetchRequest, FetchRequest__Output as _slipway_v1_FetchRequest__Output } from '../../slipway/v1/FetchRequest.js';
 import type { GetEnvRequest as _slipway_v1_GetEnvRequest, GetEnvRequest__Output as _slipway_v1_GetEnvRequest__Output } from '../../slipway/v1/GetEnvRequest.js';
 import type { HistoryRequest as _slipway_v1_HistoryRequest, HistoryRequest__Output as _slipway_v1_HistoryRequest__Output } from '../../slipway/v1/HistoryRequest.js';
 import type { HistoryResponse as _slipway_v1_HistoryResponse, HistoryResponse__Output as _slipway_v1_HistoryResponse__Output } from '../../slipway/v1/HistoryResponse.js';
@@ -47,6 +49,11 @@ export interface AgentClient extends grpc.Client {
   Control(argument: _slipway_v1_ControlRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_slipway_v1_DeployEvent__Output>;
   control(argument: _slipway_v1_ControlRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_slipway_v1_DeployEvent__Output>;
   control(argument: _slipway_v1_ControlRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_slipway_v1_DeployEvent__Output>;
+  
+  Fetch(argument: _slipway_v1_FetchRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_slipway_v1_FetchProgress__Output>;
+  Fetch(argument: _slipway_v1_FetchRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_slipway_v1_FetchProgress__Output>;
+  fetch(argument: _slipway_v1_FetchRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_slipway_v1_FetchProgress__Output>;
+  fetch(argument: _slipway_v1_FetchRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_slipway_v1_FetchProgress__Output>;
   
   GetEnv(argument: _slipway_v1_GetEnvRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_EnvResponse__Output>): grpc.ClientUnaryCall;
   GetEnv(argument: _slipway_v1_GetEnvRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_slipway_v1_EnvResponse__Output>): grpc.ClientUnaryCall;
@@ -148,6 +155,8 @@ export interface AgentHandlers extends grpc.UntypedServiceImplementation {
   
   Control: grpc.handleServerStreamingCall<_slipway_v1_ControlRequest__Output, _slipway_v1_DeployEvent>;
   
+  Fetch: grpc.handleServerStreamingCall<_slipway_v1_FetchRequest__Output, _slipway_v1_FetchProgress>;
+  
   GetEnv: grpc.handleUnaryCall<_slipway_v1_GetEnvRequest__Output, _slipway_v1_EnvResponse>;
   
   History: grpc.handleUnaryCall<_slipway_v1_HistoryRequest__Output, _slipway_v1_HistoryResponse>;
@@ -176,6 +185,7 @@ export interface AgentDefinition extends grpc.ServiceDefinition {
   Activate: MethodDefinition<_slipway_v1_ActivateRequest, _slipway_v1_DeployEvent, _slipway_v1_ActivateRequest__Output, _slipway_v1_DeployEvent__Output>
   BeginUpload: MethodDefinition<_slipway_v1_UploadMeta, _slipway_v1_UploadTicket, _slipway_v1_UploadMeta__Output, _slipway_v1_UploadTicket__Output>
   Control: MethodDefinition<_slipway_v1_ControlRequest, _slipway_v1_DeployEvent, _slipway_v1_ControlRequest__Output, _slipway_v1_DeployEvent__Output>
+  Fetch: MethodDefinition<_slipway_v1_FetchRequest, _slipway_v1_FetchProgress, _slipway_v1_FetchRequest__Output, _slipway_v1_FetchProgress__Output>
   GetEnv: MethodDefinition<_slipway_v1_GetEnvRequest, _slipway_v1_EnvResponse, _slipway_v1_GetEnvRequest__Output, _slipway_v1_EnvResponse__Output>
   History: MethodDefinition<_slipway_v1_HistoryRequest, _slipway_v1_HistoryResponse, _slipway_v1_HistoryRequest__Output, _slipway_v1_HistoryResponse__Output>
   ListReleases: MethodDefinition<_slipway_v1_ListReleasesRequest, _slipway_v1_ListReleasesResponse, _slipway_v1_ListReleasesRequest__Output, _slipway_v1_ListReleasesResponse__Output>

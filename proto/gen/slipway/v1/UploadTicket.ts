@@ -1,11 +1,13 @@
 // Original file: proto/slipway.proto
 
+import type { Long } from '@grpc/proto-loader';
 
 export interface UploadTicket {
   'already_stored'?: (boolean);
   'token'?: (string);
   'port'?: (number);
   'sha256'?: (string);
+  'offset'?: (number | string | Long);
 }
 
 export interface UploadTicket__Output {
@@ -13,4 +15,5 @@ export interface UploadTicket__Output {
   'token': (string);
   'port': (number);
   'sha256': (string);
+  'offset': (string);
 }
