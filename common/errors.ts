@@ -48,6 +48,9 @@ export const ERROR_CATALOGUE = {
   SLIPWAY_ERR_SIGNATURE: { summary: 'the release is unsigned, signed by a key the host does not trust, or its manifest differs from the signed one', action: 'sign with a key listed in the agent\'s trusted_keys (slipway keys)', exit: 1, grpc: 'PERMISSION_DENIED' },
   SLIPWAY_ERR_TOO_LARGE: { summary: 'the release is over the agent\'s limits.release_bytes', action: 'make the release smaller or raise the limit in the agent\'s config', exit: 1, grpc: 'RESOURCE_EXHAUSTED' },
   SLIPWAY_ERR_DISK_FULL: { summary: 'the host lacks the free disk space the release needs (plus disk_reserve_bytes)', action: 'free space (slipway prune ENV) or add disk', exit: 1, grpc: 'RESOURCE_EXHAUSTED' },
+  // The artifact store (slipway.yaml's store: the agents pull from it)
+  SLIPWAY_ERR_STORE_FETCH: { summary: 'the agent could not download the release from the artifact store (HTTP status, TLS, connection, stalled past its resumes)', action: 'read the message: check the URL, the store\'s certificate (the agent\'s fetch.ca), its auth header file, and that the release is published (slipway publish ENV VERSION)', exit: 1, grpc: 'FAILED_PRECONDITION' },
+  SLIPWAY_ERR_PUBLISH: { summary: 'publishing the release to the artifact store failed (the publish command or the HTTP PUT)', action: 'read the command\'s output or the HTTP status; slipway publish ENV VERSION retries it alone', exit: 1, grpc: 'FAILED_PRECONDITION' },
   // The host itself
   SLIPWAY_ERR_HOST_SETUP: { summary: 'the host lacks something the agent needs (GNU tar, a bindable socket, its supervising process)', action: 'read the message; fix the host and retry', exit: 1, grpc: 'FAILED_PRECONDITION' },
   SLIPWAY_ERR_HOST_UNREACHABLE: { summary: 'the host did not answer (refused, no route, timed out)', action: 'check that slipway-agent runs there and the network lets the CLI through', exit: 1, grpc: 'UNAVAILABLE' },
