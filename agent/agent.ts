@@ -14,6 +14,8 @@ import { writeFileAtomic } from '../common/atomic.js';
 import { serverCredentials, KEEPALIVE_OPTIONS, type AgentServerCredentials } from '../common/credentials.js';
 import { AgentService } from '../proto/load.js';
 import { ReleaseStore } from './storage/store.js';
+import { ReleaseFetcher } from './storage/download/index.js';
+import { fetchSettings } from './storage/download/settings.js';
 import { Releases } from './storage/releases.js';
 import { ReleaseVerifier } from './storage/signatures.js';
 import { Pruner, schedulePrune } from './storage/prune.js';
@@ -146,7 +148,8 @@ export class Agent {
     const { config, log } = this;
     const server = new grpc.Server({ ...KEEPALIVE_OPTIONS, 'grpc.max_receive_message_length': 8 << 20 });
     server.addService(AgentService, handlers({
-      apps: this.runtimes, releases: this.releases, store: this.store, uploadPort, history: this.history, locks: this.locks,
+      apps: this.runtimes, releases: this.releases, store: this.store, uploadPort,
+      fetcher: new ReleaseFetcher(this.store, fetchSettings(config.fetch), log), history: this.history, locks: this.locks,
       pruner: this.pruner, sampler: this.sampler, metrics: this.metrics, info: () => this.info(), stateDir: config.state_dir, log,
     }));
     this.health.addToServer(server); // before bindAsync

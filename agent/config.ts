@@ -32,6 +32,21 @@ export const agentConfigSchema = z.strictObject({
   http_tls: z.boolean().optional(),
   /** A file holding a bearer token that /status and /metrics then require (/healthz and /readyz stay open). */
   http_token_file: z.string().min(1).optional(),
+  // Releases pulled from an artifact store (Fetch; agent/storage/download/): how this host reaches it.
+  // HTTPS_PROXY / NO_PROXY in the agent's environment are honoured.
+  fetch: z.strictObject({
+    /** PEM CA bundle for the store's certificate; unset: the system's roots. */
+    ca: z.string().min(1).optional(),
+    /** A file holding one `Name: value` line (e.g. `Authorization: Bearer …`), sent to the URL's own origin; re-read at each fetch. */
+    auth_header_file: z.string().min(1).optional(),
+    /** Take plain http:// store URLs beyond loopback (the sha256 and signature are still checked). */
+    allow_http: z.boolean().default(false),
+    /** No byte for this long: the connection is dropped and the download resumed with a Range request. */
+    stall_s: z.number().min(1).max(3600).default(30),
+    /** Requests in a row that bring no byte before a fetch gives up. */
+    attempts: z.number().int().min(1).max(100).default(5),
+    connect_timeout_s: z.number().min(1).max(600).default(15),
+  }).default({ allow_http: false, stall_s: 30, attempts: 5, connect_timeout_s: 15 }),
   app_bind: z.string().refine((h) => isIP(h) !== 0, 'app_bind must be an IP address').optional(),
   trusted_keys: z.array(z.string()).default([]),
   allow_unsigned: z.boolean().default(false),
@@ -107,6 +122,8 @@ export function loadAgentConfig(file: string): AgentConfig {
     config.tls = { ca: resolve(base, config.tls.ca), cert: resolve(base, config.tls.cert), key: resolve(base, config.tls.key) };
   }
   config.trusted_keys = config.trusted_keys.map((k) => resolve(base, k));
+  if (config.fetch.ca !== undefined) config.fetch.ca = resolve(base, config.fetch.ca);
+  if (config.fetch.auth_header_file !== undefined) config.fetch.auth_header_file = resolve(base, config.fetch.auth_header_file);
   if (config.http_token_file !== undefined) config.http_token_file = resolve(base, config.http_token_file);
   if (config.upload_listen && portOf(config.upload_listen) > 65535) throw new ConfigError(file, [`upload_listen: port ${portOf(config.upload_listen)} is over 65535`]);
   if (portOf(config.listen) > 65535) throw new ConfigError(file, [`listen: port ${portOf(config.listen)} is over 65535`]);
