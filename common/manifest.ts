@@ -60,6 +60,8 @@ export const runSchema = z.strictObject({
   notify: z.boolean().default(false),
   restart: restartSchema.default(restartSchema.parse({})),
   upgrade: z.union([z.enum(['hot', 'restart']), command]).optional(),
+  /** After an upgrade command: prints the version the running app reports (its last line), checked before the new release is recorded. */
+  version_probe: command.optional(),
 }).superRefine((run, ctx) => {
   const names = new Set<string>();
   run.listen.forEach((l, i) => {

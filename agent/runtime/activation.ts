@@ -64,7 +64,7 @@ export async function activateRelease(h: AppHost, req: ActivateRequest, emit: Em
     if (!signal.aborted) throw err;
     return failed(h, req, started, emit, { result: 'failed', strategy: req.strategy, from: before, message: `${cancelledMessage(signal)} while unpacking ${req.version}` });
   }
-  const strategy = chooseStrategy(req.strategy, release.manifest.run);
+  const strategy = chooseStrategy(req.strategy, release.manifest.run, req.restart ?? false);
   if (signal.aborted) return failed(h, req, started, emit, { result: 'failed', strategy: strategy.name, from: before, message: cancelledMessage(signal) });
   // On disk before anything changes: an agent killed from here on finds the activation it interrupted
   // (reconcile finishes it or records it as failed). A write that fails leaves nothing changed.
@@ -85,16 +85,18 @@ export async function activateRelease(h: AppHost, req: ActivateRequest, emit: Em
   const from = h.serving();
   const fromVersion = from?.release.version ?? '';
   try {
-    const { proc, retire } = await strategy.activate({
+    const { proc, retire, inPlace, strategy: used = strategy.name } = await strategy.activate({
       app: h.app, from, to: release, emit, signal,
       start: (r) => h.procs.start(r),
       waitReady: (p, r, s) => h.procs.waitReady(p, r, s),
       stop: (p, r) => h.procs.stop(p, r),
       runCommand: (argv, r, pid, s) => h.procs.runInRelease(argv, r, pid, release, s),
     });
+    // The same process now runs the new release (state.json's process record says so from the next write on).
+    if (inPlace) h.procs.upgraded(proc, release);
     h.adopt(proc, release);
     const secs = ((h.now() - started) / 1000).toFixed(2);
-    const o: Outcome = { result: 'done', strategy: strategy.name, from: fromVersion, message: `${strategy.name} in ${secs} s` };
+    const o: Outcome = { result: 'done', strategy: used, from: fromVersion, message: `${used === 'command' ? 'upgrade command' : used} in ${secs} s` };
     const rec = record(req, started, o);
     const prior = h.persisted;
     try {
@@ -118,7 +120,7 @@ export async function activateRelease(h: AppHost, req: ActivateRequest, emit: Em
     if (retire) emit('draining', { message: `draining ${retire.release.version} (pid ${retire.proc.pid})`, pid: retire.proc.pid });
     await h.drive({ type: 'activation_done' });
     // A rollout that puts a host back says so with its own event.
-    emit(req.reason === 'revert' ? 'rolled_back' : req.reason === 'auto_rollback' ? 'auto_rolled_back' : 'done', { message: `${h.app} ${req.version} is running (pid ${proc.pid}); ${strategy.name} took ${secs} s`, pid: proc.pid });
+    emit(req.reason === 'revert' ? 'rolled_back' : req.reason === 'auto_rollback' ? 'auto_rolled_back' : 'done', { message: `${h.app} ${req.version} is running (pid ${proc.pid}); ${used === 'command' ? 'the upgrade command' : used} took ${secs} s`, pid: proc.pid });
   } catch (err) {
     if (err instanceof SwapNotRecorded) return notRecorded(h, req, started, { strategy: strategy.name, from: fromVersion, fromRelease: from?.release }, err);
     if (!(err instanceof ActivationFailed)) {

@@ -11,7 +11,7 @@ import { appEnvironment, type AppUser } from './app-env.js';
 import { waitReady, type ReadyOptions } from './readiness.js';
 import type { AppPaths } from '../paths.js';
 import type { AppProcess, ProcessRunner } from './process/runner.js';
-import type { ProcessRecord } from './state.js';
+import type { ProcessRecord, ReleaseId } from './state.js';
 import type { Release } from '../storage/releases.js';
 import { DEFAULT_MAX_DRAINING, type RunSpec } from '../../common/manifest.js';
 
@@ -53,6 +53,8 @@ export class AppProcesses {
   private readonly asked = new WeakSet<AppProcess>();
   /** Draining versions killed early (beyond stop.max_draining). */
   private readonly cut = new WeakSet<AppProcess>();
+  /** Processes an in-place upgrade (the upgrade command) moved to another release than the one they were started with. */
+  private readonly upgrades = new WeakMap<AppProcess, ReleaseId>();
 
   constructor(private readonly d: AppProcessesDeps) {}
 
@@ -79,6 +81,17 @@ export class AppProcesses {
   /** Writes state.json's process records; a failure (logged by the writer) changes nothing here. */
   private async persist(): Promise<void> {
     await this.d.changed().catch(() => undefined);
+  }
+
+  /** The release proc runs: the one it was started with, or the one an in-place upgrade moved it to. */
+  idOf(proc: AppProcess): ReleaseId {
+    return this.upgrades.get(proc) ?? { version: proc.version, sha256: proc.sha256 };
+  }
+
+  /** proc now runs `to` (an upgrade command succeeded, or state.json says one did before an agent restart). */
+  upgraded(proc: AppProcess, to: ReleaseId): void {
+    if (to.sha256 === proc.sha256) this.upgrades.delete(proc);
+    else this.upgrades.set(proc, { version: to.version, sha256: to.sha256 });
   }
 
   /** Counts a process as this app's (one started here, or found after an agent restart). */
@@ -185,11 +198,17 @@ export class AppProcesses {
     await Promise.all(this.draining().map((p) => p.stop('SIGKILL', 0)));
   }
 
-  /** Runs an upgrade command in a release's directory (the `command` strategy); an abort kills it. */
+  /**
+   * Runs an upgrade command (the `command` strategy) in the running release's
+   * directory, or its version probe in the new one; the command learns both
+   * (SLIPWAY_FROM_*: what runs, SLIPWAY_VERSION/RELEASE_DIR: what it goes
+   * to). An abort kills it.
+   */
   async runInRelease(argv: string[], release: Release, pid: number, next: Release, signal?: AbortSignal): Promise<{ code: number | null; output: string[] }> {
     const env = {
       ...(await this.env(release)),
       SLIPWAY_APP: this.d.app, SLIPWAY_PID: String(pid), SLIPWAY_VERSION: next.version, SLIPWAY_RELEASE_DIR: next.dir,
+      SLIPWAY_FROM_VERSION: release.version, SLIPWAY_FROM_RELEASE_DIR: release.dir,
     };
     const timeoutMs = (next.manifest.run.health?.timeout_s ?? 60) * 1000;
     const log = new AppLog(this.d.paths.logs, this.d.logLimits.bytes, this.d.logLimits.files);
@@ -227,8 +246,10 @@ export class AppProcesses {
   records(): ProcessRecord[] {
     return [...this.live].filter((p) => p.running()).map((p) => {
       const drain = this.drains.get(p);
+      const id = this.idOf(p);
       return {
-        version: p.version, sha256: p.sha256, pid: p.pid, start_ticks: p.startTicks, started_at: p.startedAt.toISOString(),
+        version: id.version, sha256: id.sha256, pid: p.pid, start_ticks: p.startTicks, started_at: p.startedAt.toISOString(),
+        ...(id.sha256 !== p.sha256 ? { started_as: { version: p.version, sha256: p.sha256 } } : {}),
         ...(drain ? { stop_sent_at: new Date(drain.sentAt).toISOString(), drain_deadline: new Date(drain.deadline).toISOString() } : {}),
       };
     });

@@ -13,7 +13,7 @@ import { swapSymlink, readlinkOrUndefined } from '../../common/atomic.js';
 import { endRecordedProcess } from './process/proc.js';
 import { planRecovery, type FoundProcess } from './recovery-plan.js';
 import { afterActivation, afterFailure, afterRestart, type PendingActivation, type ProcessRecord } from './state.js';
-import type { Drain } from './app-processes.js';
+import type { Drain, StopSpec } from './app-processes.js';
 import type { AppHost } from './app-host.js';
 import type { AppProcess } from './process/runner.js';
 import type { Release } from '../storage/releases.js';
@@ -26,19 +26,20 @@ export async function reconcileApp(h: AppHost): Promise<void> {
   const recorded = h.persisted.processes;
   const supervised = await h.runner.attach(h.app);
   const known = new Set(supervised.map((p) => p.pid));
-  for (const rec of recorded) {
-    if (known.has(rec.pid)) continue;
-    if (await endRecordedProcess(rec.pid, rec.start_ticks, 'SIGTERM', 10_000)) {
-      h.log.warn({ pid: rec.pid, version: rec.version }, 'ended an app process left without its supervising process');
-    }
-  }
+  await Promise.all(recorded.filter((rec) => !known.has(rec.pid)).map((rec) => endUnsupervised(h, rec)));
   const live = supervised.filter((p) => p.running());
+  // What an in-place upgrade moved a process to, as state.json recorded it (the supervising process knows only what was started).
+  for (const p of live) {
+    const r = recorded.find((x) => x.pid === p.pid && x.start_ticks === p.startTicks);
+    if (r?.started_as?.sha256 === p.sha256 && r.sha256 !== p.sha256) h.procs.upgraded(p, r);
+  }
   const byPid = new Map(live.map((p) => [p.pid, p]));
   const found: FoundProcess[] = live.map((p) => ({
-    pid: p.pid, version: p.version, sha256: p.sha256, startedAt: p.startedAt.getTime(),
+    pid: p.pid, ...h.procs.idOf(p), startedAt: p.startedAt.getTime(),
     draining: h.procs.isDraining(p) || recordedDrain(recorded, p) !== undefined,
   }));
   const plan = planRecovery(h.persisted, found);
+  const why = (p: AppProcess) => plan.why[p.pid] ?? 'it is not the release that should run';
   // An activation state.json says is in progress was interrupted (this agent's own run one at a time, and not now).
   const interrupted = await journalRecordedSwap(h);
   const procs = (pids: number[]) => pids.flatMap((pid) => byPid.get(pid) ?? []);
@@ -51,7 +52,7 @@ export async function reconcileApp(h: AppHost): Promise<void> {
   const desired = h.persisted.desired;
   if (!desired || h.persisted.stopped) {
     if (interrupted) await undoInterrupted(h, interrupted);
-    await endAll(h, end);
+    await endAll(h, end, why);
     await trySave(h);
     await h.drive({ type: 'reconciled_idle', reason: desired ? 'stopped by an operator' : 'never activated' });
     return;
@@ -59,9 +60,10 @@ export async function reconcileApp(h: AppHost): Promise<void> {
   if (plan.finish !== undefined && interrupted) {
     const next = byPid.get(plan.finish) as AppProcess;
     if (await finishSwap(h, next, interrupted)) {
-      await endAll(h, end);
+      await endAll(h, end, why);
       return;
     }
+    plan.why[next.pid] = `the interrupted activation's ${interrupted.version} was not ready when the agent came back`;
     end.push(next);
   }
   if (interrupted) await undoInterrupted(h, interrupted);
@@ -70,7 +72,7 @@ export async function reconcileApp(h: AppHost): Promise<void> {
     release = await h.releases.ensureUnpacked(h.app, desired.version, desired.sha256);
   } catch (err) {
     h.log.error({ err, version: desired.version }, 'desired release cannot be used');
-    await endAll(h, end);
+    await endAll(h, end, why);
     await h.drive({ type: 'reconciled_idle', reason: `desired release ${desired.version} cannot be used: ${(err as Error).message}` });
     return;
   }
@@ -82,26 +84,26 @@ export async function reconcileApp(h: AppHost): Promise<void> {
     await trySave(h);
     if (h.lifecycle.name !== 'running') h.log.info({ pid: keep.pid, version: release.version }, 're-attached to the running app');
     await h.drive({ type: 'reconciled_running' });
-    await endAll(h, end);
+    await endAll(h, end, why);
     return;
   }
   // An activation waiting for its turn brings a release up itself.
   if (h.activationPending) {
-    await endAll(h, end);
+    await endAll(h, end, why);
     await trySave(h);
     return;
   }
   // On held sockets the desired release starts beside what still answers; an app that binds its own ports must wait for them to be free.
   const shared = release.manifest.run.listen.length > 0;
   if (!shared) {
-    await endAll(h, end);
+    await endAll(h, end, why);
     await Promise.all([...end, ...procs(plan.draining)].map((p) => p.exited));
   }
   await trySave(h);
   await h.drive({ type: 'reconciled_nothing', version: release.version }, { release });
   if (!shared) return;
   if (h.serving()) {
-    await endAll(h, end);
+    await endAll(h, end, why);
   } else if (end.length > 0) {
     h.log.warn({ pids: end.map((p) => p.pid), version: release.version }, 'the desired release did not come up; the other versions that run are left serving until it does');
   }
@@ -185,13 +187,43 @@ async function undoInterrupted(h: AppHost, target: PendingActivation): Promise<v
   await h.journal?.(failed).catch((err: unknown) => h.log.error({ err }, 'the activation could not be written to the history'));
 }
 
-/** Lets each process drain with its release's stop signal and deadline (tracked, recorded, not waited for). */
-async function endAll(h: AppHost, end: AppProcess[]): Promise<void> {
+/**
+ * Lets each process drain with its release's stop signal and deadline
+ * (tracked, recorded, not waited for); the log says why each one goes.
+ */
+async function endAll(h: AppHost, end: AppProcess[], why: (p: AppProcess) => string): Promise<void> {
   for (const p of end) {
     if (!p.running() || h.procs.isDraining(p)) continue;
-    const stop = await h.releases.ensureUnpacked(h.app, p.version, p.sha256).then((r) => r.manifest.run.stop, () => FALLBACK_STOP);
-    h.log.warn({ pid: p.pid, version: p.version }, 'stopping a process that is not the desired release (left by an interrupted activation)');
+    const id = h.procs.idOf(p);
+    const stop = await stopSpecOf(h, id);
+    h.log.warn({ pid: p.pid, version: id.version, reason: why(p) }, `stopping ${h.app} ${id.version} (pid ${p.pid}): ${why(p)}`);
     await h.procs.drain(p, stop);
+  }
+}
+
+async function stopSpecOf(h: AppHost, id: { version: string; sha256: string }): Promise<StopSpec> {
+  return h.releases.ensureUnpacked(h.app, id.version, id.sha256).then((r) => r.manifest.run.stop, () => FALLBACK_STOP);
+}
+
+/**
+ * A process state.json records that no supervising process knows any more
+ * (both died): it cannot be watched, so it is ended. One that was draining
+ * already got its stop signal and keeps its recorded deadline; any other
+ * gets its release's stop signal and drain deadline.
+ */
+async function endUnsupervised(h: AppHost, rec: ProcessRecord): Promise<void> {
+  const fields = { pid: rec.pid, version: rec.version };
+  if (rec.drain_deadline) {
+    const left = Math.max(0, Date.parse(rec.drain_deadline) - h.now());
+    // Not waited for: a drain may last long (SIGCONT signals nothing new; what is left at the deadline is killed).
+    void endRecordedProcess(rec.pid, rec.start_ticks, 'SIGCONT', left).then((ended) => {
+      if (ended) h.log.warn(fields, `${h.app} ${rec.version} (pid ${rec.pid}), left draining without its supervising process, has ended (its drain deadline was kept)`);
+    });
+    return;
+  }
+  const stop = await stopSpecOf(h, rec);
+  if (await endRecordedProcess(rec.pid, rec.start_ticks, stop.signal, stop.drain_timeout_s * 1000)) {
+    h.log.warn(fields, `ended ${h.app} ${rec.version} (pid ${rec.pid}): no supervising process knows it any more, so it could not be watched`);
   }
 }
 

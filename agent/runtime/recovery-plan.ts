@@ -32,6 +32,8 @@ export interface RecoveryPlan {
   start: boolean;
   /** Processes that neither drain nor serve: ended once what serves is settled. */
   end: number[];
+  /** Why each of `end` is ended, for the log (by pid). */
+  why: Record<number, string>;
   /** Processes that drain: left alone. */
   draining: number[];
 }
@@ -46,13 +48,30 @@ export function planRecovery(s: RecoveryInput, found: readonly FoundProcess[]): 
   const draining = found.filter((p) => p.draining).map((p) => p.pid);
   // Oldest first: of two of the same release, the earlier one served before a restart onto it, which was never recorded.
   const others = found.filter((p) => !p.draining).sort((a, b) => a.startedAt - b.startedAt);
-  const pids = (ps: FoundProcess[]) => ps.map((p) => p.pid);
-  if (!s.desired || s.stopped) return { start: false, end: pids(others), draining };
+  const ending = (ps: FoundProcess[], reason: (p: FoundProcess) => string) =>
+    ({ end: ps.map((p) => p.pid), why: Object.fromEntries(ps.map((p) => [p.pid, reason(p)])) });
+  if (!s.desired || s.stopped) {
+    const idle = s.desired ? 'the app is stopped by an operator' : 'the app was never activated on this host';
+    return { start: false, ...ending(others, (p) => `${idle}, and ${p.version} (pid ${p.pid}) still ran`), draining };
+  }
   const desired = s.desired;
+  const notDesired = (p: FoundProcess) => `${p.version} is not the desired release ${desired.version}`;
   const keep = others.find((p) => p.sha256 === desired.sha256);
-  if (keep) return { keep: keep.pid, start: false, end: pids(others.filter((p) => p !== keep)), draining };
+  if (keep) {
+    return {
+      keep: keep.pid, start: false, draining,
+      ...ending(others.filter((p) => p !== keep), (p) => (p.sha256 === desired.sha256
+        ? `a second process of ${desired.version}, started after pid ${keep.pid}, which serves (a restart that was never recorded)`
+        : `${notDesired(p)}, which serves in pid ${keep.pid} (left by an activation that was never recorded)`)),
+    };
+  }
   const target = s.activating;
   const finish = target && target.sha256 !== desired.sha256 ? others.find((p) => p.sha256 === target.sha256) : undefined;
-  if (finish) return { finish: finish.pid, start: false, end: pids(others.filter((p) => p !== finish)), draining };
-  return { start: true, end: pids(others), draining };
+  if (finish) {
+    return {
+      finish: finish.pid, start: false, draining,
+      ...ending(others.filter((p) => p !== finish), (p) => `${notDesired(p)} nor the interrupted activation's ${finish.version} (pid ${finish.pid})`),
+    };
+  }
+  return { start: true, draining, ...ending(others, (p) => `${notDesired(p)}, which is started in its place`) };
 }

@@ -27,6 +27,12 @@ export interface ProcessRecord extends ReleaseId {
   /** Process start time in clock ticks since boot (/proc/<pid>/stat field 22): a reused pid never matches. */
   start_ticks: number;
   started_at: string;
+  /**
+   * The release the process was started with, when an in-place upgrade (the
+   * upgrade command, e.g. an Erlang relup) has since moved it to version and
+   * sha256: the supervising process still knows it by this one.
+   */
+  started_as?: ReleaseId;
   /** Set while it drains: when its stop signal went, and when what is left of it is killed (ISO times). */
   stop_sent_at?: string;
   drain_deadline?: string;

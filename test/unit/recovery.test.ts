@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { AppPaths } from '../../agent/paths.js';
 import { emptyState, writeState, type AppState, type ProcessRecord } from '../../agent/runtime/state.js';
-import { planRecovery } from '../../agent/runtime/recovery-plan.js';
+import { planRecovery as plan } from '../../agent/runtime/recovery-plan.js';
 import { RuntimeFixture, recorder, until, APP } from '../helpers/runtime-fixture.js';
 import type { FakeProcess } from '../helpers/fake-runner.js';
 import type { Release } from '../../agent/storage/releases.js';
@@ -167,6 +167,8 @@ test('planRecovery: draining is never kept; the desired release serves; an inter
   const b = { version: '1.1.0', sha256: 'b'.repeat(64) };
   const pending = { ...b, at: '', strategy: 'hot', reason: 'deploy', requested_by: 'ann', undo: false, restart: false };
   const proc = (pid: number, r: typeof a, draining = false) => ({ ...r, pid, startedAt: pid, draining });
+  // Why each one is ended is for the log (in-place-upgrade.test.ts checks the words).
+  const planRecovery = (...a: Parameters<typeof plan>) => { const { why: _why, ...rest } = plan(...a); return rest; };
   assert.deepEqual(planRecovery({ desired: a, stopped: false, activating: pending }, [proc(1, a, true), proc(2, b)]), { finish: 2, start: false, end: [], draining: [1] });
   assert.deepEqual(planRecovery({ desired: a, stopped: false, activating: pending }, [proc(1, a), proc(2, b)]), { keep: 1, start: false, end: [2], draining: [] });
   assert.deepEqual(planRecovery({ desired: a, stopped: false, activating: null }, [proc(1, a, true), proc(2, b)]), { start: true, end: [2], draining: [1] });

@@ -12,9 +12,15 @@ const strategies: Record<string, ActivationStrategy> = {
   command: commandStrategy,
 };
 
-export function chooseStrategy(requested: string, run: RunSpec): ActivationStrategy {
+/**
+ * restart: a restart onto the release that runs, to apply changed settings
+ * (shared/env): an upgrade command would keep the process and its old
+ * environment, so it is a hot swap where sockets are held, else a restart.
+ */
+export function chooseStrategy(requested: string, run: RunSpec, restart = false): ActivationStrategy {
   const wanted = requested || defaultStrategy(run);
-  const name = Array.isArray(wanted) ? 'command' : wanted;
+  let name = Array.isArray(wanted) ? 'command' : wanted;
+  if (restart && name === 'command') name = run.listen.length > 0 ? 'hot' : 'restart';
   if (name === 'hot' && run.listen.length === 0) {
     throw new SlipwayError('SLIPWAY_ERR_BAD_RELEASE', 'strategy "hot" needs sockets to hand over, and this release has no run.listen; use restart');
   }

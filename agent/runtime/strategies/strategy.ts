@@ -40,6 +40,10 @@ export interface SwapContext {
 
 export interface SwapResult {
   proc: AppProcess;
+  /** The process that ran `from` runs `to` now (an upgrade command): the records move it to the new release. */
+  inPlace?: boolean;
+  /** The strategy that did the work, when not the one chosen (the upgrade command with nothing running starts it: restart). */
+  strategy?: string;
   /** The old version, still serving beside the new one: it drains once the swap is recorded (the hot strategy). */
   retire?: { proc: AppProcess; release: Release };
 }
