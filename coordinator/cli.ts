@@ -31,6 +31,7 @@ const MODULES: Record<string, () => Promise<Module>> = {
   run: () => import('./commands/run.js'),
   env: () => import('./commands/env.js'),
   history: () => import('./commands/history.js'),
+  ui: () => import('./commands/ui.js'),
 };
 
 // `slipway status prod | head` closes our stdout early; that is not an error.

@@ -6,7 +6,8 @@
 //   dist/proto/health.json    the standard grpc.health.v1 health.proto, as it
 //                             ships in the grpc-health-check package (a
 //                             devDependency: only this file of it is read)
-import { copyFileSync, chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+//   dist/ui/                  the page of `slipway ui` (ui/: hand-written HTML, CSS, JS)
+import { copyFileSync, chmodSync, mkdirSync, writeFileSync, cpSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -21,6 +22,8 @@ for (const [proto, json] of [['proto/slipway.proto', 'dist/proto/slipway.json'],
   // keepCase, as proto/service.ts loads a .proto: protobufjs would otherwise camelCase key_id and every snake_case field.
   writeFileSync(json, JSON.stringify(new protobuf.Root().loadSync(proto, { keepCase: true }).toJSON()));
 }
+rmSync('dist/ui', { recursive: true, force: true });
+cpSync('ui', 'dist/ui', { recursive: true });
 for (const bin of ['dist/coordinator/cli.js', 'dist/agent/main.js']) {
   try { chmodSync(bin, 0o755); } catch { /* not built yet */ }
 }
