@@ -33,6 +33,9 @@ export class AppPaths {
   get state(): string { return join(this.root, 'state.json'); }
   get logs(): string { return join(this.root, 'logs'); }
   get appLog(): string { return join(this.root, 'logs', 'app.log'); }
+  /** The app's own writable places (app-env.ts): kept across releases, owned by app_user. */
+  get data(): string { return join(this.root, 'data'); }
+  get tmp(): string { return join(this.root, 'tmp'); }
   tarball(sha256: string): string { return join(this.store, `${sha256}.tar.gz`); }
   tarballMeta(sha256: string): string { return join(this.store, `${sha256}.json`); }
   release(version: string, sha256: string): string { return join(this.releases, releaseDirName(version, sha256)); }

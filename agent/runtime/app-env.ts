@@ -1,8 +1,12 @@
 // The environment an app version gets: a small base from the agent's own
 // (PATH, locale, time zone; HOME, USER and LOGNAME those of app_user when
 // apps run as one), then the manifest's run.env, then the host's own
-// settings from shared/env (KEY=VALUE lines), which win.
-import { readFile } from 'node:fs/promises';
+// settings from shared/env (KEY=VALUE lines), which win. Last come the app's
+// own writable places, which nothing overrides: SLIPWAY_DATA_DIR and
+// SLIPWAY_TMP_DIR (also TMPDIR), apps/<app>/data and apps/<app>/tmp, made
+// here on first use, owned by app_user, 0700, kept across releases (the
+// release dirs stay read-only: an app writes only there and to its sockets).
+import { chmod, chown, mkdir, readFile } from 'node:fs/promises';
 
 /** The user apps run as (agent config app_user), from /etc/passwd. */
 export interface AppUser { name: string; uid: number; gid: number; home: string }
@@ -27,7 +31,19 @@ export function parseEnvFile(text: string): Record<string, string> {
   return out;
 }
 
-export async function appEnvironment(manifestEnv: Record<string, string>, sharedEnvFile: string, user?: AppUser): Promise<Record<string, string>> {
+/** Where an app may write: its data dir (state that outlives releases) and its tmp dir (scratch). */
+export interface AppDirs { data: string; tmp: string }
+
+/** Makes the app's data and tmp dirs (0700, owned by app_user when apps run as one), and mends their owner and mode. */
+export async function ensureAppDirs(dirs: AppDirs, user?: AppUser): Promise<void> {
+  for (const d of [dirs.data, dirs.tmp]) {
+    await mkdir(d, { recursive: true, mode: 0o700 });
+    if (user) await chown(d, user.uid, user.gid);
+    await chmod(d, 0o700);
+  }
+}
+
+export async function appEnvironment(manifestEnv: Record<string, string>, sharedEnvFile: string, user?: AppUser, dirs?: AppDirs): Promise<Record<string, string>> {
   const base: Record<string, string> = {};
   for (const k of BASE_KEYS) {
     const v = process.env[k];
@@ -41,7 +57,9 @@ export async function appEnvironment(manifestEnv: Record<string, string>, shared
   } catch {
     shared = {};
   }
-  return { ...base, ...manifestEnv, ...shared };
+  if (dirs) base.TMPDIR = dirs.tmp;
+  const own: Record<string, string> = dirs ? { SLIPWAY_DATA_DIR: dirs.data, SLIPWAY_TMP_DIR: dirs.tmp } : {};
+  return { ...base, ...manifestEnv, ...shared, ...own };
 }
 
 /** A user from /etc/passwd, for running apps unprivileged when the agent is root. */

@@ -7,7 +7,7 @@
 import { AppLog } from './process/app-log.js';
 import { runCommand, type RunResult } from './process/run-command.js';
 import { SlipwayError } from '../../common/errors.js';
-import { appEnvironment, type AppUser } from './app-env.js';
+import { appEnvironment, ensureAppDirs, type AppUser } from './app-env.js';
 import { waitReady, type ReadyOptions } from './readiness.js';
 import type { AppPaths } from '../paths.js';
 import type { AppProcess, ProcessRunner } from './process/runner.js';
@@ -59,8 +59,10 @@ export class AppProcesses {
   constructor(private readonly d: AppProcessesDeps) {}
 
   /** The environment of a release's processes (agent/runtime/app-env.ts). */
-  private env(release: Release): Promise<Record<string, string>> {
-    return appEnvironment(release.manifest.run.env, this.d.paths.sharedEnv, this.d.user);
+  private async env(release: Release): Promise<Record<string, string>> {
+    const dirs = { data: this.d.paths.data, tmp: this.d.paths.tmp };
+    await ensureAppDirs(dirs, this.d.user);
+    return appEnvironment(release.manifest.run.env, this.d.paths.sharedEnv, this.d.user, dirs);
   }
 
   async start(release: Release): Promise<AppProcess> {

@@ -13,6 +13,7 @@
 //         store/                0700, tarballs and their meta 0600
 //         shared/               0700, env 0600: the app gets it through the agent
 //         logs/                 0750, files 0640: only the supervisor writes them
+//         data/, tmp/           app_user's, 0700: the app's own (runtime/app-env.ts)
 //         releases/             0711 (0750)
 //           <version>-<sha12>/  owned by the agent, dirs 0755, files 0644 or 0755
 //

@@ -49,6 +49,10 @@ const probe = {};
   tryIt('read_agent_json', () => fs.readFileSync(\`\${state}/agent.json\`));
   tryIt('read_history', () => fs.readFileSync(\`\${state}/history.jsonl\`));
   tryIt('read_tls_key', () => fs.readFileSync(${JSON.stringify(tlsKey)}));
+  tryIt('write_data_dir', () => fs.writeFileSync(\`\${process.env.SLIPWAY_DATA_DIR}/seen-\${process.env.SLIPWAY_VERSION}\`, 'x'));
+  tryIt('write_tmp_dir', () => fs.writeFileSync(\`\${process.env.SLIPWAY_TMP_DIR}/scratch\`, 'x'));
+  tryIt('tmpdir_is_own', () => { if (process.env.TMPDIR !== process.env.SLIPWAY_TMP_DIR) throw new Error(\`TMPDIR \${process.env.TMPDIR}\`); });
+  try { probe.data_files = fs.readdirSync(process.env.SLIPWAY_DATA_DIR).sort().join(','); } catch (err) { probe.data_files = err.code; }
 }
 `;
   const marker = "const here = new URL('.', import.meta.url);";
@@ -123,6 +127,8 @@ test('the app runs as app_user, reads and runs its release, and can change nothi
   assert.equal(groups, '', 'no supplementary groups (none of root\'s)');
 
   assert.equal(v.probe.read_own_release, 'ok');
+  for (const k of ['write_data_dir', 'write_tmp_dir', 'tmpdir_is_own']) assert.equal(v.probe[k], 'ok', `${k}: ${v.probe[k]}`);
+  assert.equal(v.probe.data_files, 'seen-1.0.0');
   for (const k of ['write_release', 'write_release_lib', 'append_server', 'rename_message', 'list_releases', 'read_state', 'list_store',
     'read_shared_env', 'append_log', 'read_locks', 'read_agent_json', 'read_history', 'read_tls_key']) {
     assert.equal(v.probe[k], 'EACCES', `${k}: ${v.probe[k]}`);
@@ -154,6 +160,11 @@ test('the app runs as app_user, reads and runs its release, and can change nothi
     { apps: '711', app: '711', releases: '711', store: '700', state: '600', shared: '700', logs: '750', agent_json: '600', locks: '600' },
   );
   assert.doesNotMatch(readFileSync(join(app, 'logs', 'app.log'), 'utf8'), /forged/);
+  // The app's own places: app_user's, 0700 (no other user reads them), outside the releases.
+  for (const own of ['data', 'tmp']) {
+    const st = lstatSync(join(app, own));
+    assert.deepEqual([st.uid, st.gid, (st.mode & 0o777).toString(8)], [user!.uid, user!.gid, '700'], own);
+  }
   assert.equal(agent!.logged('can read the agent\'s TLS key').length, 0);
   assert.equal(agent!.logged('cannot reach').length, 0);
 });
@@ -173,6 +184,7 @@ test('tasks run as app_user and cannot write the release either; a hot upgrade r
   assert.equal(v.version, '1.1.0');
   assert.equal(v.message, 'second');
   assert.equal(ids(v.pid).uid[1], user!.uid);
+  assert.equal(v.probe.data_files, 'seen-1.0.0,seen-1.1.0', 'the data dir is kept across releases');
   assert.equal(v.probe.write_release, 'EACCES');
   assert.equal(v.probe.read_state, 'EACCES');
 });
