@@ -3,13 +3,15 @@
 // PASS/MISS. A benchmark, not a test: it exits 0 when it measured (MISS or
 // not), 1 when it could not measure, 2 on bad usage.
 import { benchPipeline, Cleanup, type PipelineResult } from './pipeline.js';
+import { unpackReport } from './unpack.js';
 
 const USAGE = `usage: npm run bench -- <benchmark> [options]
        node dist/bench/run.js <benchmark> [options]
 
 benchmarks:
-  pipeline    upload throughput (gRPC vs plain TCP), unpack time (ours vs GNU tar -xzf),
+  pipeline    upload throughput (gRPC vs plain TCP), unpack time (ours vs GNU tar -xzf + sync, in pairs),
               re-deploy of a stored release (ListReleases + skipped upload); docs/benchmarks.md
+  unpack      the pipeline's unpack pairs alone, with their own options (unpack --help)
   swap        hot swaps under load vs pm2 reload (bench/swap.ts); docs/benchmarks-swap.md
   watchdog    crash → serving again vs a bare respawn loop and PM2; memory of the supervision
               with 1 and 10 apps vs PM2 (bench/watchdog.ts); docs/benchmarks.md
@@ -101,10 +103,8 @@ function printHuman(r: PipelineResult): void {
   console.log(`    agent, gRPC Upload, no TLS        ${r.upload.grpcMs.map(s).join(', ')}  → ${r.upload.grpcMiBs.toFixed(0)} MiB/s (${r.upload.grpcRatio.toFixed(2)}×)`);
   console.log(`    plain TCP, sha256 + file + fsync  ${r.upload.baselineMs.map(s).join(', ')}  → ${r.upload.baselineMiBs.toFixed(0)} MiB/s`);
   console.log(`    ratio ${r.upload.ratio.toFixed(2)}× (data port, no TLS; ${mib.toFixed(1)} MiB each)`);
-  console.log(`(b) unpack (s per run):`);
-  console.log(`    unpackTarball   ${r.unpack.oursMs.map(s).join(', ')}  median ${s(r.unpack.medianOurs)}`);
-  console.log(`    GNU tar -xzf    ${r.unpack.gnuMs.map(s).join(', ')}  median ${s(r.unpack.medianGnu)}`);
-  console.log(`    ratio ours/GNU ${r.unpack.ratio.toFixed(2)}×`);
+  console.log(`(b) unpack, pairs (s per run):`);
+  for (const l of unpackReport(r.unpack)) console.log(`    ${l}`);
   const ms = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(', ');
   console.log(`(c) re-deploy of the stored release (ms per run):`);
   console.log(`    ListReleases + decision, new connection  ${ms(r.redeploy.decisionColdMs)}  median ${r.redeploy.medianDecisionColdMs.toFixed(1)}  (upload ${r.redeploy.skipped ? 'skipped' : 'NOT skipped'})`);
@@ -114,6 +114,10 @@ function printHuman(r: PipelineResult): void {
     `client had read ${r.redeploy.clientBytesRead.map((b) => `${(b / 2 ** 20).toFixed(0)} MiB`).join(', ')} of the file when the result came`);
   console.log('');
   printTable(r);
+}
+
+if (process.argv[2] === 'unpack') {
+  process.exit(await (await import('./unpack-cli.js')).runUnpackBench(process.argv.slice(3)));
 }
 
 if (process.argv[2] === 'chaos') {

@@ -1,214 +1,224 @@
-// Benchmark: our release unpacker (agent/storage/unpack) against GNU `tar -xzf` on a
-// node_modules-like tree (~86,000 small files, ~460 MB, ~100 MB .tar.gz).
-//   node --import tsx bench/unpack.ts [--runs 3] [--files 86000] [--bytes 460000000] [--work DIR]
-// The tree, the tarball and every extraction live under bench/.work/ (gitignored)
-// and are removed at the end.
-import { mkdirSync, writeFileSync, symlinkSync, rmSync, statSync, existsSync } from 'node:fs';
-import { spawn, spawnSync } from 'node:child_process';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { unpackTarball } from '../agent/storage/unpack/index.js';
+// The unpack benchmark: our release unpacker (agent/storage/unpack) against
+// GNU `tar -xzf`, in pairs, durability counted the same way on both sides.
+//   npm run bench -- unpack [--runs 5] [--quick] [--work DIR] [--compare-flush] [--busy MB/s] [--json]
+//   (and as part (b) of `npm run bench -- pipeline`)
+// Each run is a pair in alternating order (even runs: ours first; odd: GNU
+// tar first), each side into a fresh directory, removed afterwards:
+//   GNU tar   `tar -xzf release.tar.gz -C dir`, then `sync -f dir` (timed
+//             apart: GNU tar alone, and GNU tar + sync)
+//   ours      unpackTarball(release, dir) with its flush (durable), and the
+//             same run's time before the flush (ours without the flush),
+//             with its profile and the event loop's delay meanwhile
+// and the two ratios of that run: ours / (GNU tar + sync), and ours without
+// the flush / GNU tar. The figures are the MEDIANS OF THE PER-RUN RATIOS.
+// Before every timed extraction (untimed): `sync`, then, as root, the page
+// cache, dentries and inodes are dropped (`echo 3 > /proc/sys/vm/drop_caches`)
+// and the tarball read once, so each side starts with the tarball cached and
+// nothing else of the other side's work: not its dirty pages, not its
+// cached tree. Not root: only the sync and the read (said in the report).
+// --compare-flush: a third extraction per run, ours with one syncfs instead
+// of fsyncs of what was written, to compare the two durability steps.
+// --busy R: a writer process dirties R MB/s in another file of the same file
+// system (no fsync) during every timed extraction: a busy host.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { unpackTarball, type FlushMode, type UnpackProfile } from '../agent/storage/unpack/index.js';
 
-/** mulberry32: a small deterministic PRNG, so the tree is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+export { generateTree, packTree, type TreeStats } from './release-tree.js';
+
+export const UNPACK_TARGETS = { disk: 1.2, tmpfs: 1.1 } as const;
+export const MIN_UNPACK_RUNS = 5;
+
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+export interface UnpackRun {
+  order: 'ours first' | 'GNU first';
+  gnuMs: number; gnuSyncMs: number;
+  /** ours, durable (its flush included). */
+  oursMs: number;
+  /** ours up to its flush: the same run without the durability step. */
+  oursNoFlushMs: number;
+  /** ours / (GNU tar + sync -f) and ours without flush / GNU tar, this run. */
+  ratio: number; ratioNoFlush: number;
+  profile: UnpackProfile;
+  /** The agent's event loop (this process's) while ours ran: p99 and max delay, ms. */
+  lagP99Ms: number; lagMaxMs: number;
+  /** --compare-flush: ours with flush 'fs' (one syncfs), total and its flush. */
+  syncfsMs?: number; syncfsFlushMs?: number;
+  loadStart: number;
 }
 
-const SYLLABLES = ['re', 'act', 'dom', 'use', 'state', 'ex', 'port', 'im', 'func', 'tion', 'con', 'st', 'let', 'var',
-  'ret', 'urn', 'pro', 'mise', 'async', 'wait', 'obj', 'ect', 'arr', 'ay', 'map', 'set', 'get', 'val', 'ue', 'key',
-  'ind', 'ex', 'len', 'gth', 'str', 'ing', 'num', 'ber', 'err', 'or', 'call', 'back', 'emit', 'ter', 'buf', 'fer'];
-const PUNCT = [' ', ' ', ' ', '.', '(', ')', ' = ', ';\n', ', ', '{\n  ', '\n}\n', ' => ', '[', ']', "'", ':'];
-
-/**
- * A pool of semi-compressible "source code": words from a large synthetic
- * vocabulary with punctuation, plus runs of random base64 (minified
- * identifiers, hashes, source maps). Files take slices of it at random
- * offsets, so gzip (32 KiB window) cannot share matches between files and
- * the tarball compresses about as well as the pool: roughly 4.6:1.
- */
-function makePool(rand: () => number, size: number): Buffer {
-  const vocab: string[] = [];
-  for (let i = 0; i < 3000; i++) {
-    let w = '';
-    const n = 1 + Math.floor(rand() * 4);
-    for (let j = 0; j < n; j++) w += SYLLABLES[Math.floor(rand() * SYLLABLES.length)];
-    if (rand() < 0.3) w = w[0]!.toUpperCase() + w.slice(1);
-    vocab.push(w);
-  }
-  const b64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-  const parts: string[] = [];
-  let len = 0;
-  let recent = '';
-  while (len < size) {
-    let s: string;
-    if (rand() < 0.15 && recent.length > 4000) {
-      // Repeat a recent phrase, as code does: gzip finds it within its window.
-      const from = recent.length - 100 - Math.floor(rand() * 3000);
-      s = recent.slice(Math.max(0, from), Math.max(0, from) + 30 + Math.floor(rand() * 120));
-    } else if (rand() < 0.01) {
-      s = '';
-      const n = 20 + Math.floor(rand() * 90);
-      for (let i = 0; i < n; i++) s += b64[Math.floor(rand() * 64)];
-    } else {
-      // Zipf-ish: most words come from the front of the vocabulary.
-      s = vocab[Math.floor(vocab.length * rand() * rand() * rand())]! + PUNCT[Math.floor(rand() * PUNCT.length)]!;
-    }
-    parts.push(s);
-    len += s.length;
-    recent += s;
-    if (recent.length > 8000) recent = recent.slice(-4000);
-  }
-  return Buffer.from(parts.join(''), 'latin1').subarray(0, size);
+export interface UnpackFigures {
+  runs: UnpackRun[];
+  flush: FlushMode;
+  fsType: string;
+  cache: 'dropped' | 'synced only';
+  busyMBs: number;
+  medianRatio: number; medianRatioNoFlush: number;
+  medianGnuMs: number; medianGnuSyncMs: number; medianOursMs: number; medianOursNoFlushMs: number;
+  lagP99Ms: number; lagMaxMs: number;
+  target: number;
+  entries: number;
 }
 
-const DIRS = ['lib', 'dist', 'src', 'esm', 'cjs', 'types', 'build', 'utils', 'internal', 'helpers', 'test', 'docs'];
-const EXTS = ['.js', '.js', '.js', '.d.ts', '.mjs', '.cjs', '.map', '.json', '.md', '.ts'];
+const isRoot = () => process.getuid?.() === 0;
 
-export interface TreeStats { files: number; dirs: number; symlinks: number; bytes: number }
-
-/**
- * Writes a node_modules-like tree into `dir` (which must not exist):
- * node_modules/<pkg>/{package.json,README.md,lib/…,dist/…}, some scoped
- * packages, nested node_modules, executables and relative .bin symlinks.
- * Deterministic for given options.
- */
-export function generateTree(dir: string, opts: { files: number; approxBytes: number }): TreeStats {
-  const rand = prng(0x5eed);
-  const pool = makePool(rand, 8 * 1024 * 1024);
-  const mean = opts.approxBytes / opts.files;
-  const stats: TreeStats = { files: 0, dirs: 0, symlinks: 0, bytes: 0 };
-  const mkdir = (p: string) => { mkdirSync(p, { recursive: true }); stats.dirs++; };
-  const writeFile = (p: string, mode = 0o644) => {
-    // Exponential sizes around the mean, capped at 24× it: many tiny files, a few big ones.
-    const size = Math.min(Math.floor(-Math.log(1 - rand()) * mean), Math.floor(mean * 24));
-    const off = Math.floor(rand() * (pool.length - size));
-    writeFileSync(p, pool.subarray(off, off + size), { mode });
-    stats.files++;
-    stats.bytes += size;
-  };
-  const root = join(dir, 'node_modules');
-  mkdir(join(root, '.bin'));
-  let pkg = 0;
-  while (stats.files < opts.files) {
-    const scoped = rand() < 0.15;
-    const name = `${scoped ? `@scope${pkg % 37}/` : ''}pkg-${pkg.toString(36)}-${Math.floor(rand() * 1e6).toString(36)}`;
-    const nested = pkg > 50 && rand() < 0.2;
-    const base = nested ? join(root, `pkg-${Math.floor(rand() * 50).toString(36)}-nested`, 'node_modules', name) : join(root, name);
-    mkdir(base);
-    writeFile(join(base, 'package.json'));
-    writeFile(join(base, 'README.md'));
-    const count = Math.min(5 + Math.floor(rand() * rand() * 150), opts.files - stats.files);
-    const subdirs: string[] = [base];
-    for (let i = 0; i < count; i++) {
-      if (rand() < 0.12) {
-        const parent = subdirs[Math.floor(rand() * subdirs.length)]!;
-        const d = join(parent, DIRS[Math.floor(rand() * DIRS.length)]! + (rand() < 0.3 ? `-${i}` : ''));
-        if (!existsSync(d)) { mkdir(d); subdirs.push(d); }
-      }
-      const parent = subdirs[Math.floor(rand() * subdirs.length)]!;
-      writeFile(join(parent, `file-${i}-${Math.floor(rand() * 1e4)}${EXTS[Math.floor(rand() * EXTS.length)]}`));
-    }
-    if (!nested && rand() < 0.1) {
-      mkdir(join(base, 'bin'));
-      writeFile(join(base, 'bin', 'cli.js'), 0o755);
-      symlinkSync(`../${name}/bin/cli.js`, join(root, '.bin', `cli-${pkg.toString(36)}`));
-      stats.symlinks++;
-    }
-    pkg++;
-  }
-  return stats;
+/** The file system type of `dir` (GNU stat), e.g. ext4, tmpfs. */
+export function fsTypeOf(dir: string): string {
+  const r = spawnSync('stat', ['-f', '-c', '%T', dir], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : 'unknown';
 }
 
-function run(cmd: string, args: string[], cwd?: string): Promise<void> {
+/** Untimed, before each timed extraction: nothing dirty, (as root) nothing cached but the tarball. */
+function equalise(tarball: string): void {
+  spawnSync('sync');
+  if (isRoot()) {
+    try { writeFileSync('/proc/sys/vm/drop_caches', '3'); } catch { /* a container may forbid it: then only synced */ }
+  }
+  const fd = openSync(tarball, 'r');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  try { while (readSync(fd, buf, 0, buf.length, null) > 0) { /* into the page cache */ } } finally { closeSync(fd); }
+}
+
+function canDropCaches(): boolean {
+  if (!isRoot()) return false;
+  try { writeFileSync('/proc/sys/vm/drop_caches', '1'); return true; } catch { return false; }
+}
+
+function timed(cmd: string, args: string[], signal?: AbortSignal): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    const t = performance.now();
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], signal });
     let err = '';
     child.stderr.on('data', (c: Buffer) => { if (err.length < 4000) err += c.toString(); });
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}: ${err}`))));
+    child.on('close', (code) => (code === 0 ? resolve(performance.now() - t) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err}`))));
   });
 }
-
-/** Packs `dir` into a gzip'd tarball with GNU tar (sorted, owner 0, like `slipway build`). */
-export async function packTree(dir: string, tarballPath: string): Promise<void> {
-  await run('sh', ['-c', 'tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf - -C "$1" . | gzip -n -6 > "$2"',
-    'sh', dir, tarballPath]);
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /**
- * Writes back everything dirty before a timed run (untimed): ours ends with a
- * syncfs, which would otherwise also pay for the writes and removals of the
- * run before it, and GNU tar would start with the other's writeback going on.
+ * A busy host: a shell loop that writes `mbs` MB each second into `file`,
+ * going round a 1 GiB region (so the file stays that size), never fsynced:
+ * its dirty pages pile up until the kernel's writeback, or a sync, takes them.
  */
-export function flushDisk(): void {
-  spawnSync('sync');
+function startBusyWriter(file: string, mbs: number): ChildProcess {
+  const n = Math.max(1, Math.round(mbs));
+  const slots = Math.max(1, Math.floor(1024 / n));
+  const script = `i=0; while :; do dd if=/dev/zero of="$1" bs=1M count=${n} seek=$(( (i % ${slots}) * ${n} )) conv=notrunc status=none; i=$((i+1)); sleep 1; done`;
+  return spawn('sh', ['-c', script, 'sh', file], { stdio: 'ignore' });
 }
 
-export async function benchUnpack(opts: { runs: number; workDir: string; files?: number; approxBytes?: number }): Promise<{
-  gnuMs: number[]; oursMs: number[]; medianGnu: number; medianOurs: number; ratio: number; files: number; tarballBytes: number;
-}> {
-  const work = opts.workDir;
-  rmSync(work, { recursive: true, force: true });
+async function ours(tarball: string, dest: string, flush: FlushMode, signal?: AbortSignal): Promise<{ ms: number; profile: UnpackProfile; entries: number; lagP99Ms: number; lagMaxMs: number }> {
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  const t = performance.now();
+  const r = await unpackTarball(tarball, dest, { signal, flush });
+  const ms = performance.now() - t;
+  h.disable();
+  return { ms, profile: r.profile, entries: r.entries, lagP99Ms: h.percentile(99) / 1e6, lagMaxMs: h.max / 1e6 };
+}
+
+/**
+ * `work` must not exist; it is made and removed. `flush`: ours' durability
+ * step (default: the unpacker's default).
+ */
+export async function benchUnpackPairs(tarball: string, opts: {
+  runs: number; work: string; flush?: FlushMode; compareFlush?: boolean; busyMBs?: number;
+  signal?: AbortSignal; log?: (s: string) => void;
+}): Promise<UnpackFigures> {
+  const { work, signal } = opts;
+  const log = opts.log ?? (() => undefined);
+  const flush = opts.flush ?? 'tree';
   mkdirSync(work, { recursive: true });
+  const fsType = fsTypeOf(work);
+  const cache = canDropCaches() ? 'dropped' : 'synced only';
+  const busy = opts.busyMBs ? startBusyWriter(join(work, 'busy-writer.bin'), opts.busyMBs) : undefined;
+  const runs: UnpackRun[] = [];
+  let entries = 0;
+  const s = (ms: number) => (ms / 1000).toFixed(2);
   try {
-    const tree = join(work, 'tree');
-    const tarball = join(work, 'release.tar.gz');
-    const stats = generateTree(tree, { files: opts.files ?? 86_000, approxBytes: opts.approxBytes ?? 460_000_000 });
-    await packTree(tree, tarball);
-    rmSync(tree, { recursive: true, force: true });
-    const tarballBytes = statSync(tarball).size;
-    const gnuMs: number[] = [];
-    const oursMs: number[] = [];
     for (let i = 0; i < opts.runs; i++) {
-      // Alternate, so page cache and disk state favour neither side.
-      const g = join(work, `gnu-${i}`);
-      mkdirSync(g);
-      flushDisk();
-      let t = performance.now();
-      await run('tar', ['-xzf', tarball, '-C', g]);
-      gnuMs.push(performance.now() - t);
-      rmSync(g, { recursive: true, force: true });
-      const o = join(work, `ours-${i}`);
-      flushDisk();
-      t = performance.now();
-      await unpackTarball(tarball, o);
-      oursMs.push(performance.now() - t);
-      rmSync(o, { recursive: true, force: true });
+      const loadStart = loadavg()[0]!;
+      const oursFirst = i % 2 === 0;
+      let gnuMs = 0;
+      let gnuSyncMs = 0;
+      let o: Awaited<ReturnType<typeof ours>> | undefined;
+      let fs: Awaited<ReturnType<typeof ours>> | undefined;
+      const gnu = async () => {
+        const d = join(work, `gnu-${i}`);
+        mkdirSync(d);
+        equalise(tarball);
+        gnuMs = await timed('tar', ['-xzf', tarball, '-C', d], signal);
+        gnuSyncMs = await timed('sync', ['-f', d], signal);
+        rmSync(d, { recursive: true, force: true });
+      };
+      const oursRun = async (mode: FlushMode) => {
+        const d = join(work, `ours-${mode}-${i}`);
+        equalise(tarball);
+        const r = await ours(tarball, d, mode, signal);
+        rmSync(d, { recursive: true, force: true });
+        return r;
+      };
+      if (oursFirst) { o = await oursRun(flush); await gnu(); } else { await gnu(); o = await oursRun(flush); }
+      if (opts.compareFlush) fs = await oursRun(flush === 'fs' ? 'tree' : 'fs');
+      entries = o.entries;
+      const noFlush = o.ms - o.profile.flushMs;
+      const run: UnpackRun = {
+        order: oursFirst ? 'ours first' : 'GNU first', gnuMs, gnuSyncMs, oursMs: o.ms, oursNoFlushMs: noFlush,
+        ratio: o.ms / (gnuMs + gnuSyncMs), ratioNoFlush: noFlush / gnuMs, profile: o.profile,
+        lagP99Ms: o.lagP99Ms, lagMaxMs: o.lagMaxMs, loadStart,
+        ...(fs ? { syncfsMs: fs.ms, syncfsFlushMs: fs.profile.flushMs } : {}),
+      };
+      runs.push(run);
+      const p = o.profile;
+      log(`unpack run ${i + 1}/${opts.runs} (${run.order}, load ${loadStart.toFixed(1)}): GNU tar ${s(gnuMs)} + sync ${s(gnuSyncMs)} = ${s(gnuMs + gnuSyncMs)} s; ` +
+        `ours ${s(o.ms)} s (flush ${s(p.flushMs)}) → ${run.ratio.toFixed(2)}×; without flush ${s(noFlush)} vs ${s(gnuMs)} → ${run.ratioNoFlush.toFixed(2)}×; ` +
+        `profile: read ${s(p.readMs)}, inflate ${s(p.inflateMs)}, check ${s(p.checkMs)}, wait for GNU tar ${s(p.handOverMs)}, ` +
+        `pass 1 done at ${s(p.scannedAt)}, extracted at ${s(p.extractedAt)}, verify ${s(p.verifyMs)}, flush ${s(p.flushMs)}; ` +
+        `event loop p99 ${o.lagP99Ms.toFixed(1)} ms, max ${o.lagMaxMs.toFixed(1)} ms` +
+        (fs ? `; with the other flush (${flush === 'fs' ? 'tree' : 'fs'}): ${s(fs.ms)} s, its flush ${s(fs.profile.flushMs)}` : ''));
     }
-    const medianGnu = median(gnuMs);
-    const medianOurs = median(oursMs);
-    return { gnuMs, oursMs, medianGnu, medianOurs, ratio: medianOurs / medianGnu, files: stats.files, tarballBytes };
   } finally {
+    busy?.kill('SIGKILL');
     rmSync(work, { recursive: true, force: true });
   }
+  return {
+    runs, flush, fsType, cache, busyMBs: opts.busyMBs ?? 0,
+    medianRatio: median(runs.map((r) => r.ratio)), medianRatioNoFlush: median(runs.map((r) => r.ratioNoFlush)),
+    medianGnuMs: median(runs.map((r) => r.gnuMs)), medianGnuSyncMs: median(runs.map((r) => r.gnuMs + r.gnuSyncMs)),
+    medianOursMs: median(runs.map((r) => r.oursMs)), medianOursNoFlushMs: median(runs.map((r) => r.oursNoFlushMs)),
+    lagP99Ms: Math.max(...runs.map((r) => r.lagP99Ms)), lagMaxMs: Math.max(...runs.map((r) => r.lagMaxMs)),
+    target: fsType === 'tmpfs' ? UNPACK_TARGETS.tmpfs : UNPACK_TARGETS.disk,
+    entries,
+  };
 }
 
-function argValue(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  // --work DIR: where to generate and unpack (e.g. /dev/shm: tmpfs, as dependencies.md §3.7 measured, without disk noise).
-  const w = process.argv.indexOf('--work');
-  const workDir = join(w >= 0 ? process.argv[w + 1] : join(dirname(fileURLToPath(import.meta.url)), '.work'), `unpack-${process.pid}`);
-  const r = await benchUnpack({
-    runs: argValue('--runs', 3), workDir,
-    files: argValue('--files', 86_000), approxBytes: argValue('--bytes', 460_000_000),
-  });
+/** The report's lines: every run's pair and profile, then the medians of the per-run ratios. */
+export function unpackReport(f: UnpackFigures): string[] {
   const s = (ms: number) => (ms / 1000).toFixed(2);
-  console.log(`tarball: ${(r.tarballBytes / 1e6).toFixed(1)} MB, ${r.files} files`);
-  console.log('extractor      runs (s)                 median');
-  console.log(`GNU tar -xzf   ${r.gnuMs.map(s).join(', ').padEnd(24)} ${s(r.medianGnu)}`);
-  console.log(`unpackTarball  ${r.oursMs.map(s).join(', ').padEnd(24)} ${s(r.medianOurs)}`);
-  console.log(`ratio ours/GNU: ${r.ratio.toFixed(2)}×`);
+  const lines = [
+    `unpack on ${f.fsType}, ours with flush '${f.flush}'; page cache ${f.cache === 'dropped' ? 'dropped (sync; drop_caches 3; tarball re-read)' : 'NOT dropped (not root): sync and tarball re-read only'} before every extraction` +
+      (f.busyMBs ? `; a writer dirtied ${f.busyMBs} MB/s meanwhile` : ''),
+    'run  order       load  GNU tar  +sync   = durable | ours   (flush)  w/o flush | ratio  w/o flush | read  inflate check  wait  pass1@ tar@   verify | lag p99/max ms',
+  ];
+  f.runs.forEach((r, i) => {
+    const p = r.profile;
+    lines.push(`${String(i + 1).padEnd(4)} ${r.order.padEnd(11)} ${r.loadStart.toFixed(1).padStart(4)}  ${s(r.gnuMs).padStart(7)} ${s(r.gnuSyncMs).padStart(6)}  ${s(r.gnuMs + r.gnuSyncMs).padStart(7)} | ` +
+      `${s(r.oursMs).padStart(6)} (${s(p.flushMs).padStart(5)})  ${s(r.oursNoFlushMs).padStart(8)} | ${r.ratio.toFixed(2).padStart(5)}× ${r.ratioNoFlush.toFixed(2).padStart(8)}× | ` +
+      `${s(p.readMs)} ${s(p.inflateMs).padStart(6)} ${s(p.checkMs).padStart(5)} ${s(p.handOverMs).padStart(5)} ${s(p.scannedAt).padStart(6)} ${s(p.extractedAt).padStart(6)} ${s(p.verifyMs).padStart(6)} | ` +
+      `${r.lagP99Ms.toFixed(1)}/${r.lagMaxMs.toFixed(1)}` +
+      (r.syncfsMs !== undefined ? ` | other flush: ${s(r.syncfsMs)} s (flush ${s(r.syncfsFlushMs!)})` : ''));
+  });
+  lines.push(`median per-run ratio ours / (GNU tar + sync -f): ${f.medianRatio.toFixed(2)}× (target ≤ ${f.target}× on ${f.fsType === 'tmpfs' ? 'tmpfs' : 'disk'}: ${f.medianRatio <= f.target ? 'PASS' : 'MISS'})`);
+  lines.push(`median per-run ratio ours without flush / GNU tar: ${f.medianRatioNoFlush.toFixed(2)}×`);
+  lines.push(`medians (s): GNU tar ${s(f.medianGnuMs)}, GNU tar + sync ${s(f.medianGnuSyncMs)}, ours ${s(f.medianOursMs)}, ours without flush ${s(f.medianOursNoFlushMs)}; ` +
+    `event loop delay during ours: p99 ≤ ${f.lagP99Ms.toFixed(1)} ms, max ${f.lagMaxMs.toFixed(1)} ms`);
+  return lines;
 }

@@ -32,8 +32,8 @@ export interface Running { child: ChildProcess; done: Promise<void> }
 const DISK_FULL = /No space left|Disk quota|Wrote only \d+ of \d+ bytes/;
 
 /** `where`: the directory whose file system a full disk is reported on. */
-function run(file: string, args: string[], what: string, stdin: 'pipe' | 'ignore' = 'ignore', where?: string): Running {
-  const child = spawn(file, args, { env: ENV, stdio: [stdin, 'ignore', 'pipe'] });
+function run(file: string, args: string[], what: string, stdin: 'pipe' | 'ignore' = 'ignore', where?: string, cwd?: string): Running {
+  const child = spawn(file, args, { env: ENV, stdio: [stdin, 'ignore', 'pipe'], cwd });
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => { if (stderr.length < 4096) stderr += c.toString(); });
   const done = new Promise<void>((resolve, reject) => {
@@ -66,6 +66,14 @@ export function extractWithGnuTar(dest: string): Running {
 /** One syncfs(2) for the file system holding `dir`, instead of an fsync per file. */
 export function syncFs(dir: string): Running {
   return run(SYNC, ['--file-system', dir], 'syncing the unpacked release');
+}
+
+/**
+ * fsync(2) of each of `paths` (relative to `dest`, never symlinks), one after
+ * the other, by coreutils' sync: the per-release flush (flush.ts).
+ */
+export function syncPaths(dest: string, paths: string[]): Running {
+  return run(SYNC, ['--', ...paths], 'syncing the unpacked release', 'ignore', dest, dest);
 }
 
 let checked: Promise<void> | undefined;

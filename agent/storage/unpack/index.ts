@@ -68,12 +68,32 @@ import { startWorker, entryUrl } from '../../worker-file.js';
 import { mkdir, rm, chmod, open, type FileHandle } from 'node:fs/promises';
 import { SlipwayError } from '../../../common/errors.js';
 import { DEFAULT_LIMITS, type UnpackLimits } from './rules.js';
-import { checkGnuTar, extractWithGnuTar, syncFs, type Running } from './gnu-tar.js';
+import { checkGnuTar, extractWithGnuTar, syncFs, syncPaths, type Running } from './gnu-tar.js';
+import { flushBatches } from './flush.js';
 import type { WorkerInput, WorkerMessage, ParentMessage } from './worker.js';
 
 export { DEFAULT_LIMITS, type UnpackLimits };
 
-export interface UnpackResult { entries: number; bytes: number; ms: number }
+/**
+ * Where the time went (ms). Pass 1's figures are summed over its chunks
+ * (read, zlib, node-tar + rules, waiting for GNU tar to take the checked
+ * bytes); the others are points on the wall clock from the start: pass 1
+ * done, GNU tar done, then the verification walk and the flush.
+ */
+export interface UnpackProfile {
+  readMs: number; inflateMs: number; checkMs: number; handOverMs: number;
+  scannedAt: number; extractedAt: number; verifyMs: number; flushMs: number;
+}
+
+export interface UnpackResult { entries: number; bytes: number; ms: number; profile: UnpackProfile }
+
+/**
+ * The durability step: 'tree' fsyncs every file and directory written
+ * (the default: see flush.ts and docs/benchmarks.md for the figures), 'fs'
+ * one syncfs of the file system, 'none' nothing (benchmarks only: the
+ * result is not durable, so no completion marker may follow it).
+ */
+export type FlushMode = 'tree' | 'fs' | 'none';
 
 export class UnsafeArchiveError extends SlipwayError {
   constructor(public readonly problems: string[]) {
@@ -89,7 +109,7 @@ const corrupt = (detail: string) => new SlipwayError('SLIPWAY_ERR_CORRUPT_ARCHIV
 export async function unpackTarball(
   tarball: string,
   dest: string,
-  opts: { limits?: Partial<UnpackLimits>; signal?: AbortSignal; onProgress?: (entries: number) => void } = {},
+  opts: { limits?: Partial<UnpackLimits>; signal?: AbortSignal; onProgress?: (entries: number) => void; flush?: FlushMode } = {},
 ): Promise<UnpackResult> {
   const started = performance.now();
   const { signal, onProgress } = opts;
@@ -118,7 +138,8 @@ export async function unpackTarball(
   }
 
   const worker = startWorker(entryUrl('unpackWorker', new URL('./worker.js', import.meta.url)), { fd: fh.fd, limits: opts.limits ?? {} } satisfies WorkerInput);
-  let child: Running | undefined;
+  /** Child processes running (GNU tar, sync): killed by the first fatal event. */
+  const children = new Set<Running>();
   // The first fatal event (worker crash, abort) rejects `failed` and kills GNU tar or sync.
   let fatal: Error | undefined;
   let failWith: (err: Error) => void = () => undefined;
@@ -136,7 +157,7 @@ export async function unpackTarball(
     closed = true;
     poke();
     failWith(err);
-    child?.child.kill('SIGKILL');
+    for (const c of children) c.child.kill('SIGKILL');
   };
   // Messages from the worker, taken one step at a time.
   const queue: WorkerMessage[] = [];
@@ -160,14 +181,14 @@ export async function unpackTarball(
   };
   /** Runs a child process to its end, unless the worker fails or the caller aborts first. */
   const finish = async (r: Running) => {
-    child = r;
+    children.add(r);
     try {
       if (fatal) throw fatal;
       await Promise.race([r.done, failed]);
     } finally {
       if (fatal) r.child.kill('SIGKILL');
       await r.done.catch(() => undefined); // the child has exited before dest is removed
-      child = undefined;
+      children.delete(r);
     }
   };
 
@@ -175,7 +196,7 @@ export async function unpackTarball(
     // Pass 1 and GNU tar run at once; GNU tar's result counts only if pass 1 accepts.
     const extraction = extractWithGnuTar(dest);
     extraction.done.catch(() => undefined); // awaited below; until then a failure must not count as unhandled
-    child = extraction;
+    children.add(extraction);
     const stdin = extraction.child.stdin!;
     stdin.on('error', () => { closed = true; poke(); }); // GNU tar exited early: its own error is in extraction.done
     const feeding = (async () => {
@@ -211,7 +232,9 @@ export async function unpackTarball(
     }
     onProgress?.(scanned.entries);
 
+    const scannedAt = performance.now() - started;
     await finish(extraction);
+    const extractedAt = performance.now() - started;
 
     worker.postMessage({ kind: 'verify', dest } satisfies ParentMessage);
     const verified = await next();
@@ -220,9 +243,24 @@ export async function unpackTarball(
 
     if (fatal) throw fatal;
     await chmod(dest, 0o755);
-    await finish(syncFs(dest));
-    if (fatal) throw fatal; // an abort during the sync: the caller asked for nothing to be left
-    return { entries: scanned.entries, bytes: scanned.bytes, ms: Math.round(performance.now() - started) };
+    const flushStarted = performance.now();
+    const flush = opts.flush ?? 'tree';
+    if (flush === 'fs') await finish(syncFs(dest));
+    else if (flush === 'tree') {
+      worker.postMessage({ kind: 'paths' } satisfies ParentMessage);
+      const listed = await next();
+      if (listed.kind !== 'paths') throw new SlipwayError('SLIPWAY_ERR_INTERNAL', listed.kind === 'failed' ? listed.message : `unexpected ${listed.kind}`);
+      // Every batch is started (and so killed on a failure) before any is awaited.
+      const running = flushBatches(listed.paths.split('\0')).map((batch) => syncPaths(dest, batch));
+      const settled = await Promise.allSettled(running.map((r) => finish(r)));
+      const failure = settled.find((x) => x.status === 'rejected');
+      if (failure) throw (failure as PromiseRejectedResult).reason;
+    }
+    if (fatal) throw fatal; // an abort during the flush: the caller asked for nothing to be left
+    const profile: UnpackProfile = {
+      ...scanned.profile, scannedAt, extractedAt, verifyMs: verified.ms, flushMs: performance.now() - flushStarted,
+    };
+    return { entries: scanned.entries, bytes: scanned.bytes, ms: Math.round(performance.now() - started), profile };
   } catch (err) {
     worker.removeAllListeners('exit');
     await worker.terminate(); // stops a walk in progress before its tree is removed

@@ -2,8 +2,9 @@
 // (verify the extracted tree) when the parent says GNU tar has finished.
 // The tree read in pass 1 stays in this worker between the two.
 import { parentPort, workerData } from 'node:worker_threads';
-import { scanTarball } from './scan.js';
+import { scanTarball, type ScanProfile } from './scan.js';
 import { verifyTree } from './verify.js';
+import { flushPaths } from './flush.js';
 import type { ArchiveRules, UnpackLimits } from './rules.js';
 
 export interface WorkerInput { fd: number; limits: Partial<UnpackLimits> }
@@ -12,14 +13,18 @@ export type WorkerMessage =
   | { kind: 'progress'; entries: number }
   /** Decompressed tar bytes whose headers were all accepted: GNU tar may read them (moved, not copied). */
   | { kind: 'checked'; tar: ArrayBuffer }
-  | { kind: 'scanned'; entries: number; bytes: number }
+  | { kind: 'scanned'; entries: number; bytes: number; profile: ScanProfile }
   | { kind: 'refused'; problems: string[] }
   | { kind: 'corrupt'; message: string }
-  | { kind: 'verified' }
+  | { kind: 'verified'; ms: number }
+  /** flushPaths of the verified tree, joined with NUL (one string: cheap to pass between threads). */
+  | { kind: 'paths'; paths: string }
   | { kind: 'failed'; message: string };
 
 export type ParentMessage =
   | { kind: 'verify'; dest: string }
+  /** The paths to fsync (flush: 'tree'). */
+  | { kind: 'paths' }
   /** The parent wrote `bytes` of checked tar to GNU tar: the worker may have that many more in flight. */
   | { kind: 'credit'; bytes: number };
 
@@ -42,16 +47,22 @@ port.on('message', (m: ParentMessage) => {
     w?.();
     return;
   }
+  if (m.kind === 'paths' && rules) {
+    post({ kind: 'paths', paths: flushPaths(rules.tree).join('\0') });
+    return;
+  }
   if (m.kind !== 'verify' || !rules) return;
   try {
+    const t = performance.now();
     const problems = verifyTree(m.dest, rules.tree);
-    post(problems.length > 0 ? { kind: 'refused', problems } : { kind: 'verified' });
+    post(problems.length > 0 ? { kind: 'refused', problems } : { kind: 'verified', ms: performance.now() - t });
   } catch (err) {
     post({ kind: 'failed', message: `checking the unpacked tree: ${err instanceof Error ? err.message : String(err)}` });
   }
 });
 
 let last = -Infinity;
+const profile: ScanProfile = { readMs: 0, inflateMs: 0, checkMs: 0, handOverMs: 0 };
 try {
   const outcome = await scanTarball(input.fd, input.limits, (entries) => {
     const now = performance.now();
@@ -64,10 +75,10 @@ try {
     inFlight += tar.length;
     const ab = tar.buffer as ArrayBuffer; // its own buffer (allocUnsafeSlow in scan.ts): safe to move
     port.postMessage({ kind: 'checked', tar: ab } satisfies WorkerMessage, [ab]);
-  });
+  }, profile);
   if (outcome.ok) {
     rules = outcome.rules;
-    post({ kind: 'scanned', entries: rules.entries, bytes: rules.bytes });
+    post({ kind: 'scanned', entries: rules.entries, bytes: rules.bytes, profile });
   } else if (outcome.kind === 'refused') {
     post({ kind: 'refused', problems: outcome.problems });
   } else {
