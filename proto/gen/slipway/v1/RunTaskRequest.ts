@@ -7,6 +7,8 @@ export interface RunTaskRequest {
   'requested_by'?: (string);
   'version'?: (string);
   'sha256'?: (string);
+  'args'?: (string)[];
+  'stdin'?: (Buffer | Uint8Array | string);
 }
 
 export interface RunTaskRequest__Output {
@@ -15,4 +17,6 @@ export interface RunTaskRequest__Output {
   'requested_by': (string);
   'version': (string);
   'sha256': (string);
+  'args': (string)[];
+  'stdin': (Buffer);
 }
