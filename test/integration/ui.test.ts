@@ -172,6 +172,7 @@ test('a stopped agent shows as unreachable within the status deadline, never as 
   // The last version seen stays, marked as not current.
   assert.match(await page.textContent(cellSel(agents[2], ' .ver.stale')) ?? '', /was 1\.0\.0/);
   await shot('5-unreachable');
+  await page.locator('#fleet').screenshot({ path: join(OUT, 'readme-fleet.png') });
 });
 
 test('the host list edited while the page is open, with a host that answers garbage: shown as an error; the ui keeps running', { skip }, async () => {
@@ -182,9 +183,12 @@ test('the host list edited while the page is open, with a host that answers garb
   const reach = await page.getAttribute(`section.env[data-env="odd"] tr[data-host="127.0.0.1:${port}"]`, 'data-reach');
   assert.ok(reach === 'unreachable' || reach === 'error', String(reach));
   // A broken file keeps what is shown and says so.
-  writeFileSync(file, `${readFileSync(file, 'utf8')}\nnot: [valid\n`);
+  const good = readFileSync(file, 'utf8');
+  writeFileSync(file, `${good}\nnot: [valid\n`);
   await page.waitForSelector('#notices p', { timeout: 30_000 });
   assert.match(await page.textContent('#notices') ?? '', /could not be read again/);
+  assert.equal(await page.locator(`section.env[data-env="odd"]`).count(), 1, 'the last good host lists are still shown');
+  writeFileSync(file, good);
   assert.equal(ui.exitCode, null, 'the ui process is still running');
   const res = await fetch(`${url}api/state`);
   assert.equal(res.status, 200);
