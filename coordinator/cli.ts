@@ -24,6 +24,7 @@ const MODULES: Record<string, () => Promise<Module>> = {
   logs: () => import('./commands/control.js'),
   ping: () => import('./commands/ping.js'),
   prune: () => import('./commands/prune.js'),
+  publish: () => import('./commands/publish.js'),
   certs: () => import('./commands/certs.js'),
   keys: () => import('./commands/keys.js'),
   lock: () => import('./commands/lock.js'),
@@ -72,6 +73,20 @@ async function main(): Promise<void> {
   }
 }
 
+/** Resolves once what was written to the stream has been handed to the OS. */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.writableLength === 0) resolve();
+    else stream.write('', () => resolve());
+  });
+}
+
 // No top-level await: the installed `slipway` runs this file as one CommonJS
 // bundle with a V8 code cache (scripts/bundle.mjs, coordinator/launcher.ts).
-void main();
+// Once the command has printed its result, the process exits: a connection
+// still being attempted to a black-holed host (grpc-js cannot abort a TCP
+// connect in progress; the kernel gives up after ~2 minutes) must not hold it.
+void main().then(async () => {
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit();
+});

@@ -105,6 +105,11 @@ export class AgentConnection {
     return this.uploader.upload(file, meta, onBytes, opts);
   }
 
+  /** The agent pulls the release from the artifact store (upload.ts: fetchFromStore); UNIMPLEMENTED from an older agent. */
+  fetchFromStore(url: string, meta: UploadMetaInput, onBytes?: (received: number) => void): Promise<UploadDone> {
+    return this.uploader.fetchFromStore(url, meta, onBytes);
+  }
+
   /** start | stop | restart; events like an activation's. Resolves with the last event. */
   async control(app: string, action: string, requestedBy: string, onEvent: (e: DeployEvent__Output) => void, timeoutMs: number): Promise<DeployEvent__Output | undefined> {
     return this.drain(this.client.Control({ app, action, requested_by: requestedBy }, this.deadline(timeoutMs)), onEvent);

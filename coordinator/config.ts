@@ -19,6 +19,31 @@ export const tlsClientSchema = z.union([
 
 const envNameRe = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
+const hookCommand = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], { error: 'a hook is a shell command (a string) or an argv list' });
+
+/** {app} {version} {sha256} {size} {env}, and {file} in publish commands (coordinator/artifact-store/template.ts). */
+const storeUrl = z.string().regex(/^https?:\/\/[^/\s]+/, 'a store URL is https://HOST/PATH with placeholders, for example https://artifacts.example.com/{app}/{sha256}.tar.gz')
+  .refine((u) => /\{sha256\}/.test(u), 'the URL must hold {sha256}, so that every release has its own (immutable) object');
+
+/**
+ * An artifact store the agents pull releases from (coordinator/artifact-store/):
+ * `url` is what they fetch, `url_command` (optional) prints a URL to fetch
+ * instead (a presigned one), `publish` how the coordinator puts the release
+ * there: a command run once per release, or an HTTP PUT.
+ */
+export const storeSchema = z.strictObject({
+  url: storeUrl,
+  url_command: hookCommand.optional(),
+  publish: z.union([
+    z.strictObject({ command: hookCommand }),
+    z.strictObject({ put: storeUrl }),
+  ], { error: 'publish is { command: "…" } (run once per release, with {file}, {app}, {version}, {sha256}) or { put: URL } (an HTTP PUT)' }),
+  /** PEM CA bundle for the coordinator's own requests to the store (the published check, the PUT). */
+  ca: z.string().optional(),
+  /** A file with one `Name: value` line sent with the coordinator's requests to the store. */
+  auth_header_file: z.string().optional(),
+});
+
 export const environmentSchema = z.strictObject({
   hosts: z.array(hostSchema).min(1, 'an environment needs at least one host'),
   rollout: z.strictObject({
@@ -28,9 +53,9 @@ export const environmentSchema = z.strictObject({
   }).optional(),
   concurrency: z.number().int().min(1).max(256).default(8),
   tls: tlsClientSchema.optional(),
+  /** This environment's artifact store (overrides the top-level one); false: push from the coordinator. */
+  store: z.union([storeSchema, z.literal(false)]).optional(),
 });
-
-const hookCommand = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], { error: 'a hook is a shell command (a string) or an argv list' });
 
 export const slipwayConfigSchema = z.strictObject({
   app: z.string().regex(APP_NAME_RE, 'app names are 1 to 63 of a-z, 0-9, _ and -, starting with a letter or digit'),
@@ -48,6 +73,8 @@ export const slipwayConfigSchema = z.strictObject({
     .refine((e) => Object.keys(e).length > 0, 'at least one environment is needed'),
   tls: tlsClientSchema.optional(),
   signing_key: z.string().optional(),
+  /** Where agents pull releases from (the default: the coordinator pushes them); environments may override. */
+  store: storeSchema.optional(),
   deadline_s: z.number().positive().max(600).default(10),
 }).superRefine((c, ctx) => {
   if (c.before_activate !== undefined && !(c.before_activate in c.tasks)) {
@@ -58,6 +85,7 @@ export const slipwayConfigSchema = z.strictObject({
 export type SlipwayConfig = z.infer<typeof slipwayConfigSchema>;
 export type EnvironmentConfig = z.infer<typeof environmentSchema>;
 export type TlsClientConfig = z.infer<typeof tlsClientSchema>;
+export type StoreConfig = z.infer<typeof storeSchema>;
 
 export interface LoadedConfig {
   config: SlipwayConfig;

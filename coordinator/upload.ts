@@ -14,6 +14,7 @@ import type { AgentClient } from '../proto/gen/slipway/v1/Agent.js';
 import type { UploadResult__Output } from '../proto/gen/slipway/v1/UploadResult.js';
 import type { UploadMeta } from '../proto/gen/slipway/v1/UploadMeta.js';
 import type { UploadTicket__Output } from '../proto/gen/slipway/v1/UploadTicket.js';
+import type { FetchProgress__Output } from '../proto/gen/slipway/v1/FetchProgress.js';
 
 export interface UploadMetaInput {
   app: string;
@@ -39,13 +40,18 @@ const DATA_CONNECT_MS = 10_000;
 const DATA_IDLE_MS = 60_000;
 
 /** How the bytes went: the data port, gRPC's Upload (with why not the data port), or not at all (the agent had the release). */
-export type UploadChannel = 'data-port' | 'grpc' | 'stored';
+export type UploadChannel = 'data-port' | 'grpc' | 'stored' | 'store';
 
 export interface UploadDone extends UploadResult__Output {
   channel: UploadChannel;
-  /** Why the bytes went over gRPC rather than the data port. */
+  /** Why the bytes went over gRPC rather than the data port (or were pushed rather than fetched). */
   fallback?: string;
+  /** channel 'store': dropped connections the agent resumed. */
+  resumes?: number;
 }
+
+/** An agent fetching from the store says nothing for this long (no byte arrives, none of its resumes works): given up. */
+const FETCH_SILENCE_MS = 5 * 60_000;
 
 /** Uploads over one agent's gRPC client (AgentConnection's). */
 export class Uploader {
@@ -88,6 +94,43 @@ export class Uploader {
       return overGrpc(`data port ${ticket.port}: ${(err as Error).message}`);
     }
     return { ...await this.sendOverDataPort(sock, ticket.token, file, meta, onBytes), channel: 'data-port' };
+  }
+
+  /**
+   * Has the agent pull the release from the artifact store (Fetch): only the
+   * URL and the meta go from here. onBytes with the agent's bytes so far.
+   * UNIMPLEMENTED (an older agent) rejects with that HostError: the caller pushes.
+   */
+  fetchFromStore(url: string, meta: UploadMetaInput, onBytes?: (received: number) => void): Promise<UploadDone> {
+    return new Promise((resolve, reject) => {
+      const call = this.client.Fetch({ meta: uploadMeta(meta), url });
+      let last: FetchProgress__Output | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      const arm = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          call.cancel();
+          reject(new HostError(this.host, `the agent reported no progress fetching from the artifact store for ${FETCH_SILENCE_MS / 60_000} min`, true, grpc.status.DEADLINE_EXCEEDED));
+        }, FETCH_SILENCE_MS);
+      };
+      arm();
+      call.on('data', (p: FetchProgress__Output) => {
+        arm();
+        last = p;
+        if (!p.done && !p.already_stored) onBytes?.(Number(p.bytes_received));
+      });
+      call.on('error', (err) => { clearTimeout(timer); reject(hostError(this.host, err)); });
+      // The status, not 'end': on a failure 'end' can come before 'error'.
+      call.on('status', (st: grpc.StatusObject) => {
+        clearTimeout(timer);
+        if (st.code !== grpc.status.OK) return;
+        if (!last?.done) return reject(new HostError(this.host, 'the agent ended Fetch without saying the release is stored', false, grpc.status.INTERNAL));
+        resolve({
+          sha256: last.sha256, bytes_received: last.bytes_received, already_stored: last.already_stored,
+          channel: last.already_stored ? 'stored' : 'store', resumes: last.resumes,
+        });
+      });
+    });
   }
 
   /** A connection to the agent's data port: TLS with our certificate and the same agent check as gRPC's, unless insecure. */

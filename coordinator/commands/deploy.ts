@@ -13,6 +13,8 @@ import { action, load, globals, printJson, operatorName } from './common.js';
 import { rolloutSettings, stopAfterBatchOnCtrlC } from './rollout-options.js';
 import { deployHooks, HookFailed } from '../hooks.js';
 import { runTaskOn } from './run.js';
+import { storeFor, agentUrl, publishIfMissing, storeVars } from '../artifact-store/index.js';
+import { redactUrl } from '../../common/store-http.js';
 
 export function register(program: Command): void {
   program.command('deploy <env> <version>')
@@ -23,7 +25,8 @@ export function register(program: Command): void {
     .option('--host <host>', 'only this host of the environment')
     .option('--timeout <seconds>', 'how long an activation may take per host', '300')
     .addHelpText('after', `
-Every host receives the release first; then batches are activated one after
+Every host receives the release first (with a store in slipway.yaml, the
+release is published there once and every host fetches it); then batches are activated one after
 another, each done when all its hosts are ready, with rollout.pause_s between.
 When a host fails the rollout stops and, with rollout.revert: all (the
 default), every host it switched goes back to the version it had.
@@ -53,10 +56,22 @@ Example: slipway deploy staging 1.1.0 --batch 25%`)
         const stopView = once(() => view.stop());
         defer(stopView);
         if (!json) process.stderr.write(`deploying ${rel.app} ${rel.version} (${rel.sha256.slice(0, 12)}, ${formatBytes(rel.size)}) to ${envName}: ${fleet.hosts.length} host(s)\n`);
+        // With an artifact store: publish once (unless it is there), then each agent fetches; the coordinator sends only the URL.
+        const store = storeFor(loaded, env);
+        let storeUrl: string | undefined;
+        let storeJson: { url: string; published: boolean; how?: string; seconds?: number } | undefined;
+        if (store) {
+          const vars = storeVars(rel, envName);
+          storeUrl = await agentUrl(store, vars, loaded.root);
+          const say = (l: string) => { if (!json) process.stderr.write(`${l}\n`); };
+          const pub = await publishIfMissing(store, rel, vars, storeUrl, loaded.root, say);
+          storeJson = { url: redactUrl(storeUrl), published: pub !== undefined, ...(pub ? { how: pub.how, seconds: Math.round(pub.seconds * 1000) / 1000 } : {}) };
+          say(pub ? `published to the artifact store in ${pub.seconds.toFixed(1)} s (${pub.how}); the hosts fetch ${storeJson.url}` : `the artifact store has it; the hosts fetch ${storeJson.url}`);
+        }
         const ctrlC = stopAfterBatchOnCtrlC();
         defer(ctrlC.dispose);
         const result = await deploy(fleet, rel, {
-          strategy: opts.strategy ?? '', requestedBy: operatorName(), uploadOnly: opts.uploadOnly === true,
+          strategy: opts.strategy ?? '', requestedBy: operatorName(), uploadOnly: opts.uploadOnly === true, storeUrl,
           activateTimeoutMs: settings.timeoutMs, batch: settings.batch, pauseS: settings.pauseS, revert: settings.revert,
           emit: (e) => view.event(e), interrupted: ctrlC.interrupted,
           beforeActivate: loaded.config.before_activate ? async (first) => {
@@ -73,7 +88,7 @@ Example: slipway deploy staging 1.1.0 --batch 25%`)
         const deployed = hosts.every((r) => r.ok) && !interrupted;
         const ok = await hooks.end(deployed, hosts.filter((r) => !r.ok).map((r) => r.host)) && deployed;
         if (json) {
-          printJson({ command: 'deploy', ok, app: rel.app, env: envName, version: rel.version, sha256: rel.sha256, interrupted, batches: result.batches, hosts, hooks: hooks.results });
+          printJson({ command: 'deploy', ok, app: rel.app, env: envName, version: rel.version, sha256: rel.sha256, interrupted, batches: result.batches, hosts, hooks: hooks.results, ...(storeJson ? { store: storeJson } : {}) });
         } else {
           process.stdout.write(`${summaryTable(hosts)}\n`);
           const failed = hosts.filter((r) => !r.ok).length;

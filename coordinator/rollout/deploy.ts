@@ -9,11 +9,15 @@ import { HostRecords, type HostDeploy } from './records.js';
 import type { Emit, UploadChannel } from './events.js';
 import type { LocalRelease } from '../release-file.js';
 import type { UploadMetaInput } from '../client.js';
+import * as grpc from '@grpc/grpc-js';
+import { HostError } from '../call.js';
 
 /** A connection that can also list and receive releases. */
 export interface DeployLink extends StatusLink {
   listReleases(app?: string): Promise<{ sha256: string; stored: boolean; unpacked: boolean }[]>;
   upload(file: string, meta: UploadMetaInput, onBytes?: (sent: number) => void): Promise<{ bytes_received: string; already_stored: boolean; channel: UploadChannel; fallback?: string }>;
+  /** The agent pulls the release from the artifact store instead (coordinator/upload.ts). */
+  fetchFromStore?(url: string, meta: UploadMetaInput, onBytes?: (received: number) => void): Promise<{ bytes_received: string; already_stored: boolean; channel: UploadChannel; fallback?: string }>;
 }
 
 /** What every rollout (deploy, rollback) is run with. */
@@ -32,6 +36,8 @@ export interface RolloutOptions {
 
 export interface DeployOptions<L extends DeployLink> extends RolloutOptions {
   uploadOnly: boolean;
+  /** The artifact store's URL for this release (published already): each agent fetches it instead of being sent the bytes. */
+  storeUrl?: string;
   /** Runs once, after every host has the release and before any is switched (slipway.yaml's before_activate); throws to stop the deploy. */
   beforeActivate?: (first: L) => Promise<void>;
 }
@@ -60,7 +66,8 @@ export async function deploy<L extends DeployLink>(fleet: HostSet<L>, rel: Local
       return;
     }
     emit({ type: 'upload_started', host: conn.host, size: rel.size });
-    const res = await conn.upload(rel.file, rel, (sent) => emit({ type: 'upload_progress', host: conn.host, sent, size: rel.size }));
+    const progress = (sent: number) => emit({ type: 'upload_progress', host: conn.host, sent, size: rel.size });
+    const res = opts.storeUrl && conn.fetchFromStore ? await fetchOrPush(conn, opts.storeUrl, rel, progress) : await conn.upload(rel.file, rel, progress);
     emit({ type: 'upload_done', host: conn.host, bytes: Number(res.bytes_received), alreadyStored: res.already_stored, channel: res.channel, ...(res.fallback ? { fallback: res.fallback } : {}) });
   });
   for (const u of uploads) if (!u.ok) emit({ type: 'upload_failed', host: u.host, error: failureJson(u.error) });
@@ -92,4 +99,14 @@ export async function deploy<L extends DeployLink>(fleet: HostSet<L>, rel: Local
   const report = await runRollout(rollout, fleet, { emit, interrupted: opts.interrupted, sleep: opts.sleep });
   await settle(fleet, rollout, report, emit);
   return done(report.batches, report.interrupted);
+}
+
+/** The agent fetches from the store; an agent without Fetch (older) is pushed to instead, and the result says why. */
+async function fetchOrPush(conn: DeployLink, url: string, rel: LocalRelease, progress: (n: number) => void): ReturnType<DeployLink['upload']> {
+  try {
+    return await conn.fetchFromStore!(url, rel, progress);
+  } catch (err) {
+    if (!(err instanceof HostError) || err.status !== grpc.status.UNIMPLEMENTED) throw err;
+    return { ...await conn.upload(rel.file, rel, progress), fallback: `pushed: ${err.message}` };
+  }
 }

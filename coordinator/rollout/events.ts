@@ -24,7 +24,8 @@ export type HostAction =
 /** forward: the rollout's own step; revert: putting a host back after another failed. */
 export type Phase = 'forward' | 'revert';
 
-export type UploadChannel = 'data-port' | 'grpc' | 'stored';
+/** store: the agent fetched the release from the artifact store (slipway.yaml's store). */
+export type UploadChannel = 'data-port' | 'grpc' | 'stored' | 'store';
 
 export type RolloutEvent =
   // Before anything moves (deploy): what each host runs, and the release's upload.

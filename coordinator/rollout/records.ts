@@ -14,7 +14,8 @@ export interface HostDeploy {
   upload: 'sent' | 'skipped' | 'failed' | 'not_started';
   uploaded_bytes: number;
   /** How the bytes went: the agent's data port, or gRPC's Upload stream (an older agent, upload_listen: false, or the data port out of reach); null when none were sent. */
-  upload_channel: 'data-port' | 'grpc' | null;
+  /** store: the agent fetched it from the artifact store (uploaded_bytes: what it fetched). */
+  upload_channel: 'data-port' | 'grpc' | 'store' | null;
   /** Why they went over gRPC rather than the data port. */
   upload_fallback?: string;
   /** What the host ran before. */

@@ -32,8 +32,8 @@ export function linesFor(e: RolloutEvent, opts: RenderOptions): Line[] {
     case 'upload_done':
       // Over gRPC is slower, and a sign of a firewall or an old agent: say so rather than fall back in silence.
       return [
-        ...(e.fallback ? host(color.warn(`sent over gRPC, not the data port: ${e.fallback}`)) : []),
-        ...host(e.alreadyStored ? 'already stored (found during upload)' : `uploaded ${formatBytes(e.bytes)}`),
+        ...(e.fallback ? host(color.warn(e.fallback.startsWith('pushed:') ? `not fetched from the artifact store, ${e.fallback}` : `sent over gRPC, not the data port: ${e.fallback}`)) : []),
+        ...host(e.alreadyStored ? 'already stored (found during upload)' : e.channel === 'store' ? `fetched ${formatBytes(e.bytes)} from the artifact store` : `uploaded ${formatBytes(e.bytes)}`),
       ];
     case 'upload_failed':
       return host(color.bad(`upload failed: ${e.error.message}`));
