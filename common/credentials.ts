@@ -17,7 +17,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { checkServerIdentity as tlsCheckServerIdentity, type PeerCertificate } from 'node:tls';
+import { checkServerIdentity as tlsCheckServerIdentity, createSecureContext, type PeerCertificate, type SecureContext } from 'node:tls';
 import { SlipwayError } from './errors.js';
 
 export type TlsSettings = { insecure: true } | { ca: string; cert: string; key: string };
@@ -201,23 +201,40 @@ export function certNames(subjectaltname: string | undefined): string[] {
 /**
  * The coordinator's check of the agent's certificate: it names the host we
  * dialled (DNS or IP SAN) and it has the agent role. Errors say what the
- * certificate is for instead.
+ * certificate is for instead. The verdict is kept per certificate and host
+ * dialled (identityVerdicts), so a fleet whose connections are made again
+ * (reconnects, `status --watch`) judges each certificate once.
  */
 export function agentIdentityCheck(dialled: string): (hostname: string, cert: PeerCertificate) => Error | undefined {
+  const host = hostPart(dialled);
   return (_hostname, cert) => {
-    const host = hostPart(dialled);
-    const roles = rolesOf(cert.subjectaltname);
-    const cn = first(cert.subject?.CN) ?? '?';
-    if (!roles.includes('agent')) {
-      return new Error(`agent ${host} presented certificate "${cn}" which has ${roles.length ? `role ${roles.join(', ')}` : 'no slipway role'}, not the agent role`);
+    const key = cert.fingerprint256 ? `${cert.fingerprint256} ${host}` : undefined;
+    const known = key === undefined ? undefined : identityVerdicts.get(key);
+    if (known !== undefined) return known === true ? undefined : new Error(known);
+    const problem = identityProblem(host, cert);
+    if (key !== undefined) {
+      if (identityVerdicts.size >= MAX_IDENTITY_VERDICTS) identityVerdicts.clear();
+      identityVerdicts.set(key, problem ?? true);
     }
-    const err = tlsCheckServerIdentity(host, cert);
-    if (err) {
-      const names = certNames(cert.subjectaltname);
-      return new Error(`agent ${host} presented a certificate for ${names.length ? names.join(', ') : cn}; reissue it with: slipway certs issue ${cn} --agent ${[...names, host].join(',')}`);
-    }
-    return undefined;
+    return problem === undefined ? undefined : new Error(problem);
   };
+}
+
+/** Verdicts of agentIdentityCheck by "fingerprint host": true (accepted) or the problem; bounded. */
+const identityVerdicts = new Map<string, true | string>();
+const MAX_IDENTITY_VERDICTS = 10_000;
+
+function identityProblem(host: string, cert: PeerCertificate): string | undefined {
+  const roles = rolesOf(cert.subjectaltname);
+  const cn = first(cert.subject?.CN) ?? '?';
+  if (!roles.includes('agent')) {
+    return `agent ${host} presented certificate "${cn}" which has ${roles.length ? `role ${roles.join(', ')}` : 'no slipway role'}, not the agent role`;
+  }
+  if (tlsCheckServerIdentity(host, cert)) {
+    const names = certNames(cert.subjectaltname);
+    return `agent ${host} presented a certificate for ${names.length ? names.join(', ') : cn}; reissue it with: slipway certs issue ${cn} --agent ${[...names, host].join(',')}`;
+  }
+  return undefined;
 }
 
 /**
@@ -245,8 +262,30 @@ export class CredentialsError extends SlipwayError {
   }
 }
 
+/**
+ * The channel credentials for one agent. The TLS context (CA, certificate
+ * and key, read and checked once) is shared by every channel made with the
+ * same files in this process: a fleet of 1,000 hosts reads and parses them
+ * once, not 1,000 times. Only the identity check differs per host.
+ */
 export function clientCredentials(tls: TlsSettings, dialled = ''): grpc.ChannelCredentials {
   if ('insecure' in tls) return grpc.credentials.createInsecure();
+  return grpc.credentials.createFromSecureContext(clientSecureContext(tls), { checkServerIdentity: agentIdentityCheck(dialled) });
+}
+
+/** One TLS context per (ca, cert, key) files, made on first use; a failure is not kept (the next call reads the files again). */
+const secureContexts = new Map<string, SecureContext>();
+
+/**
+ * The coordinator's TLS context for these files; CredentialsError when they
+ * are unusable or the certificate is not a valid deployer's. withoutCa: a
+ * context that trusts no CA, for a caller that verifies the agent's
+ * certificate itself (coordinator/agent-tls.ts).
+ */
+export function clientSecureContext(tls: { ca: string; cert: string; key: string }, opts: { withoutCa?: boolean } = {}): SecureContext {
+  const id = JSON.stringify([tls.ca, tls.cert, tls.key, opts.withoutCa === true]);
+  const known = secureContexts.get(id);
+  if (known) return known;
   let pair: LoadedPair;
   try {
     pair = loadPair(tls);
@@ -255,7 +294,9 @@ export function clientCredentials(tls: TlsSettings, dialled = ''): grpc.ChannelC
   }
   const problem = ownCertificateProblem(tls, pair);
   if (problem) throw new CredentialsError(problem);
-  return grpc.credentials.createSsl(pair.ca, pair.key, pair.cert, { checkServerIdentity: agentIdentityCheck(dialled) });
+  const ctx = createSecureContext({ ...(opts.withoutCa ? {} : { ca: pair.ca }), cert: pair.cert, key: pair.key });
+  secureContexts.set(id, ctx);
+  return ctx;
 }
 
 /** Keepalive on both sides, so a dead peer is noticed in seconds (dependencies.md §2.10). */

@@ -32,6 +32,14 @@ export function tlsFor(loaded: LoadedConfig, envName: string, env: EnvironmentCo
   return { ca: resolve(loaded.root, tls.ca), cert: resolve(loaded.root, tls.cert), key: resolve(loaded.root, tls.key) };
 }
 
+/**
+ * Calls in flight at once for read-only fan-outs (status, ping, versions):
+ * enough to hide round trips, few enough that connecting to 1,000 hosts does
+ * not queue every handshake behind every other one until the deadline.
+ * Each call's deadline starts when that call starts.
+ */
+export const READ_CONCURRENCY = 64;
+
 export class Fleet {
   readonly connections: AgentConnection[];
 
@@ -48,9 +56,13 @@ export class Fleet {
     return new Fleet(hosts, tlsFor(loaded, envName, env), loaded.config.deadline_s * 1000, env.concurrency);
   }
 
-  /** Runs fn for each host, at most `concurrency` at a time; outcomes in host order. */
-  each<T>(fn: (conn: AgentConnection) => Promise<T>): Promise<Outcome<T>[]> {
-    return eachHost<AgentConnection, T, HostError>(this.connections, this.concurrency, fn);
+  /**
+   * Runs fn for each host, at most `concurrency` at a time (each call's
+   * deadline starts when that call starts); outcomes in host order, and each
+   * to onOutcome as soon as it is known.
+   */
+  each<T>(fn: (conn: AgentConnection) => Promise<T>, onOutcome?: (o: Outcome<T>, index: number) => void): Promise<Outcome<T>[]> {
+    return eachHost<AgentConnection, T, HostError>(this.connections, this.concurrency, fn, onOutcome);
   }
 
   close(): void {

@@ -2,7 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Command } from 'commander';
 import { environment, type LoadedConfig } from '../config.js';
-import { Fleet, tlsFor, type Outcome } from '../fleet.js';
+import { Fleet, tlsFor, READ_CONCURRENCY, type Outcome } from '../fleet.js';
 import { ConfigError } from '../../common/config-file.js';
 import { UsageError } from '../errors.js';
 import { table, color, formatDuration, formatBytes } from '../output.js';
@@ -11,7 +11,10 @@ import { HostError, type AgentConnection } from '../client.js';
 import type { StatusResponse__Output } from '../../proto/gen/slipway/v1/StatusResponse.js';
 import { failureJson } from '../rollout/bounded.js';
 
-/** Every host of the environment (or the one --host names), asked all at once: status is read-only and cheap. */
+/**
+ * Every host of the environment (or the one --host names), READ_CONCURRENCY
+ * at a time, each call with its own deadline from when it starts.
+ */
 function statusFleet(loaded: LoadedConfig, envName: string, hostFilter?: string): Fleet {
   const env = environment(loaded, envName);
   let hosts = env.hosts;
@@ -19,7 +22,7 @@ function statusFleet(loaded: LoadedConfig, envName: string, hostFilter?: string)
     hosts = hosts.filter((h) => h === hostFilter || h.startsWith(`${hostFilter}:`));
     if (hosts.length === 0) throw new ConfigError(loaded.file, [`--host ${hostFilter} is not in environment "${envName}" (${env.hosts.join(', ')})`]);
   }
-  return new Fleet(hosts, tlsFor(loaded, envName, env), loaded.config.deadline_s * 1000, Math.max(1, hosts.length));
+  return new Fleet(hosts, tlsFor(loaded, envName, env), loaded.config.deadline_s * 1000, Math.max(1, Math.min(hosts.length, READ_CONCURRENCY)));
 }
 
 function askStatus(c: AgentConnection, app: string): Promise<StatusResponse__Output> {
@@ -66,11 +69,16 @@ function hostEntry(o: Outcome<StatusResponse__Output>, app: string, now: number)
 
 type HostEntry = ReturnType<typeof hostEntry>;
 
-/** The whole `status --json` object, and its exit code. */
-async function fleetStatus(fleet: Fleet, app: string, envName: string) {
-  const outcomes = await fleet.each((c) => askStatus(c, app));
+/** The whole `status --json` object, and its exit code; each host's entry also goes to onHost as soon as it answers (or fails). */
+async function fleetStatus(fleet: Fleet, app: string, envName: string, onHost?: (h: HostEntry, done: number) => void) {
+  let done = 0;
+  const entries: HostEntry[] = new Array(fleet.hosts.length);
+  await fleet.each((c) => askStatus(c, app), (o, i) => {
+    entries[i] = hostEntry(o, app, Date.now());
+    onHost?.(entries[i], ++done);
+  });
   const now = Date.now();
-  const hosts: HostEntry[] = outcomes.map((o) => hostEntry(o, app, now));
+  const hosts: HostEntry[] = entries;
   const ok = hosts.every((h) => h.ok);
   const versions = [...new Set(hosts.flatMap((h) => (h.ok && h.app?.version ? [h.app.version] : [])))].sort();
   const agentVersions = [...new Set(hosts.flatMap((h) => (h.ok && h.agent.version ? [h.agent.version] : [])))].sort();
@@ -147,7 +155,8 @@ Exit codes: 0 every host answered, 1 some host did not.`)
       const app = loaded.config.app;
       try {
         if (!opts.watch) {
-          const { doc, code } = await fleetStatus(fleet, app, envName);
+          const progress = progressLine(fleet.hosts.length, json);
+          const { doc, code } = await fleetStatus(fleet, app, envName, progress.update).finally(progress.end);
           if (json) printJson(doc);
           else process.stdout.write(renderStatus(doc));
           return code;
@@ -198,13 +207,18 @@ async function watch(fleet: Fleet, app: string, envName: string, intervalMs: num
   process.once('SIGTERM', onSignal);
   const tty = process.stdout.isTTY === true && !json;
   let code = 0;
+  let n = 0;
   try {
     while (!done) {
-      const round = await fleetStatus(fleet, app, envName);
+      n++;
+      // --json: each host's line as it answers, then the round's document (docs/json-output.md).
+      const onHost = json ? (h: HostEntry) => { process.stdout.write(`${JSON.stringify({ schema: 1, command: 'status', event: 'host', round: n, ...h })}\n`); } : undefined;
+      const progress = progressLine(fleet.hosts.length, json || tty);
+      const round = await fleetStatus(fleet, app, envName, onHost ?? progress.update).finally(progress.end);
       code = round.code;
       if (done) break;
       if (json) {
-        process.stdout.write(`${JSON.stringify({ schema: 1, ...round.doc })}\n`);
+        process.stdout.write(`${JSON.stringify({ schema: 1, event: 'round', round: n, ...round.doc })}\n`);
       } else {
         const title = color.dim(`slipway status ${envName}: ${new Date().toLocaleTimeString()}, every ${intervalMs / 1000} s; Ctrl-C to stop`);
         // On a terminal: clear and draw from the top. Elsewhere: one block per round.
@@ -219,4 +233,27 @@ async function watch(fleet: Fleet, app: string, envName: string, intervalMs: num
     process.off('SIGTERM', onSignal);
   }
   return code;
+}
+
+/**
+ * "asked 523 of 1000 hosts" on stderr while a round runs, when stderr is a
+ * terminal (nothing with --json or when quiet); end() clears it.
+ */
+function progressLine(total: number, quiet: boolean): { update: (h: unknown, done: number) => void; end: () => void } {
+  const tty = process.stderr.isTTY === true && !quiet && total > 1;
+  let last = 0;
+  let shown = false;
+  return {
+    update: (_h, done) => {
+      if (!tty) return;
+      const now = performance.now();
+      if (done < total && now - last < 100) return;
+      last = now;
+      shown = true;
+      process.stderr.write(`\r\x1b[K${color.dim(`status: ${done} of ${total} hosts answered`)}`);
+    },
+    end: () => {
+      if (shown) process.stderr.write('\r\x1b[K');
+    },
+  };
 }

@@ -45,13 +45,21 @@ export interface Explains<E extends HostFailure> {
   explain(err: unknown): Promise<E>;
 }
 
-/** Runs fn for each connection, at most `concurrency` at a time; outcomes in connection order, never a throw. */
-export function eachHost<C extends Explains<E>, T, E extends HostFailure>(connections: readonly C[], concurrency: number, fn: (conn: C) => Promise<T>): Promise<Outcome<T, E>[]> {
-  return mapBounded(connections, concurrency, async (conn): Promise<Outcome<T, E>> => {
+/**
+ * Runs fn for each connection, at most `concurrency` at a time; outcomes in
+ * connection order, never a throw. Each outcome also goes to `onOutcome` as
+ * soon as it is known (results streamed while the others are still asked).
+ */
+export function eachHost<C extends Explains<E>, T, E extends HostFailure>(connections: readonly C[], concurrency: number, fn: (conn: C) => Promise<T>,
+  onOutcome?: (o: Outcome<T, E>, index: number) => void): Promise<Outcome<T, E>[]> {
+  return mapBounded(connections, concurrency, async (conn, i): Promise<Outcome<T, E>> => {
+    let o: Outcome<T, E>;
     try {
-      return { host: conn.host, ok: true, value: await fn(conn) };
+      o = { host: conn.host, ok: true, value: await fn(conn) };
     } catch (err) {
-      return { host: conn.host, ok: false, error: await conn.explain(err) };
+      o = { host: conn.host, ok: false, error: await conn.explain(err) };
     }
+    onOutcome?.(o, i);
+    return o;
   });
 }

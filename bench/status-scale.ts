@@ -1,0 +1,161 @@
+// The status-scale benchmark: `slipway status` of 50, 200 and 1,000 hosts.
+//
+//   npm run bench -- status-scale [--runs N (3)] [--hosts 50,200,1000] [--json]
+//
+// The hosts are simulated agents (scripts/sim-agents.ts): real gRPC servers
+// of the agent with its mTLS credentials and Status handler, several hundred
+// to a process on loopback ports, with one app that stands still. The CLI is
+// the installed bundle (dist/bin/slipway.cjs), run with mTLS (a deployer
+// certificate, agent certificates for 127.0.0.1) and NO_COLOR, spawned by a
+// shell whose `times` gives the CLI's CPU (user + system, its own and its
+// children's; it has none). For each fleet size, after one untimed run:
+//   wall     spawn → exit of `slipway --json status scale`, median of --runs
+//   cpu      the CLI's CPU time for that run, median
+//   per host (cpu of status − cpu of `slipway --version`) / hosts: what each
+//            host adds to the CLI, process start-up taken out
+//   answered hosts whose entry in the JSON document is ok, in the last run
+// Targets (issue 15): 1,000 hosts answered in < 2 s of wall, < 1 ms of CLI CPU per host.
+// A benchmark, not a test: exits 0 when it measured, whatever the figures.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLI_BIN } from '../scripts/local-fleet.js';
+import { makePki } from '../scripts/pki.js';
+import { startSimAgents } from '../scripts/sim-agents.js';
+import { median } from '../test/helpers/load.js';
+import { machine, pass, printColumns, type Machine, type Result } from './common.js';
+
+export interface StatusScaleOptions {
+  runs?: number;
+  hosts?: number[];
+  json?: boolean;
+}
+
+export interface StatusScaleRow {
+  hosts: number;
+  answered: number;
+  wall_ms: number[];
+  cpu_ms: number[];
+  median_wall_ms: number;
+  median_cpu_ms: number;
+  cpu_per_host_ms: number;
+}
+
+export interface StatusScaleResult {
+  schema: 1;
+  bench: 'status-scale';
+  date: string;
+  machine: Machine;
+  settings: { runs: number; agent_processes: Record<string, number>; version_cpu_ms: number; version_wall_ms: number };
+  rows: StatusScaleRow[];
+  targets: { figure: string; value: string; target: string; result: Result }[];
+}
+
+const TARGETS = { wallMs: 2000, cpuPerHostMs: 1 } as const;
+const log = (s: string) => process.stderr.write(`status-scale | ${s}\n`);
+const r1 = (x: number) => Math.round(x * 10) / 10;
+const r3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** One CLI run: wall (spawn → exit), the CLI's CPU from the shell's `times`, its stdout. */
+export function timedCli(cwd: string, args: string[]): Promise<{ wallMs: number; cpuMs: number; code: number; out: string }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    // `times` prints the shell's own CPU, then its children's: the second line is the CLI's.
+    const child = spawn('sh', ['-c', '"$0" "$@" 2>/dev/null; rc=$?; times >&2; exit $rc', process.execPath, CLI_BIN, ...args], {
+      cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const wallMs = performance.now() - t0;
+      const lines = err.trim().split('\n');
+      const secs = [...(lines.at(-1) ?? '').matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
+      if (secs.length !== 2) return reject(new Error(`no CPU times from the shell: ${err}`));
+      resolve({ wallMs, cpuMs: (secs[0] + secs[1]) * 1000, code: code ?? -1, out });
+    });
+  });
+}
+
+/** A repo whose environment `scale` lists the hosts, with mTLS. */
+function writeConfig(dir: string, hosts: string[], tls: string): void {
+  writeFileSync(join(dir, 'slipway.yaml'), [
+    'app: hello',
+    'build: { include: [server.js] }',
+    'run: { command: [node, server.js] }',
+    'environments:',
+    '  scale:',
+    `    hosts: [${hosts.join(', ')}]`,
+    `    tls: ${tls}`,
+    '',
+  ].join('\n'));
+}
+
+export async function runStatusScaleBench(opts: StatusScaleOptions = {}): Promise<StatusScaleResult> {
+  const runs = opts.runs ?? 3;
+  const sizes = opts.hosts ?? [50, 200, 1000];
+  const dir = mkdtempSync(join(tmpdir(), 'slipway-status-scale-'));
+  try {
+    log('making certificates');
+    const pki = await makePki(join(dir, 'pki'));
+    const agentCert = await pki.agentCert('sim-agent', ['127.0.0.1', 'localhost']);
+    const agentTls = { ca: pki.ca, cert: agentCert.cert, key: agentCert.key };
+    const repo = join(dir, 'repo');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(repo);
+    writeConfig(repo, ['127.0.0.1:1'], pki.coordinatorTls);
+    await timedCli(repo, ['--version']);
+    const versions = [];
+    for (let i = 0; i < runs; i++) versions.push(await timedCli(repo, ['--version']));
+    const versionCpu = median(versions.map((v) => v.cpuMs));
+    const versionWall = median(versions.map((v) => v.wallMs));
+    log(`slipway --version: ${r1(versionWall)} ms wall, ${r1(versionCpu)} ms CPU`);
+    const rows: StatusScaleRow[] = [];
+    const procs: Record<string, number> = {};
+    for (const n of sizes) {
+      log(`starting ${n} simulated agents`);
+      const sims = await startSimAgents(n, { tls: agentTls });
+      procs[String(n)] = sims.pids.length;
+      try {
+        writeConfig(repo, sims.addresses, pki.coordinatorTls);
+        await timedCli(repo, ['--json', 'status', 'scale']);
+        const wall: number[] = [];
+        const cpu: number[] = [];
+        let answered = 0;
+        for (let i = 0; i < runs; i++) {
+          const r = await timedCli(repo, ['--json', 'status', 'scale']);
+          const doc = JSON.parse(r.out) as { hosts: { ok: boolean }[] };
+          answered = doc.hosts.filter((h) => h.ok).length;
+          wall.push(r.wallMs);
+          cpu.push(r.cpuMs);
+          log(`${n} hosts: ${r1(r.wallMs)} ms wall, ${r1(r.cpuMs)} ms CPU, ${answered} answered (exit ${r.code})`);
+        }
+        const row = { hosts: n, answered, wall_ms: wall.map(r1), cpu_ms: cpu.map(r1), median_wall_ms: r1(median(wall)), median_cpu_ms: r1(median(cpu)), cpu_per_host_ms: r3((median(cpu) - versionCpu) / n) };
+        rows.push(row);
+      } finally {
+        await sims.stop();
+      }
+    }
+    const big = rows.find((r) => r.hosts === Math.max(...sizes)) as StatusScaleRow;
+    const result: StatusScaleResult = {
+      schema: 1, bench: 'status-scale', date: new Date().toISOString(), machine: machine(),
+      settings: { runs, agent_processes: procs, version_cpu_ms: r1(versionCpu), version_wall_ms: r1(versionWall) },
+      rows,
+      targets: [
+        { figure: `status of ${big.hosts} hosts: all answered`, value: `${big.answered}/${big.hosts}`, target: 'all', result: pass(big.answered === big.hosts) },
+        { figure: `status of ${big.hosts} hosts: wall`, value: `${big.median_wall_ms} ms`, target: `< ${TARGETS.wallMs} ms`, result: pass(big.median_wall_ms < TARGETS.wallMs) },
+        { figure: `status of ${big.hosts} hosts: CLI CPU per host`, value: `${big.cpu_per_host_ms} ms`, target: `< ${TARGETS.cpuPerHostMs} ms`, result: pass(big.cpu_per_host_ms < TARGETS.cpuPerHostMs) },
+      ],
+    };
+    if (!opts.json) {
+      printColumns([['hosts', 'answered', 'wall (median)', 'CLI CPU (median)', 'CPU per host'], ...rows.map((r) => [String(r.hosts), String(r.answered), `${r.median_wall_ms} ms`, `${r.median_cpu_ms} ms`, `${r.cpu_per_host_ms} ms`])]);
+      printColumns([['figure', 'value', 'target', 'result'], ...result.targets.map((t) => [t.figure, t.value, t.target, t.result])]);
+    }
+    return result;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
