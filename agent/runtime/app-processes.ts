@@ -36,6 +36,13 @@ export interface AppProcessesDeps {
   drainKilled?: (proc: AppProcess, max: number) => void;
 }
 
+/** What a task gets beside its manifest command: arguments, its stdin, the running process (SLIPWAY_PID). */
+export interface TaskExtras {
+  args?: string[];
+  stdin?: Buffer;
+  pid?: number;
+}
+
 /** A drain under way: when the stop signal went, and when the supervising process kills what is left. */
 export interface Drain {
   sentAt: number;
@@ -106,6 +113,20 @@ export class AppProcesses {
   async waitReady(proc: AppProcess, release: Release, signal?: AbortSignal): Promise<void> {
     const run = release.manifest.run;
     await (this.d.readiness ?? waitReady)({ run, proc, releaseDir: release.dir, env: await this.env(release), signal });
+    this.ready.add(proc);
+  }
+
+  /** Ready processes (seen ready here, or kept by reconcile: markReady). */
+  private readonly ready = new WeakSet<AppProcess>();
+
+  markReady(proc: AppProcess): void {
+    this.ready.add(proc);
+  }
+
+  /** The newest ready process that does not drain (during a hot swap: the new version once it is ready). */
+  newestReady(): AppProcess | undefined {
+    return [...this.live].filter((p) => p.running() && this.ready.has(p) && !this.drains.has(p))
+      .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime())[0];
   }
 
   /** The release's stop signal, then SIGKILL of its group at stop.drain_timeout_s; resolves once it has exited. */
@@ -223,20 +244,22 @@ export class AppProcesses {
   }
 
   /** Runs a manifest task in a release's directory with the app's environment; no deadline, an abort kills it. */
-  async runTask(name: string, release: Release, onLine: (stream: 'stdout' | 'stderr', line: string) => void, signal: AbortSignal): Promise<RunResult> {
-    const argv = release.manifest.tasks[name];
-    if (!argv) {
+  async runTask(name: string, release: Release, onLine: (stream: 'stdout' | 'stderr', line: string) => void, signal: AbortSignal, extra: TaskExtras = {}): Promise<RunResult> {
+    const command = release.manifest.tasks[name];
+    if (!command) {
       const known = Object.keys(release.manifest.tasks);
       throw new SlipwayError('SLIPWAY_ERR_TASK_NOT_FOUND', `release ${this.d.app} ${release.version} has no task "${name}"${known.length ? `; its tasks: ${known.join(', ')}` : ' (its manifest has no tasks)'}`);
     }
     const env = {
       ...(await this.env(release)),
       SLIPWAY_APP: this.d.app, SLIPWAY_VERSION: release.version, SLIPWAY_RELEASE_DIR: release.dir, SLIPWAY_TASK: name,
+      ...(extra.pid ? { SLIPWAY_PID: String(extra.pid) } : {}),
     };
+    const argv = [...command, ...(extra.args ?? [])];
     const log = new AppLog(this.d.paths.logs, this.d.logLimits.bytes, this.d.logLimits.files);
     log.note(`task ${name} in ${release.version}: ${argv.join(' ')}`);
     try {
-      const r = await runCommand(argv, { cwd: release.dir, env, timeoutMs: 0, log, user: this.d.user, onLine, signal });
+      const r = await runCommand(argv, { cwd: release.dir, env, timeoutMs: 0, log, user: this.d.user, onLine, signal, stdin: extra.stdin });
       log.note(`task ${name} ${r.code === null ? 'was killed' : `exited with code ${r.code}`}`);
       return r;
     } finally {

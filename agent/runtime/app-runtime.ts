@@ -155,12 +155,17 @@ export class AppRuntime {
     });
   }
 
-  /** Runs a manifest task in the named release, or in the desired one. */
-  async runTask(name: string, ref: { version: string; sha256: string } | undefined, onLine: (stream: 'stdout' | 'stderr', line: string) => void, signal: AbortSignal) {
+  /**
+   * Runs a manifest task in the named release, or in the desired one, with
+   * SLIPWAY_PID the app's running process (the newest ready one: during a
+   * hot swap, the new version once it is ready), when one runs.
+   */
+  async runTask(name: string, ref: { version: string; sha256: string } | undefined, onLine: (stream: 'stdout' | 'stderr', line: string) => void, signal: AbortSignal, extra: { args?: string[]; stdin?: Buffer } = {}) {
     const target = ref ?? this.persisted.desired;
     if (!target) throw new SlipwayError('SLIPWAY_ERR_NEVER_ACTIVATED', `${this.app} was never activated on this host, so there is no release to run "${name}" in; deploy first`);
     const release = await this.deps.releases.ensureUnpacked(this.app, target.version, target.sha256, undefined, signal);
-    return { release, result: await this.procs.runTask(name, release, onLine, signal) };
+    const pid = (this.procs.newestReady() ?? this.running)?.pid;
+    return { release, pid, result: await this.procs.runTask(name, release, onLine, signal, { ...extra, pid }) };
   }
 
   /** Re-attaches to what runs and brings the desired release up (reconcile.ts). */

@@ -80,6 +80,7 @@ export async function reconcileApp(h: AppHost): Promise<void> {
   const keep = plan.keep !== undefined ? byPid.get(plan.keep) : undefined;
   if (keep) {
     h.procs.track(keep);
+    h.procs.markReady(keep);
     h.adopt(keep, release);
     await trySave(h);
     if (h.lifecycle.name !== 'running') h.log.info({ pid: keep.pid, version: release.version }, 're-attached to the running app');
@@ -134,6 +135,7 @@ async function finishSwap(h: AppHost, next: AppProcess, target: PendingActivatio
     return false;
   }
   h.procs.track(next);
+  h.procs.markReady(next);
   h.adopt(next, release);
   await pointCurrent(h, release);
   const message = `finished by the agent after its restart: ${target.version} was ready and serving (pid ${next.pid})`;

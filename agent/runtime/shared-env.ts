@@ -38,13 +38,20 @@ export async function readSharedEnv(file: string): Promise<Record<string, string
   }
 }
 
-export async function changeSharedEnv(file: string, set: Record<string, string>, unset: string[]): Promise<Record<string, string>> {
+/**
+ * Changes the file; apps: the state dir's apps/, made (0711: passed through,
+ * never listed) when the first thing on the host is a setting made before
+ * the app's first deploy (the unpack and the next agent start give its
+ * directories their modes).
+ */
+export async function changeSharedEnv(file: string, set: Record<string, string>, unset: string[], apps?: string): Promise<Record<string, string>> {
   const problem = envChangeProblem(set, unset);
   if (problem) throw invalid(problem);
   const env = { ...(await readSharedEnv(file)), ...set };
   for (const k of unset) delete env[k];
   const text = Object.keys(env).sort().map((k) => formatEnvLine(k, env[k])).join('\n');
   try {
+    if (apps) await mkdir(apps, { recursive: true, mode: 0o711 });
     await mkdir(dirname(file), { recursive: true, mode: 0o700 });
     await writeFileAtomic(file, `# this host's settings for the app; managed with slipway env\n${text}${text ? '\n' : ''}`, 0o600);
   } catch (err) {

@@ -1,7 +1,10 @@
-// slipway run ENV TASK [--host H | --all]: a manifest task (a migration, say)
-// in the current release on one host (by default: migrations must run once),
-// or on every host; output streamed with the host's name; the task's exit
-// code becomes the command's.
+// slipway run ENV TASK [--host H | --all] [--stdin] [-- ARGS…]: a manifest
+// task (a migration, say) in the current release on one host (by default:
+// migrations must run once), or on every host; ARGS are appended to the
+// task's command, --stdin passes this command's standard input (read to its
+// end first); output streamed with the host's name; the task's exit code
+// becomes the command's. The task gets SLIPWAY_PID, the app's running
+// process, so that e.g. `eval: [bin/app, rpc]` reaches exactly that node.
 import type { Command } from 'commander';
 import { environment } from '../config.js';
 import { Fleet } from '../fleet.js';
@@ -19,7 +22,10 @@ export interface TaskRun {
 }
 
 /** Runs a task on one connection, printing its lines with the host's name (or as JSON lines). */
-export async function runTaskOn(conn: AgentConnection, req: { app: string; task: string; version?: string; sha256?: string }, json: boolean, signal?: AbortSignal): Promise<TaskRun> {
+/** The most stdin a task takes: it travels in one gRPC message (4 MiB at most, with the rest of the request). */
+export const MAX_TASK_STDIN = 4_000_000;
+
+export async function runTaskOn(conn: AgentConnection, req: { app: string; task: string; version?: string; sha256?: string; args?: string[]; stdin?: Buffer }, json: boolean, signal?: AbortSignal): Promise<TaskRun> {
   let lines = 0;
   const res = await conn.runTask({ ...req, requested_by: operatorName() }, (line, stream) => {
     lines++;
@@ -30,13 +36,24 @@ export async function runTaskOn(conn: AgentConnection, req: { app: string; task:
 }
 
 export function register(program: Command): void {
-  program.command('run <env> <task>')
+  program.command('run <env> <task> [args...]')
     .description('run a manifest task (e.g. migrate) in the current release, on one host by default')
     .option('--host <host>', 'the host to run it on (default: the environment\'s first host)')
     .option('--all', 'run it on every host of ENV, one after another')
-    .addHelpText('after', '\nThe task runs in the release\'s directory with the app\'s environment (shared/env included).\nExit code: the task\'s own (with --all, the first non-zero one); 1 if a host could not run it; 2 bad usage.\nExample: slipway run production migrate')
-    .action(action(async (envName: string, task: string, opts: { host?: string; all?: boolean }, cmd: Command) => {
+    .option('--stdin', 'pass this command\'s standard input to the task (read to its end first; at most 4 MB)')
+    .addHelpText('after', `
+ARGS after -- are appended to the task's command. The task runs in the
+release's directory with the app's environment (shared/env included) and
+SLIPWAY_PID, the app's running process (during a hot swap: the newest ready one).
+Exit code: the task's own (with --all, the first non-zero one); 1 if a host could not run it; 2 bad usage.
+Examples:
+  slipway run production migrate
+  slipway run production eval -- 'IO.inspect(node())'     # eval: [bin/app, rpc] in slipway.yaml's tasks
+  slipway run production seed --stdin < seeds.exs`)
+    .action(action(async (envName: string, task: string, args: string[], opts: { host?: string; all?: boolean; stdin?: boolean }, cmd: Command) => {
       if (opts.host && opts.all) throw new UsageError('--host and --all exclude each other');
+      if (opts.stdin && opts.all) throw new UsageError('--stdin runs a task on one host; it cannot be combined with --all');
+      const stdin = opts.stdin ? await readStdin() : undefined;
       const json = globals(cmd).json === true;
       const loaded = load(cmd);
       const env = environment(loaded, envName);
@@ -50,7 +67,7 @@ export function register(program: Command): void {
       const runAll = async () => {
         for (const conn of fleet.connections) {
           try {
-            const r = await runTaskOn(conn, { app: loaded.config.app, task }, json, ac.signal);
+            const r = await runTaskOn(conn, { app: loaded.config.app, task, args, stdin }, json, ac.signal);
             runs.push(r);
             if (!json) process.stderr.write(`${r.exitCode === 0 ? color.ok(r.message) : color.bad(r.message)} on ${conn.host}\n`);
           } catch (err) {
@@ -72,4 +89,18 @@ export function register(program: Command): void {
       if (json) printJson({ command: 'run', ok: code === 0, app: loaded.config.app, env: envName, task, runs, error: failure });
       return code;
     }));
+}
+
+/** This command's standard input, whole; more than MAX_TASK_STDIN bytes is a usage error. */
+async function readStdin(): Promise<Buffer> {
+  if (process.stdin.isTTY) throw new UsageError('--stdin reads this command\'s standard input, which is a terminal here; pipe or redirect the input (slipway run ENV TASK --stdin < file)');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of process.stdin) {
+    const b = c as Buffer;
+    size += b.length;
+    if (size > MAX_TASK_STDIN) throw new UsageError(`--stdin takes at most ${MAX_TASK_STDIN} bytes; copy larger input to the host another way`);
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks);
 }

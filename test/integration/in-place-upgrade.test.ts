@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { readFileSync, writeFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { tempDir, makeAppRepo, connect, newAgent, cleanup, cli, waitFor, get, appHost, type AppRepo } from '../helpers/env.js';
-import { killAppsUnder, type LocalAgent } from '../../scripts/local-fleet.js';
+import { spawn } from 'node:child_process';
+import { killAppsUnder, CLI_BIN, type LocalAgent } from '../../scripts/local-fleet.js';
 import { processStartTicks } from '../../agent/runtime/process/proc.js';
 import type { AgentConnection } from '../../coordinator/client.js';
 
@@ -73,11 +74,19 @@ async function restartAgent(): Promise<void> {
   await waitFor(async () => (await status())?.state === 'running', 'the app running after the agent restart');
 }
 
+test('slipway env set before the first deploy: accepted, and the first start has it', async () => {
+  const e = await cli(repo.dir, 'env', 'staging', 'set', 'HELLO_GREETING=salut');
+  assert.equal(e.code, 0, e.stdout + e.stderr);
+  const l = await cli(repo.dir, '--json', 'env', 'staging', 'list', '--show');
+  assert.match(l.stdout, /"HELLO_GREETING": ?"salut"/);
+  assert.equal(agent.logged('set before the app\'s first deploy').length, 1);
+});
+
 test('a relup-like upgrade command: same pid, recorded as the new release everywhere, through reconciles, an agent restart and a rollback', async () => {
   yaml((s) => s.replace(/^ {2}upgrade: .*$/m, [
     `  upgrade: [sh, -c, 'echo "$0 from $SLIPWAY_FROM_VERSION pid $SLIPWAY_PID" >> ${relupLog}', '{version}']`,
     `  version_probe: [sh, -c, 'tail -n 1 ${relupLog} | cut -d" " -f1']`,
-  ].join('\n')));
+  ].join('\n')).replace(/^# tasks: .*$/m, 'tasks:\n  echo: [sh, -c, \'echo "pid=$SLIPWAY_PID version=$SLIPWAY_VERSION args=$*"; cat\', echo]'));
   for (const v of ['2.0.0', '2.1.0']) {
     repo.release(v);
     assert.equal((await cli(repo.dir, 'build', v)).code, 0);
@@ -86,6 +95,7 @@ test('a relup-like upgrade command: same pid, recorded as the new release everyw
   assert.equal(first.code, 0, first.stderr);
   assert.equal((await status()).last_activation?.strategy, 'restart', 'a first deploy is a plain start');
   const pid = (await status()).pid;
+  assert.match((await get(appHost(agent), repo.port, '/')).body, /^salut/, 'the setting made before the first deploy');
   const up = await cli(repo.dir, 'deploy', 'staging', '2.1.0');
   assert.equal(up.code, 0, up.stdout + up.stderr);
   let st = await status();
@@ -130,6 +140,27 @@ test('slipway restart of an app with an upgrade command applies a changed env in
   assert.equal(st.last_activation?.strategy, 'hot');
   assert.match((await get(appHost(agent), repo.port, '/')).body, /^bonjour/);
   assert.equal(readFileSync(relupLog, 'utf8').trim().split('\n').length, 2, 'the upgrade command did not run');
+});
+
+test('slipway run ENV TASK -- ARGS with --stdin: arguments appended, stdin passed, SLIPWAY_PID the running process', async () => {
+  const st = await status();
+  const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [CLI_BIN, 'run', 'staging', 'echo', '--stdin', '--', 'a b', '--not-an-option'], { cwd: repo.dir, env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end('line one\nline two\n');
+  });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const lines = r.stdout.split('\n').map((l) => l.replace(/^.*? \| /, ''));
+  assert.deepEqual(lines.slice(0, 3), [`pid=${st.pid} version=${st.version} args=a b --not-an-option`, 'line one', 'line two']);
+  const plain = await cli(repo.dir, 'run', 'staging', 'echo');
+  assert.equal(plain.code, 0);
+  assert.match(plain.stdout, new RegExp(`pid=${st.pid} version=\\S+ args=$`, 'm'), 'no args, no stdin (cat ends at once)');
+  const tooMany = await cli(repo.dir, 'run', 'staging', 'echo', '--all', '--stdin');
+  assert.equal(tooMany.code, 2);
 });
 
 test('an old version draining past 10 s after a hot swap is left to its own drain_timeout_s by reconciles and an agent restart', async () => {

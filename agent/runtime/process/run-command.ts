@@ -15,6 +15,8 @@ export interface RunOptions {
   user?: { uid: number; gid: number };
   onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
   signal?: AbortSignal;
+  /** Its standard input, whole (closed after); none: /dev/null. */
+  stdin?: Buffer;
 }
 
 export interface RunResult {
@@ -27,7 +29,12 @@ export interface RunResult {
 export function runCommand(argv: string[], o: RunOptions): Promise<RunResult> {
   return new Promise((resolve) => {
     const tail = new LineTail(100);
-    const child = spawn(argv[0], argv.slice(1), { cwd: o.cwd, env: o.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], uid: o.user?.uid, gid: o.user?.gid });
+    const child = spawn(argv[0], argv.slice(1), { cwd: o.cwd, env: o.env, detached: true, stdio: [o.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], uid: o.user?.uid, gid: o.user?.gid });
+    if (o.stdin) {
+      // A command that exits without reading all of it closes the pipe: not an error of ours.
+      child.stdin?.on('error', () => undefined);
+      child.stdin?.end(o.stdin);
+    }
     for (const stream of ['stdout', 'stderr'] as const) {
       let partial = '';
       child[stream]?.on('data', (d: Buffer) => {

@@ -4,7 +4,7 @@ import { invalid } from '../../../common/errors.js';
 import { appNameProblem, versionProblem, sha256Problem } from '../../../common/names.js';
 import { unary, serverStream } from '../rpc.js';
 import { check, existingApp, type AppDirectory } from './common.js';
-import { AppPaths } from '../../paths.js';
+import { AppPaths, appsDir } from '../../paths.js';
 import { readSharedEnv, changeSharedEnv } from '../../runtime/shared-env.js';
 import type { History } from '../../history.js';
 import type { Logger } from '../../logger.js';
@@ -19,6 +19,14 @@ export interface OpsHandlerDeps {
   log: Logger;
 }
 
+/** At most 256 arguments of at most 64 KiB each, no NUL (exec cannot pass one). */
+export function taskArgsProblem(args: readonly string[]): string | undefined {
+  if (args.length > 256) return `a task takes at most 256 arguments, not ${args.length}`;
+  const i = args.findIndex((a) => a.length > 65_536 || a.includes('\0'));
+  if (i >= 0) return `task argument ${i + 1} ${args[i].includes('\0') ? 'holds a NUL byte, which a command line cannot pass' : 'is longer than 64 KiB'}; pass large input on stdin`;
+  return undefined;
+}
+
 export function opsHandlers(deps: OpsHandlerDeps): Pick<AgentHandlers, 'RunTask' | 'GetEnv' | 'SetEnv' | 'History'> {
   const log = deps.log;
   return {
@@ -27,13 +35,14 @@ export function opsHandlers(deps: OpsHandlerDeps): Pick<AgentHandlers, 'RunTask'
       if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(req.task)) throw invalid(`"${req.task.slice(0, 80)}" is not a task name`);
       const ref = req.version || req.sha256 ? { version: req.version, sha256: req.sha256 } : undefined;
       if (ref) check(versionProblem(ref.version) ?? sha256Problem(ref.sha256));
+      check(taskArgsProblem(req.args));
       const rt = await deps.apps.runtime(req.app);
       const ac = new AbortController();
       call.on('cancelled', () => ac.abort());
       const t0 = Date.now();
       const { release, result } = await rt.runTask(req.task, ref, (stream, line) => {
         if (!call.cancelled) call.write({ line, stream, done: false, exit_code: 0, message: '' });
-      }, ac.signal);
+      }, ac.signal, { args: req.args, stdin: req.stdin.length > 0 ? req.stdin : undefined });
       const how = result.code === null ? (ac.signal.aborted ? 'was cancelled' : 'was killed') : `exited with code ${result.code}`;
       await deps.history.append({
         app: req.app, action: 'task', who: req.requested_by, to_version: release.version, result: result.code === 0 ? 'done' : 'failed',
@@ -42,16 +51,19 @@ export function opsHandlers(deps: OpsHandlerDeps): Pick<AgentHandlers, 'RunTask'
       if (!call.cancelled) call.write({ line: '', stream: '', done: true, exit_code: result.code ?? -1, message: `task ${req.task} in ${release.version} ${how}` });
     }),
 
+    // An app not deployed here yet has no settings; they may be set before its first deploy (a BEAM's cookie and node name).
     GetEnv: unary(log, 'GetEnv', async (req) => {
-      await existingApp(deps.apps, req.app);
+      check(appNameProblem(req.app));
       return { env: await readSharedEnv(new AppPaths(deps.stateDir, req.app).sharedEnv) };
     }),
 
     SetEnv: unary(log, 'SetEnv', async (req) => {
-      await existingApp(deps.apps, req.app);
-      const env = await changeSharedEnv(new AppPaths(deps.stateDir, req.app).sharedEnv, req.set, req.unset);
+      check(appNameProblem(req.app));
+      const first = !(await deps.apps.hasApp(req.app));
+      const env = await changeSharedEnv(new AppPaths(deps.stateDir, req.app).sharedEnv, req.set, req.unset, appsDir(deps.stateDir));
       const keys = [...Object.keys(req.set).map((k) => `set ${k}`), ...req.unset.map((k) => `unset ${k}`)];
-      log.info({ app: req.app, keys, by: req.requested_by }, 'shared/env changed; it applies at the next start or activation');
+      log.info({ app: req.app, keys, by: req.requested_by }, first ? 'shared/env set before the app\'s first deploy; it applies at its first start'
+        : 'shared/env changed; it applies at the next start or activation');
       await deps.history.append({ app: req.app, action: 'env', who: req.requested_by, message: keys.join(', ') });
       return { env };
     }),
