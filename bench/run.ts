@@ -17,6 +17,8 @@ benchmarks:
               with 1 and 10 apps vs PM2 (bench/watchdog.ts); docs/benchmarks.md
   status      /metrics latency at 200 scrapes/s; 'slipway status' of 20 agents vs
               'slipway --version' (bench/status.ts); docs/benchmarks.md
+  ui          'slipway ui' with 200 simulated agents × 3 apps: first paint, updates applied in
+              headless Chromium, the ui process's CPU and memory (bench/ui.ts; ui --help)
   chaos       SIGKILL of the agent and of the supervising process at every step of deploy,
               rollback, restart, env set and prune under load; invariants after each kill
               (bench/chaos.ts, its own options: chaos --help); docs/benchmarks.md
@@ -118,6 +120,11 @@ function printHuman(r: PipelineResult): void {
 
 if (process.argv[2] === 'unpack') {
   process.exit(await (await import('./unpack-cli.js')).runUnpackBench(process.argv.slice(3)));
+}
+
+if (process.argv[2] === 'ui') {
+  // `slipway ui` at scale, in headless Chromium (bench/ui.ts; its own options: ui --help).
+  process.exit(await (await import('./ui.js')).runUiBench(process.argv.slice(3)));
 }
 
 if (process.argv[2] === 'chaos') {

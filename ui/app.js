@@ -64,7 +64,7 @@
     const warnings = (ag?.warnings || []).map((w) => `<span class="warn-text">⚠ ${esc(w)}</span>`).join('<br>');
     const status = reach === 'reachable' ? '' : `<span class="st st-${esc(reach)}">${ICON[reach] || '?'} ${esc(reach === 'waiting' ? 'waiting for the first answer' : reach)}</span><span class="meta">${esc(h.error)}</span>`;
     const restart = S.allowActions && reach === 'reachable' ? ` <button class="small" data-act="restart" data-env="${esc(envName)}" data-host="${esc(h.host)}" aria-label="Restart ${esc(S.app)} on ${esc(h.host)}">restart</button>` : '';
-    return `<th scope="row"><span class="host-name">${esc(h.host)}</span>${restart}<span class="meta">${bits.join(' · ')}</span>${status}${warnings}</th>`;
+    return `<div class="hostcell" role="rowheader"><span class="host-name">${esc(h.host)}</span>${restart}<span class="meta">${bits.join(' · ')}</span>${status}${warnings}</div>`;
   }
 
   function cell(envName, h, app) {
@@ -92,13 +92,13 @@
     const tipId = `tip-${id(envName)}-${id(h.host)}-${id(app)}`;
     const out = c?.output?.length ? `<pre>${esc(c.output.join('\n'))}</pre>` : '';
     const logBtn = c && current ? ` <button class="small" data-log="1" data-env="${esc(envName)}" data-host="${esc(h.host)}" data-app="${esc(app)}" aria-label="Follow the log of ${esc(app)} on ${esc(h.host)}">log</button>` : '';
-    return `<td class="cell" tabindex="0" data-label="${esc(app)}" data-host="${esc(h.host)}" data-app="${esc(app)}" data-state="${esc(state)}" data-version="${esc(v || '')}" aria-describedby="${tipId}">`
+    return `<div class="cell" role="cell" tabindex="0" data-label="${esc(app)}" data-host="${esc(h.host)}" data-app="${esc(app)}" data-state="${esc(state)}" data-version="${esc(v || '')}" aria-describedby="${tipId}">`
       + `${ver} <span class="st st-${esc(state)}"><span aria-hidden="true">${ICON[state] || '?'}</span> ${esc(label)}</span>${logBtn}${meta}`
-      + `<div class="tip" role="tooltip" id="${tipId}">${esc(why.join('\n') || label)}${out}</div></td>`;
+      + `<div class="tip" role="tooltip" id="${tipId}">${esc(why.join('\n') || label)}${out}</div></div>`;
   }
 
   function rowHtml(envName, h, apps) {
-    return `<tr data-host="${esc(h.host)}" data-reach="${esc(h.reach)}">${hostHeader(envName, h)}${apps.map((a) => cell(envName, h, a)).join('')}</tr>`;
+    return `<div class="row" role="row" data-host="${esc(h.host)}" data-reach="${esc(h.reach)}">${hostHeader(envName, h)}${apps.map((a) => cell(envName, h, a)).join('')}</div>`;
   }
 
   function summary(env) {
@@ -128,7 +128,7 @@
       : '';
     const rows = [...env.hosts.values()].map((h) => rowHtml(env.name, h, apps)).join('');
     return `<section class="env" data-env="${esc(env.name)}" aria-labelledby="env-${id(env.name)}"><h3 id="env-${id(env.name)}">${esc(env.name)} <span class="summary" data-summary>${summary(env)}</span>${actions}</h3>`
-      + `<div class="scroll"><table class="grid"><caption class="sr">${esc(env.name)}: hosts and apps</caption><thead><tr><th scope="col">Host</th>${apps.map((a) => `<th scope="col">${esc(a)}</th>`).join('')}</tr></thead><tbody>${rows}</tbody></table></div></section>`;
+      + `<div class="scroll"><div class="grid" role="table" aria-label="${esc(env.name)}: hosts and apps"><div role="rowgroup"><div class="row head" role="row"><div class="hostcell" role="columnheader">Host</div>${apps.map((a) => `<div class="cell" role="columnheader">${esc(a)}</div>`).join('')}</div></div><div role="rowgroup" class="body">${rows}</div></div></div></section>`;
   }
 
   function renderAll() {
@@ -136,31 +136,56 @@
     fillSelectors();
   }
 
+  /** The rows of an environment's table by host (found once per drawing of the section). */
+  function rowsOf(env) {
+    if (!env.rows || !env.rows.size || !env.rows.values().next().value.isConnected) {
+      const section = document.querySelector(`section.env[data-env="${CSS.escape(env.name)}"]`);
+      env.rows = new Map(section ? [...section.querySelectorAll('.body > .row[data-host]')].map((r) => [r.dataset.host, r]) : []);
+    }
+    return env.rows;
+  }
+
   function applyHosts(list) {
     const t0 = performance.now();
-    const touched = new Set();
+    const byEnv = new Map();
     for (const { env: name, view } of list) {
       const env = S.envs.get(name);
       if (!env || !env.hosts.has(view.host)) continue;
       env.hosts.set(view.host, view);
-      touched.add(env);
-      const apps = appsOf(env);
-      const section = document.querySelector(`section.env[data-env="${CSS.escape(name)}"]`);
-      if (!section || apps.join('\0') !== env.apps) { section?.replaceWith(fromHtml(envSection(env))); continue; }
-      const row = section.querySelector(`tr[data-host="${CSS.escape(view.host)}"]`);
-      if (!row) continue;
-      // Keep the keyboard focus on the cell being read when its row is redrawn.
-      const focused = row.contains(document.activeElement) ? document.activeElement.getAttribute('data-app') : null;
-      const fresh = fromHtml(`<table><tbody>${rowHtml(name, view, apps)}</tbody></table>`).querySelector('tr');
-      row.replaceWith(fresh);
-      if (focused) fresh.querySelector(`td[data-app="${CSS.escape(focused)}"]`)?.focus();
+      if (!byEnv.has(env)) byEnv.set(env, []);
+      byEnv.get(env).push(view);
     }
-    for (const env of touched) {
-      const s = document.querySelector(`section.env[data-env="${CSS.escape(env.name)}"] [data-summary]`);
+    for (const [env, views] of byEnv) {
+      const apps = appsOf(env);
+      const section = document.querySelector(`section.env[data-env="${CSS.escape(env.name)}"]`);
+      if (!section || apps.join('\0') !== env.apps) { section?.replaceWith(fromHtml(envSection(env))); env.rows = null; continue; }
+      // Every changed row parsed at once, then swapped in; the keyboard focus stays on the cell being read.
+      const rows = rowsOf(env);
+      const t = document.createElement('template');
+      t.innerHTML = views.map((v) => rowHtml(env.name, v, apps)).join('');
+      for (const fresh of [...t.content.children]) {
+        const row = rows.get(fresh.dataset.host);
+        if (!row) continue;
+        const focused = row.contains(document.activeElement) ? document.activeElement.getAttribute('data-app') : null;
+        row.replaceWith(fresh);
+        rows.set(fresh.dataset.host, fresh);
+        if (focused) fresh.querySelector(`.cell[data-app="${CSS.escape(focused)}"]`)?.focus();
+        else if (tipFor && row.contains(tipFor)) hideTip();
+      }
+      const s = section.querySelector('[data-summary]');
       if (s) s.innerHTML = summary(env);
     }
     const applied = performance.now() - t0;
-    requestAnimationFrame(() => perf.updates.push({ hosts: list.length, applied_ms: applied, to_frame_ms: performance.now() - t0 }));
+    // Style and layout now (the browser would do them before the next paint anyway): their cost, measured.
+    void document.body.offsetHeight;
+    const laidOut = performance.now() - t0;
+    // rAF runs before the frame's style, layout and paint; a message posted from it arrives after them.
+    requestAnimationFrame(() => {
+      const frame = performance.now() - t0;
+      const ch = new MessageChannel();
+      ch.port1.onmessage = () => perf.updates.push({ hosts: list.length, applied_ms: applied, laid_out_ms: laidOut, to_frame_ms: frame, painted_ms: performance.now() - t0 });
+      ch.port2.postMessage(0);
+    });
     if (perf.updates.length > 2000) perf.updates.splice(0, 1000);
   }
 
@@ -293,6 +318,7 @@
     document.title = `slipway ui: ${d.app}`;
     S.envs = new Map(d.envs.map((e) => [e.name, { name: e.name, hosts: new Map(e.hosts.map((h) => [h.host, h])) }]));
     for (const v of [...new Set(d.envs.flatMap((e) => e.hosts.flatMap((h) => Object.values(h.apps || {}).map((c) => c.version))))].filter(Boolean).sort()) versionColour(v);
+    for (const env of S.envs.values()) env.rows = null;
     renderAll();
     $('#happenings').innerHTML = d.recent.slice().reverse().map(happeningHtml).join('');
     $('#notices').innerHTML = d.notices.map((n) => `<p>${esc(n)}</p>`).join('');
@@ -320,9 +346,45 @@
     es.addEventListener('notice', (e) => { $('#notices').insertAdjacentHTML('beforeend', `<p>${esc(JSON.parse(e.data).text)}</p>`); });
   }
 
+  // The reason of the cell under the pointer or with the focus, in one floating box (rows clip their own
+  // content: content-visibility); screen readers get the same text from the cell's aria-describedby.
+  const floating = document.createElement('div');
+  floating.id = 'tip';
+  floating.setAttribute('aria-hidden', 'true');
+  floating.hidden = true;
+  document.body.append(floating);
+  let tipFor = null;
+  function showTip(cell) {
+    const src = cell?.querySelector('.tip');
+    if (!src) return;
+    tipFor = cell;
+    floating.innerHTML = src.innerHTML;
+    floating.hidden = false;
+    const r = cell.getBoundingClientRect();
+    const w = Math.min(window.innerWidth - 16, Math.max(320, r.width));
+    floating.style.width = `${w}px`;
+    floating.style.left = `${Math.max(8, Math.min(r.left, window.innerWidth - w - 8))}px`;
+    const below = r.bottom + 4;
+    floating.style.top = `${below + floating.offsetHeight > window.innerHeight ? Math.max(8, r.top - floating.offsetHeight - 4) : below}px`;
+  }
+  function hideTip(cell) {
+    if (cell && cell !== tipFor) return;
+    tipFor = null;
+    floating.hidden = true;
+  }
+  document.addEventListener('focusin', (e) => { const c = e.target.closest?.('.cell[data-app]'); if (c) showTip(c); else hideTip(); });
+  document.addEventListener('focusout', (e) => { const c = e.target.closest?.('.cell[data-app]'); if (c) hideTip(c); });
+  document.addEventListener('mouseover', (e) => { const c = e.target.closest?.('.cell[data-app]'); if (c && c !== tipFor) showTip(c); });
+  document.addEventListener('mouseout', (e) => { const c = e.target.closest?.('.cell[data-app]'); if (c && !c.contains(e.relatedTarget) && c !== document.activeElement) hideTip(c); });
+  document.addEventListener('keydown', (e) => { if (e.key === 'Escape') hideTip(); });
+  window.addEventListener('scroll', () => hideTip(), { passive: true });
+
   // Uptimes tick without a message from the server.
   setInterval(() => {
-    for (const el of document.querySelectorAll('.up[data-since]')) el.textContent = duration((now() - Date.parse(el.dataset.since)) / 1000);
+    for (const el of document.querySelectorAll('.up[data-since]')) {
+      const text = duration((now() - Date.parse(el.dataset.since)) / 1000);
+      if (el.textContent !== text) el.textContent = text;
+    }
   }, 1000);
   connect();
 })();
