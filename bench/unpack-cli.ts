@@ -12,13 +12,13 @@ export const UNPACK_USAGE = `usage: npm run bench -- unpack [--runs N] [--quick]
   --runs N         pairs (ours, GNU tar + sync) in alternating order; default and minimum ${MIN_UNPACK_RUNS}
   --quick          the small release (~4,000 files) instead of ~86,000 files
   --work DIR       where to extract (default bench/.work/; e.g. /dev/shm for tmpfs)
-  --flush MODE     ours' durability step: tree (fsync what was written, the default), fs (one syncfs), none
+  --flush MODE     ours' durability step: fs (syncfs, with writeback ahead: the default), tree (fsync of what was written), none
   --compare-flush  a third extraction per run with the other flush (tree ↔ fs)
   --busy R         a writer dirties R MB/s on the same file system during each extraction
   --json           one JSON object on stdout (progress on stderr)`;
 
 export async function runUnpackBench(argv: string[]): Promise<number> {
-  const o = { runs: MIN_UNPACK_RUNS, quick: false, work: WORK_DIR, flush: 'tree' as FlushMode, compareFlush: false, busy: 0, json: false };
+  const o = { runs: MIN_UNPACK_RUNS, quick: false, work: WORK_DIR, flush: 'fs' as FlushMode, compareFlush: false, busy: 0, json: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const v = () => argv[++i] ?? '';

@@ -83,17 +83,30 @@ export { DEFAULT_LIMITS, type UnpackLimits };
 export interface UnpackProfile {
   readMs: number; inflateMs: number; checkMs: number; handOverMs: number;
   scannedAt: number; extractedAt: number; verifyMs: number; flushMs: number;
+  /** syncfs runs started ahead, while GNU tar was still extracting (flush 'fs'). */
+  writebacksAhead: number;
 }
 
 export interface UnpackResult { entries: number; bytes: number; ms: number; profile: UnpackProfile }
 
 /**
- * The durability step: 'tree' fsyncs every file and directory written
- * (the default: see flush.ts and docs/benchmarks.md for the figures), 'fs'
- * one syncfs of the file system, 'none' nothing (benchmarks only: the
- * result is not durable, so no completion marker may follow it).
+ * The durability step: 'fs' one syncfs of the file system (the default,
+ * with writeback ahead: see WRITEBACK_STEP), 'tree' an fsync of every file
+ * and directory written (flush.ts; slower in every measurement so far, even
+ * with another writer on the host: docs/benchmarks.md), 'none' nothing
+ * (benchmarks only: the result is not durable, so no completion marker may
+ * follow it).
  */
 export type FlushMode = 'tree' | 'fs' | 'none';
+
+/**
+ * Writeback ahead (flush 'fs'): each time this many more checked bytes went
+ * to GNU tar, a syncfs starts in the background (one at a time), so the
+ * disk writes while the rest is still being decompressed and extracted, and
+ * the final syncfs finds little left. The final one is what makes the
+ * release durable; these only move the work earlier.
+ */
+export const WRITEBACK_STEP = 64 * 1024 * 1024;
 
 export class UnsafeArchiveError extends SlipwayError {
   constructor(public readonly problems: string[]) {
@@ -109,7 +122,10 @@ const corrupt = (detail: string) => new SlipwayError('SLIPWAY_ERR_CORRUPT_ARCHIV
 export async function unpackTarball(
   tarball: string,
   dest: string,
-  opts: { limits?: Partial<UnpackLimits>; signal?: AbortSignal; onProgress?: (entries: number) => void; flush?: FlushMode } = {},
+  opts: {
+    limits?: Partial<UnpackLimits>; signal?: AbortSignal; onProgress?: (entries: number) => void;
+    flush?: FlushMode; /** Tests: WRITEBACK_STEP. */ writebackStep?: number;
+  } = {},
 ): Promise<UnpackResult> {
   const started = performance.now();
   const { signal, onProgress } = opts;
@@ -140,6 +156,23 @@ export async function unpackTarball(
   const worker = startWorker(entryUrl('unpackWorker', new URL('./worker.js', import.meta.url)), { fd: fh.fd, limits: opts.limits ?? {} } satisfies WorkerInput);
   /** Child processes running (GNU tar, sync): killed by the first fatal event. */
   const children = new Set<Running>();
+  const flush = opts.flush ?? 'fs';
+  /** Bytes written to GNU tar so far, the mark at which the next writeback ahead starts, and the one running. */
+  let fed = 0;
+  const step = opts.writebackStep ?? WRITEBACK_STEP;
+  let nextAhead = step;
+  let ahead: Running | undefined;
+  let writebacksAhead = 0;
+  const writebackAhead = () => {
+    if (flush !== 'fs' || ahead || fed < nextAhead || fatal) return;
+    nextAhead = fed + step;
+    writebacksAhead++;
+    const r = syncFs(dest);
+    ahead = r;
+    children.add(r);
+    const done = () => { children.delete(r); ahead = undefined; };
+    r.done.then(done, done); // its failure is not the unpack's: the final syncfs reports the disk's errors
+  };
   // The first fatal event (worker crash, abort) rejects `failed` and kills GNU tar or sync.
   let fatal: Error | undefined;
   let failWith: (err: Error) => void = () => undefined;
@@ -207,6 +240,8 @@ export async function unpackTarball(
         const buf = ready.shift();
         if (!buf) { stdin.end(); return; }
         const ok = stdin.write(buf);
+        fed += buf.length;
+        writebackAhead();
         if (!ok) {
           const drained = new Promise<void>((r) => stdin.once('drain', r));
           while (!closed && stdin.writableNeedDrain) await Promise.race([drained, new Promise<void>((r) => { wake = r; })]);
@@ -244,7 +279,7 @@ export async function unpackTarball(
     if (fatal) throw fatal;
     await chmod(dest, 0o755);
     const flushStarted = performance.now();
-    const flush = opts.flush ?? 'tree';
+    if (ahead) await ahead.done.catch(() => undefined);
     if (flush === 'fs') await finish(syncFs(dest));
     else if (flush === 'tree') {
       worker.postMessage({ kind: 'paths' } satisfies ParentMessage);
@@ -258,10 +293,12 @@ export async function unpackTarball(
     }
     if (fatal) throw fatal; // an abort during the flush: the caller asked for nothing to be left
     const profile: UnpackProfile = {
-      ...scanned.profile, scannedAt, extractedAt, verifyMs: verified.ms, flushMs: performance.now() - flushStarted,
+      ...scanned.profile, scannedAt, extractedAt, verifyMs: verified.ms, flushMs: performance.now() - flushStarted, writebacksAhead,
     };
     return { entries: scanned.entries, bytes: scanned.bytes, ms: Math.round(performance.now() - started), profile };
   } catch (err) {
+    for (const c of children) c.child.kill('SIGKILL');
+    await Promise.all([...children].map((c) => c.done.catch(() => undefined))); // no child still works in the tree
     worker.removeAllListeners('exit');
     await worker.terminate(); // stops a walk in progress before its tree is removed
     await rm(dest, { recursive: true, force: true, maxRetries: 3 });
