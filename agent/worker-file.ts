@@ -6,9 +6,12 @@
 //   sources   .ts under tsx. A worker then gets tsx's hooks from a tiny
 //             bootstrap module (execArgv ['--import', 'tsx'] does not take
 //             effect in a Node 20 worker: "Unknown file extension .ts").
+//   executable  the single executable (agent/sea/main.ts): workers from the
+//             embedded bundles as data: URLs, the supervising process is the
+//             executable itself (it tells the role by its arguments).
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** Defined (true) by scripts/bundle.mjs through esbuild's `define`; absent from tsc's output and under tsx. */
 declare const SLIPWAY_BUNDLED: boolean | undefined;
@@ -22,12 +25,14 @@ export const BUNDLED = { unpackWorker: 'unpack-worker.mjs', hashWorker: 'hash-wo
  * `jsUrl`, the caller's `new URL('./x.js', import.meta.url)`.
  */
 export function entryUrl(entry: keyof typeof BUNDLED, jsUrl: URL): URL {
+  const sea = (globalThis as { slipwaySeaEntry?: (name: string) => string }).slipwaySeaEntry;
+  if (sea) return entry === 'supervisor' ? pathToFileURL(process.execPath) : new URL(sea(BUNDLED[entry]));
   return typeof SLIPWAY_BUNDLED !== 'undefined' && SLIPWAY_BUNDLED ? new URL(`./${BUNDLED[entry]}`, import.meta.url) : jsUrl;
 }
 
 /** `jsUrl` is the worker's compiled file (from entryUrl); its .ts source runs under tsx when that file is absent. */
 export function startWorker(jsUrl: URL, workerData?: unknown): Worker {
-  if (existsSync(fileURLToPath(jsUrl))) return new Worker(jsUrl, { workerData });
+  if (jsUrl.protocol === 'data:' || existsSync(fileURLToPath(jsUrl))) return new Worker(jsUrl, { workerData });
   const ts = jsUrl.href.replace(/\.js$/, '.ts');
   const boot = `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))};\n` +
     `register();\nawait import(${JSON.stringify(ts)});\n`;

@@ -58,7 +58,10 @@ export class LocalAgent {
   /** Starts the agent and resolves once it listens (its address is then known). */
   start(timeoutMs = 20_000): Promise<void> {
     // The V8 flag of the systemd unit (systemd/slipway-agent.service), so local agents weigh what real ones do.
-    const child = spawn(process.execPath, ['--max-semi-space-size=1', AGENT_BIN, '--config', this.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // SLIPWAY_AGENT_EXE: run the single executable instead (scripts/build-sea.mjs; test/integration/sea.test.ts).
+    const exe = process.env.SLIPWAY_AGENT_EXE;
+    const argv = ['--max-semi-space-size=1', ...(exe ? [] : [AGENT_BIN]), '--config', this.configFile];
+    const child = spawn(exe || process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`agent ${this.opts.name} did not start within ${timeoutMs} ms:\n${this.logLines.slice(-20).join('\n')}`)), timeoutMs);
