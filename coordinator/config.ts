@@ -44,6 +44,28 @@ export const storeSchema = z.strictObject({
   auth_header_file: z.string().optional(),
 });
 
+/** How `slipway setup` reaches the hosts: the system's OpenSSH client (coordinator/setup/ssh.ts). */
+export const sshSchema = z.strictObject({
+  /** An ssh_config file for `ssh -F` (relative to slipway.yaml); SLIPWAY_SSH_CONFIG overrides it. Default: ~/.ssh/config as ssh reads it. */
+  config: z.string().min(1).optional(),
+  /** The login user; not root: commands run through `sudo -n`. Default: ssh's own (User in ssh_config, else the local user). */
+  user: z.string().regex(/^[a-z_][a-z0-9_.-]{0,31}$/, 'not a user name').optional(),
+  /** The ssh port, when ssh_config does not say. */
+  port: z.number().int().min(1).max(65535).optional(),
+});
+
+/** What `slipway setup ENV` installs on every host (docs/setup.md). */
+export const setupSchema = z.strictObject({
+  /** The slipway-agent single executable to install (npm run build:sea makes dist/sea/slipway-agent); SLIPWAY_AGENT_EXE overrides it. */
+  agent_bin: z.string().min(1).optional(),
+  /** The CA directory (slipway certs init): agents' certificates are issued from it into certs/agents/. Default: the directory of tls.ca, else certs. */
+  certs: z.string().min(1).optional(),
+  /** Hosts set up at once. */
+  parallel: z.number().int().min(1).max(64).default(8),
+  /** The agents' HTTP endpoint (health, status, metrics) on each host. */
+  http: z.union([z.string().regex(/^[0-9.]+:\d{1,5}$/, 'IP:PORT'), z.literal(false)]).default('127.0.0.1:7071'),
+});
+
 export const environmentSchema = z.strictObject({
   hosts: z.array(hostSchema).min(1, 'an environment needs at least one host'),
   rollout: z.strictObject({
@@ -55,6 +77,8 @@ export const environmentSchema = z.strictObject({
   tls: tlsClientSchema.optional(),
   /** This environment's artifact store (overrides the top-level one); false: push from the coordinator. */
   store: z.union([storeSchema, z.literal(false)]).optional(),
+  /** This environment's ssh settings (override the top-level ones). */
+  ssh: sshSchema.optional(),
 });
 
 export const slipwayConfigSchema = z.strictObject({
@@ -75,6 +99,9 @@ export const slipwayConfigSchema = z.strictObject({
   signing_key: z.string().optional(),
   /** Where agents pull releases from (the default: the coordinator pushes them); environments may override. */
   store: storeSchema.optional(),
+  /** slipway setup: ssh access and what goes on the hosts. */
+  ssh: sshSchema.optional(),
+  setup: setupSchema.optional(),
   deadline_s: z.number().positive().max(600).default(10),
 }).superRefine((c, ctx) => {
   if (c.before_activate !== undefined && !(c.before_activate in c.tasks)) {
@@ -86,6 +113,8 @@ export type SlipwayConfig = z.infer<typeof slipwayConfigSchema>;
 export type EnvironmentConfig = z.infer<typeof environmentSchema>;
 export type TlsClientConfig = z.infer<typeof tlsClientSchema>;
 export type StoreConfig = z.infer<typeof storeSchema>;
+export type SshConfig = z.infer<typeof sshSchema>;
+export type SetupConfig = z.infer<typeof setupSchema>;
 
 export interface LoadedConfig {
   config: SlipwayConfig;
