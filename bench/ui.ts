@@ -8,8 +8,9 @@
 //   - a simulated rollout (20 hosts per batch, 250 ms apart) of all three
 //     apps: each `hosts` message applied in the browser (DOM updated) and
 //     to the next frame, p50/p95/max; every cell changed live;
-//   - the ui process's CPU (utime + stime over S seconds of steady polling,
-//     with the page open) and memory (RSS, and the high-water mark).
+//   - the ui process's CPU (utime + stime over S seconds with no page open,
+//     then S seconds with the page open, then during the rollouts) and memory
+//     (RSS, and the high-water mark).
 // Targets (issue 17): first paint < 1 s, an update applied < 100 ms.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -92,6 +93,13 @@ export async function runUiBench(argv: string[]): Promise<number> {
       await new Promise((r) => setTimeout(r, 200));
     }
     log(`every host answered ${Date.now() - t0} ms after the ui started`);
+    // No page open: each host asked every 10 s.
+    const i0 = cpuTicks(uiPid);
+    const iw = Date.now();
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const idleCpu = ((cpuTicks(uiPid) - i0) / TICK) / ((Date.now() - iw) / 1000) * 100;
+    const idleMem = memory(uiPid);
+    log(`no page open: ui CPU ${idleCpu.toFixed(1)}% of one core, RSS ${idleMem.rss_mib.toFixed(0)} MiB`);
     const context = await chromium.launchPersistentContext(mkdtempSync(join(dir, 'chromium-')), { executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 800 }, args: CHROMIUM_ARGS });
     try {
       const page = context.pages()[0] ?? await context.newPage();
@@ -149,8 +157,8 @@ export async function runUiBench(argv: string[]): Promise<number> {
         painted_ms: { p50: pctl(painted, 50), p95: pctl(painted, 95), max: Math.max(...painted) },
         last_change_to_page_ms: Date.now() - lastBatchAt,
         rollout_ms: rolloutMs,
-        ui_cpu_percent: { steady: steadyCpu, rollout: rolloutCpu },
-        ui_memory_mib: { steady_rss: steadyMem.rss_mib, end_rss: finalMem.rss_mib, hwm: finalMem.hwm_mib },
+        ui_cpu_percent: { no_page: idleCpu, steady: steadyCpu, rollout: rolloutCpu },
+        ui_memory_mib: { no_page_rss: idleMem.rss_mib, steady_rss: steadyMem.rss_mib, end_rss: finalMem.rss_mib, hwm: finalMem.hwm_mib },
       };
       if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else {
@@ -161,6 +169,7 @@ export async function runUiBench(argv: string[]): Promise<number> {
         console.log(`grid of ${hosts * 3} cells drawn (ms):  ${result.grid_drawn_ms.map(f).join(', ')}`);
         console.log(`rollout: ${updates.length} update messages (up to ${result.hosts_per_message_max} hosts each); DOM updated p50 ${f(result.applied_ms.p50)} p95 ${f(result.applied_ms.p95)} max ${f(result.applied_ms.max)} ms; with style and layout p50 ${f(result.laid_out_ms.p50)} p95 ${f(result.laid_out_ms.p95)} max ${f(result.laid_out_ms.max)} ms   target < 100 (laid out, p95): ${result.laid_out_ms.p95 < 100 ? 'PASS' : 'MISS'}\n         to next frame p50 ${f(result.to_frame_ms.p50)} p95 ${f(result.to_frame_ms.p95)} max ${f(result.to_frame_ms.max)} ms; painted p50 ${f(result.painted_ms.p50)} p95 ${f(result.painted_ms.p95)} max ${f(result.painted_ms.max)} ms`);
         console.log(`the last batch's change on every cell of the page after ${result.last_change_to_page_ms} ms (polling every 1 s)`);
+        console.log(`ui process, no page open (Status every 10 s): CPU ${f(idleCpu)}% of one core, RSS ${idleMem.rss_mib.toFixed(0)} MiB`);
         console.log(`ui process CPU: ${f(steadyCpu)}% of one core steady (${seconds} s, page open), ${f(rolloutCpu)}% during the rollout; RSS ${steadyMem.rss_mib.toFixed(0)} MiB steady, ${finalMem.rss_mib.toFixed(0)} MiB at the end, high-water ${finalMem.hwm_mib.toFixed(0)} MiB`);
       }
     } finally {

@@ -278,14 +278,16 @@
     if (dlg.returnValue !== 'ok') return;
     const out = $('#action-result');
     out.textContent = `running: ${$('#confirm-cmd').textContent}`;
+    delete out.dataset.result;
     try {
       const res = await fetch('/api/actions', { method: 'POST', headers: { 'content-type': 'application/json', 'x-slipway-ui': '1' }, body: JSON.stringify({ action, env, host, reason: $('#confirm-reason').value }) });
-      if (!res.ok) { out.textContent = `refused: ${await res.text()}`; return; }
+      if (!res.ok) { out.textContent = `refused: ${await res.text()}`; out.dataset.result = 'refused'; return; }
       const r = await res.json();
       out.textContent = `${r.argv.join(' ')}: ${r.ok ? 'done' : `failed (exit ${r.exit_code}) ${r.result?.error?.message || r.stderr.slice(-1)[0] || ''}`}`;
       out.dataset.result = r.ok ? 'done' : 'failed';
     } catch (err) {
       out.textContent = `the request failed: ${err}`;
+      out.dataset.result = 'error';
     }
   }
 

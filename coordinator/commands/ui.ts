@@ -47,12 +47,13 @@ export function register(program: Command): void {
     .option('--listen <host:port>', 'where to serve the page (port 0: any free port)', DEFAULT_LISTEN)
     .option('--token-file <file>', 'require this token (a file holding it) from browsers; needed to listen beyond loopback')
     .option('--allow-actions', 'let the page roll back, restart, lock and unlock (each asks for confirmation; the same code as the CLI)')
-    .option('--interval <s>', 'seconds between two Status calls to one agent', '1')
+    .option('--interval <s>', 'seconds between two Status calls to one agent while a page is open', '1')
     .addHelpText('after', `
 Without ENV every environment of slipway.yaml is shown. The page is read-only
-unless --allow-actions is given. Each agent is asked for its Status once per
---interval over one channel (never two calls at once); a host that does not
-answer within deadline_s shows as unreachable. Edits to slipway.yaml's host
+unless --allow-actions is given. While a page is open each agent is asked
+for its Status once per --interval over one channel (never two calls at
+once; every 10 s while no page is open); a host that does not answer within
+deadline_s shows as unreachable. Edits to slipway.yaml's host
 lists show without a restart.
 
 Open the printed address in a browser. With --token-file, open

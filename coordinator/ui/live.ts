@@ -1,7 +1,8 @@
 // The live state behind `slipway ui`: one poller per host of every
 // environment shown, each holding one gRPC channel to its agent and asking
-// Status once per interval (never two calls at once: the next is asked an
-// interval after the last answer), History after anything changed and every
+// Status once per interval while a page is open (every 10 s while none is;
+// never two calls at once: the next is asked an interval after the last
+// answer), History after anything changed and every
 // HISTORY_EVERY_MS, and an app's last output lines when it crashed. Changes
 // are emitted as events; the HTTP side (server.ts) sends them to browsers.
 import { EventEmitter } from 'node:events';
@@ -37,6 +38,9 @@ export interface LiveEvents {
 }
 
 const HISTORY_EVERY_MS = 30_000;
+/** Between two Status calls to one agent while no page is open. */
+const IDLE_MS = 10_000;
+const SPREAD_MS = 500;
 const HISTORY_PER_HOST = 50;
 const HISTORY_PER_ENV = 500;
 const OUTPUT_LINES = 12;
@@ -46,6 +50,7 @@ class HostPoller {
   history: HistoryRow[] = [];
   private timer?: NodeJS.Timeout;
   private stopped = false;
+  private polling = false;
   private lastHistory = 0;
   private historyDue = true;
 
@@ -57,6 +62,13 @@ class HostPoller {
     this.timer = setTimeout(() => void this.poll(), delayMs);
   }
 
+  /** Polls within delayMs unless a call is in flight (its answer schedules the next one). */
+  soon(delayMs: number): void {
+    if (this.stopped || this.polling) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.poll(), delayMs);
+  }
+
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
@@ -65,6 +77,7 @@ class HostPoller {
 
   private async poll(): Promise<void> {
     if (this.stopped) return;
+    this.polling = true;
     const t0 = performance.now();
     let next: HostView;
     try {
@@ -81,7 +94,8 @@ class HostPoller {
       // A view that cannot be made must not end the poller (nothing an agent sends may stop the ui).
       this.live.emit('happening', { at: new Date().toISOString(), env: this.env, host: this.host, app: '', kind: 'error', version: '', text: `slipway ui: ${String(err)}` });
     }
-    if (!this.stopped) this.timer = setTimeout(() => void this.poll(), this.live.intervalMs);
+    this.polling = false;
+    if (!this.stopped) this.timer = setTimeout(() => void this.poll(), this.live.currentIntervalMs());
   }
 
   private async apply(next: HostView): Promise<void> {
@@ -137,9 +151,25 @@ class HostPoller {
 export class LiveFleet extends EventEmitter<LiveEvents> {
   private envs: EnvSource[] = [];
   private readonly pollers = new Map<string, HostPoller>();
+  private watchers = 0;
 
-  constructor(readonly intervalMs: number) {
+  /** intervalMs while a page watches; idleMs (at least intervalMs) while none does. */
+  constructor(readonly intervalMs: number, readonly idleMs = Math.max(intervalMs, IDLE_MS)) {
     super();
+  }
+
+  currentIntervalMs(): number {
+    return this.watchers > 0 ? this.intervalMs : this.idleMs;
+  }
+
+  /** How many pages watch. The first one makes every host be asked at once (spread over SPREAD_MS), then every intervalMs. */
+  setWatchers(n: number): void {
+    const first = this.watchers === 0 && n > 0;
+    this.watchers = n;
+    if (!first) return;
+    let i = 0;
+    const all = [...this.pollers.values()];
+    for (const p of all) p.soon(Math.floor((i++ * SPREAD_MS) / all.length));
   }
 
   /** Sets the environments shown: pollers of hosts that stay keep running (and their channel); new hosts start; gone hosts stop. */
@@ -155,7 +185,7 @@ export class LiveFleet extends EventEmitter<LiveEvents> {
       const p = new HostPoller(env.name, host, new AgentConnection(host, env.tls, env.deadlineMs), this, key);
       this.pollers.set(key, p);
       // Spread the first polls over one interval: 200 hosts are not all asked in the same millisecond.
-      p.start(fresh.length > 1 ? Math.floor((i++ * Math.min(this.intervalMs, 1000)) / fresh.length) : 0);
+      p.start(fresh.length > 1 ? Math.floor((i++ * SPREAD_MS) / fresh.length) : 0);
     }
     this.envs = envs;
     this.emit('envs');

@@ -154,7 +154,8 @@ export class UiServer {
     res.write(`retry: 1000\nevent: snapshot\ndata: ${JSON.stringify(this.snapshot())}\n\n`);
     for (const env of this.o.live.envNames()) res.write(`event: history\ndata: ${JSON.stringify({ env, rows: this.o.live.history(env) })}\n\n`);
     this.clients.add(res);
-    const gone = () => this.clients.delete(res);
+    this.o.live.setWatchers(this.clients.size);
+    const gone = () => { this.clients.delete(res); this.o.live.setWatchers(this.clients.size); };
     req.on('close', gone);
     res.on('error', gone);
   }

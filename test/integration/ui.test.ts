@@ -135,7 +135,8 @@ test('with --allow-actions: a rollback from the page, after a confirmation, thro
   await page.waitForSelector('#confirm[open]');
   assert.match(await page.textContent('#confirm-cmd') ?? '', /slipway rollback staging/);
   await page.click('#confirm-ok');
-  await page.waitForSelector('#action-result[data-result="done"]', { timeout: 120_000 });
+  await page.waitForSelector('#action-result[data-result]', { timeout: 120_000 });
+  assert.equal(await page.getAttribute('#action-result', 'data-result'), 'done', await page.textContent('#action-result') ?? '');
   for (const a of agents) await waitCell(a, '[data-state="running"][data-version="1.0.0"]');
   // The agents' history has the rollback, with the deployer certificate's name (the CLI's own code and credentials).
   const h = await connect(agents[0]).history('hello', 5);
