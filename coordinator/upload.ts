@@ -36,8 +36,13 @@ function uploadMeta(meta: UploadMetaInput): UploadMeta {
 
 /** How long connecting to the data port may take before the upload goes over gRPC instead. */
 const DATA_CONNECT_MS = 10_000;
-/** A data connection with nothing moving this long is dead. */
+/**
+ * An upload with nothing moving this long is dead (a stall timeout, not a
+ * deadline on the whole upload: a slow link that moves is never cut off).
+ */
 const DATA_IDLE_MS = 60_000;
+/** Resumes in a row that move no byte before a cut-off upload is given up. */
+const UPLOAD_RESUMES = 3;
 
 /** How the bytes went: the data port, gRPC's Upload (with why not the data port), or not at all (the agent had the release). */
 export type UploadChannel = 'data-port' | 'grpc' | 'stored' | 'store';
@@ -61,10 +66,6 @@ export class Uploader {
     return { deadline: Date.now() + ms };
   }
 
-  /** The deadline of a whole upload: it grows with the size. */
-  private uploadMs(size: number): number {
-    return this.deadlineMs + Math.ceil(size / (1024 * 1024)) * 1000;
-  }
 
   /**
    * Sends a tarball. BeginUpload first: the agent checks the meta (and
@@ -76,8 +77,26 @@ export class Uploader {
    * says which channel the bytes took, and why not the data port.
    */
   async upload(file: string, meta: UploadMetaInput, onBytes?: (sent: number) => void, opts: { channel?: 'auto' | 'grpc' } = {}): Promise<UploadDone> {
+    if (opts.channel === 'grpc') return { ...await this.overGrpc(file, meta, onBytes), channel: 'grpc', fallback: 'asked for' };
+    // A data connection that drops or stalls is resumed: the agent keeps what it received (UploadTicket.offset).
+    let fruitless = 0;
+    let best = 0;
+    for (;;) {
+      let reached = 0;
+      try {
+        return await this.uploadOnce(file, meta, (sent) => { reached = sent; onBytes?.(sent); });
+      } catch (err) {
+        if (!(err instanceof HostError) || !err.unreachable || !/upload data connection/.test(err.message)) throw err;
+        fruitless = reached > best ? 0 : fruitless + 1;
+        best = Math.max(best, reached);
+        if (fruitless >= UPLOAD_RESUMES) throw err;
+        await new Promise((r) => setTimeout(r, 500 * 2 ** fruitless));
+      }
+    }
+  }
+
+  private async uploadOnce(file: string, meta: UploadMetaInput, onBytes?: (sent: number) => void): Promise<UploadDone> {
     const overGrpc = async (fallback: string): Promise<UploadDone> => ({ ...await this.overGrpc(file, meta, onBytes), channel: 'grpc', fallback });
-    if (opts.channel === 'grpc') return overGrpc('asked for');
     let ticket: UploadTicket__Output;
     try {
       ticket = await unary<UploadTicket__Output>(this.host, (cb) => this.client.BeginUpload(uploadMeta(meta), this.deadline(), cb));
@@ -93,7 +112,7 @@ export class Uploader {
       // Nothing was sent (the token neither): the agent drops the ticket when it expires.
       return overGrpc(`data port ${ticket.port}: ${(err as Error).message}`);
     }
-    return { ...await this.sendOverDataPort(sock, ticket.token, file, meta, onBytes), channel: 'data-port' };
+    return { ...await this.sendOverDataPort(sock, ticket.token, file, meta, onBytes, Number(ticket.offset ?? 0)), channel: 'data-port' };
   }
 
   /**
@@ -156,20 +175,18 @@ export class Uploader {
   }
 
   /** The header line, the file's bytes with backpressure, then the agent's one-line answer. */
-  private sendOverDataPort(sock: Socket, token: string, file: string, meta: UploadMetaInput, onBytes?: (sent: number) => void): Promise<UploadResult__Output> {
+  private sendOverDataPort(sock: Socket, token: string, file: string, meta: UploadMetaInput, onBytes: ((sent: number) => void) | undefined, offset: number): Promise<UploadResult__Output> {
     return new Promise((resolve, reject) => {
       let settled = false;
       const settle = (err: HostError | undefined, res?: UploadResult__Output) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
         sock.destroy();
         if (err) reject(err);
         else resolve(res!);
       };
-      const timer = setTimeout(() => settle(new HostError(this.host, 'unreachable: no answer before the deadline', true, grpc.status.DEADLINE_EXCEEDED)), this.uploadMs(meta.size));
-      // Nothing moving either way for this long: the connection is dead.
-      sock.setTimeout(Math.max(this.deadlineMs, DATA_IDLE_MS), () => settle(new HostError(this.host, 'unreachable: the upload data connection stalled', true, grpc.status.UNAVAILABLE)));
+      // No deadline on the whole upload (a slow link is not a dead one): nothing moving either way for this long is.
+      sock.setTimeout(Math.max(this.deadlineMs, DATA_IDLE_MS), () => settle(new HostError(this.host, `unreachable: the upload data connection stalled (nothing moved for ${Math.round(Math.max(this.deadlineMs, DATA_IDLE_MS) / 1000)} s)`, true, grpc.status.UNAVAILABLE)));
       let answer = '';
       sock.on('data', (d: Buffer) => {
         answer += d.toString('utf8');
@@ -189,8 +206,8 @@ export class Uploader {
       const closed = once(sock, 'close').then(() => 'closed' as const, () => 'closed' as const);
       void (async () => {
         sock.write(formatRequest(token));
-        let sent = 0;
-        for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+        let sent = offset;
+        for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20, start: offset })) {
           if (settled) return;
           const buf = chunk as Buffer;
           sent += buf.length;
@@ -209,9 +226,21 @@ export class Uploader {
    * deadline covers the whole upload, so it grows with the size.
    */
   private overGrpc(file: string, meta: UploadMetaInput, onBytes?: (sent: number) => void): Promise<UploadResult__Output> {
-    const ms = this.uploadMs(meta.size);
+    const stallMs = Math.max(this.deadlineMs, DATA_IDLE_MS);
     return new Promise((resolve, reject) => {
-      const call = this.client.Upload(this.deadline(ms), (err, res) => (err || !res ? reject(hostError(this.host, err)) : resolve(res)));
+      let stalled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const arm = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => { stalled = true; call.cancel(); }, stallMs);
+      };
+      const call = this.client.Upload({}, (err, res) => {
+        clearTimeout(timer);
+        if (stalled) reject(new HostError(this.host, `unreachable: the upload stalled (nothing moved for ${Math.round(stallMs / 1000)} s)`, true, grpc.status.DEADLINE_EXCEEDED));
+        else if (err || !res) reject(hostError(this.host, err));
+        else resolve(res);
+      });
+      arm();
       // A client stream reports failure only through the callback and 'status';
       // waiting for 'drain' alone could hang for ever (dependencies.md §2.5).
       const ended = new Promise<'ended'>((r) => call.once('status', () => r('ended')));
@@ -224,8 +253,12 @@ export class Uploader {
           const ok = call.write({ data: buf });
           onBytes?.(sent);
           if (!ok && (await Promise.race([once(call, 'drain').then(() => 'drain' as const), ended])) === 'ended') return;
+          arm();
         }
         call.end();
+        // The agent commits (hash, fsync, rename) before it answers: that is not a stall.
+        clearTimeout(timer);
+        timer = setTimeout(() => { stalled = true; call.cancel(); }, Math.max(stallMs, 120_000));
       })().catch((err: unknown) => {
         call.cancel();
         reject(hostError(this.host, err));

@@ -11,7 +11,9 @@
 // are in, the Upload is committed as gRPC's would be, the answer is one line,
 // and the agent ends the connection. An unknown, used or expired token, or a
 // certificate other than the one BeginUpload was called with, gets an
-// ok:false answer. gRPC's Upload stays for clients and agents without the
+// ok:false answer. A data connection cut before the end keeps its upload
+// (temp file and running hash) for upload_ticket_s: the same client's next
+// BeginUpload of that release resumes it (UploadTicket.offset). gRPC's Upload stays for clients and agents without the
 // data port.
 import net from 'node:net';
 import tls from 'node:tls';
@@ -26,8 +28,13 @@ import type { Logger } from '../logger.js';
 /** Tickets waiting for their data connection at once; BeginUpload beyond this is RESOURCE_EXHAUSTED. */
 const MAX_TICKETS = 64;
 
+/** Cut-off uploads kept for a resume at once; past this the oldest is dropped. */
+const MAX_SUSPENDED = 64;
+
 interface Ticket {
   upload: Upload;
+  /** Bytes already in the upload (a resumed one): the client sends from here. */
+  offset: number;
   /** The client certificate BeginUpload came with (sha256 fingerprint); none on an insecure agent. */
   fingerprint?: string;
   timer: NodeJS.Timeout;
@@ -44,6 +51,13 @@ export interface UploadPortOptions {
 export class UploadPort {
   private server?: net.Server;
   private readonly tickets = new Map<string, Ticket>();
+  /**
+   * Uploads whose data connection was cut before the end, by sha256 and client
+   * certificate: their temp file and running hash are kept for ticketMs, so
+   * that the client's next BeginUpload resumes at the bytes already received
+   * (UploadTicket.offset) instead of sending everything again.
+   */
+  private readonly suspended = new Map<string, { upload: Upload; received: number; timer: NodeJS.Timeout }>();
   private readonly sockets = new Set<net.Socket>();
   port = 0;
   address = '';
@@ -54,8 +68,45 @@ export class UploadPort {
     return this.opts.tls !== undefined;
   }
 
-  /** Parks a begun upload; returns its token. */
-  issue(upload: Upload, fingerprint: string | undefined): string {
+  /**
+   * A ticket for the rest of a cut-off upload of this release from this
+   * client, if one is kept (the same app, version, size and sha256); else undefined.
+   */
+  resume(meta: { app: string; version: string; sha256: string; size: number }, fingerprint: string | undefined): { token: string; offset: number } | undefined {
+    const key = `${meta.sha256}/${fingerprint ?? ''}`;
+    const s = this.suspended.get(key);
+    if (!s) return undefined;
+    const u = s.upload;
+    if (u.app !== meta.app || u.version !== meta.version || u.size !== meta.size) return undefined;
+    this.suspended.delete(key);
+    clearTimeout(s.timer);
+    this.log.info({ app: u.app, version: u.version, offset: s.received, size: u.size }, 'upload resumed from the bytes already received');
+    return { token: this.issue(u, fingerprint, s.received), offset: s.received };
+  }
+
+  /** Keeps a cut-off upload for a resume (resume()), dropped after ticketMs. */
+  private suspend(upload: Upload, received: number, fingerprint: string | undefined): void {
+    const key = `${upload.sha256}/${fingerprint ?? ''}`;
+    const old = this.suspended.get(key);
+    if (old) { clearTimeout(old.timer); void old.upload.abort(); }
+    if (this.suspended.size >= MAX_SUSPENDED) {
+      const [k, oldest] = this.suspended.entries().next().value as [string, { upload: Upload; timer: NodeJS.Timeout }];
+      clearTimeout(oldest.timer);
+      this.suspended.delete(k);
+      void oldest.upload.abort();
+    }
+    const timer = setTimeout(() => {
+      if (this.suspended.get(key)?.upload !== upload) return;
+      this.suspended.delete(key);
+      this.log.warn({ app: upload.app, version: upload.version, received }, 'cut-off upload not resumed in time; its partial file is removed');
+      void upload.abort();
+    }, this.opts.ticketMs);
+    timer.unref();
+    this.suspended.set(key, { upload, received, timer });
+  }
+
+  /** Parks a begun upload; returns its token. offset: bytes it already holds (a resume). */
+  issue(upload: Upload, fingerprint: string | undefined, offset = 0): string {
     if (this.tickets.size >= MAX_TICKETS) {
       throw new SlipwayError('SLIPWAY_ERR_BUSY', `${MAX_TICKETS} uploads are already waiting for their data connection on this agent; try again shortly`);
     }
@@ -66,7 +117,7 @@ export class UploadPort {
       void upload.abort();
     }, this.opts.ticketMs);
     timer.unref();
-    this.tickets.set(token, { upload, fingerprint, timer });
+    this.tickets.set(token, { upload, fingerprint, timer, offset });
     return token;
   }
 
@@ -123,6 +174,11 @@ export class UploadPort {
       this.tickets.delete(token);
       await t.upload.abort();
     }
+    for (const [key, s] of this.suspended) {
+      clearTimeout(s.timer);
+      this.suspended.delete(key);
+      await s.upload.abort();
+    }
     await closed;
   }
 
@@ -173,15 +229,15 @@ export class UploadPort {
         this.log.warn('upload data port: the token came with another certificate than its BeginUpload; upload dropped');
         return this.answer(socket, { ok: false, code: 'PERMISSION_DENIED', message: 'the upload token was issued to another client certificate' });
       }
-      this.receive(socket, ticket.upload, rest);
+      this.receive(socket, ticket.upload, rest, ticket.offset, fingerprint);
     };
     socket.on('data', onHead);
   }
 
-  /** The release's bytes, with backpressure from the store's file; commit when all `size` are in. */
-  private receive(socket: net.Socket, upload: Upload, first: Buffer): void {
+  /** The release's bytes (from offset on), with backpressure from the store's file; commit when all `size` are in. */
+  private receive(socket: net.Socket, upload: Upload, first: Buffer, offset: number, fingerprint: string | undefined): void {
     const t0 = performance.now();
-    let received = 0;
+    let received = offset;
     let done = false;
     const fail = (err: unknown) => {
       if (done) return;
@@ -222,8 +278,9 @@ export class UploadPort {
     socket.once('close', () => {
       if (done) return;
       done = true;
-      this.log.warn({ app: upload.app, version: upload.version, received, size: upload.size }, 'upload data connection closed before the release was complete; nothing was stored');
-      void upload.abort();
+      // Kept for a resume: the client's next BeginUpload gets the offset (the bytes hashed and written so far).
+      this.log.warn({ app: upload.app, version: upload.version, received, size: upload.size }, 'upload data connection closed before the release was complete; kept for a resume');
+      this.suspend(upload, received, fingerprint);
     });
     if (first.length) onData(first);
   }

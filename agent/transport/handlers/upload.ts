@@ -19,7 +19,7 @@ import type { UploadTicket } from '../../../proto/gen/slipway/v1/UploadTicket.js
 export interface UploadHandlerDeps {
   store: Pick<ReleaseStore, 'open'>;
   /** The data port; none with upload_listen: false (BeginUpload then answers UNIMPLEMENTED). */
-  uploadPort?: Pick<UploadPort, 'issue' | 'port'>;
+  uploadPort?: Pick<UploadPort, 'issue' | 'port' | 'resume'>;
   log: Logger;
 }
 
@@ -40,6 +40,9 @@ export function uploadHandlers(deps: UploadHandlerDeps): Pick<AgentHandlers, 'Up
     Upload: uploadHandler(deps),
     BeginUpload: port
       ? unary(deps.log, 'BeginUpload', async (req: UploadMeta__Output, call: grpc.ServerUnaryCall<UploadMeta__Output, UploadTicket>) => {
+        // A cut-off upload of this release from this client: the rest of it, from the bytes already received.
+        const resumed = port.resume(request(req), peerIdentity(call).fingerprint);
+        if (resumed) return { already_stored: false, token: resumed.token, port: port.port, sha256: req.sha256, offset: resumed.offset };
         const opened = await deps.store.open(request(req));
         if ('stored' in opened) return { already_stored: true, token: '', port: 0, sha256: opened.stored.sha256 };
         let token: string;
