@@ -10,7 +10,19 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { AGENT_BIN, killAppsUnder } from '../../scripts/local-fleet.js';
+import { AGENT_BIN, CLI_BIN, killAppsUnder } from '../../scripts/local-fleet.js';
+
+/**
+ * The programs: dist/bin, or a copy of it named by SLIPWAY_FLEET_BIN_DIR (a
+ * long bench run on a machine where others rebuild dist/ meanwhile).
+ */
+export function agentBin(): string {
+  return process.env.SLIPWAY_FLEET_BIN_DIR ? join(process.env.SLIPWAY_FLEET_BIN_DIR, 'slipway-agent.mjs') : AGENT_BIN;
+}
+
+export function cliBin(): string {
+  return process.env.SLIPWAY_FLEET_BIN_DIR ? join(process.env.SLIPWAY_FLEET_BIN_DIR, 'slipway.cjs') : CLI_BIN;
+}
 
 export type Node = 'coord' | 'store' | `h${number}`;
 
@@ -151,7 +163,7 @@ export class NetnsAgent {
   }
 
   start(timeoutMs = 30_000): Promise<void> {
-    this.child = this.fleet.spawn(this.node, [process.execPath, '--max-semi-space-size=1', AGENT_BIN, '--config', join(this.dir, 'agent.yaml')], (l) => {
+    this.child = this.fleet.spawn(this.node, [process.execPath, '--max-semi-space-size=1', agentBin(), '--config', join(this.dir, 'agent.yaml')], (l) => {
       this.lines.push(l);
       if (this.lines.length > 5000) this.lines.splice(0, 1000);
     });
