@@ -27,11 +27,11 @@ export const ERROR_CATALOGUE = {
   SLIPWAY_ERR_USAGE: { summary: 'a command-line argument or option is wrong', action: 'see the command\'s --help', exit: 2, grpc: 'INVALID_ARGUMENT' },
   SLIPWAY_ERR_CONFIG: { summary: 'slipway.yaml or the agent\'s config file is missing or invalid', action: 'fix the named key; `slipway-agent --check` checks an agent config', exit: 2, grpc: 'INVALID_ARGUMENT' },
   SLIPWAY_ERR_BAD_REQUEST: { summary: 'a request field is malformed or out of range', action: 'fix the named field (a CLI older or newer than the agent may send one it does not take)', exit: 2, grpc: 'INVALID_ARGUMENT' },
-  SLIPWAY_ERR_CREDENTIALS: { summary: 'a certificate, key or CA file is missing, unreadable, expired or not a pair', action: 'check the named file; `slipway certs` issues new ones', exit: 1, grpc: 'FAILED_PRECONDITION' },
+  SLIPWAY_ERR_CREDENTIALS: { summary: 'a certificate, key or CA file is missing, unreadable, expired or not a pair', action: 'check the named file; `slipway certs` issues new ones', exit: 2, grpc: 'FAILED_PRECONDITION' },
   // What the host has
   SLIPWAY_ERR_APP_NOT_FOUND: { summary: 'the app is not on this host', action: 'deploy it there first, or check the app name', exit: 1, grpc: 'NOT_FOUND' },
   SLIPWAY_ERR_RELEASE_NOT_FOUND: { summary: 'the release (app, version, sha256) is not on this host', action: 'upload it (slipway deploy does) or name a release `slipway versions` lists', exit: 1, grpc: 'FAILED_PRECONDITION' },
-  SLIPWAY_ERR_TASK_NOT_FOUND: { summary: 'the release\'s manifest has no task of that name', action: 'use one of the tasks the message lists', exit: 1, grpc: 'NOT_FOUND' },
+  SLIPWAY_ERR_TASK_NOT_FOUND: { summary: 'the release\'s manifest has no task of that name', action: 'use one of the tasks the message lists', exit: 2, grpc: 'NOT_FOUND' },
   SLIPWAY_ERR_NEVER_ACTIVATED: { summary: 'the app was never activated on this host', action: 'deploy a version first', exit: 1, grpc: 'FAILED_PRECONDITION' },
   SLIPWAY_ERR_NO_ROLLBACK_TARGET: { summary: 'the host has no rollback target, or another one than asked', action: 'name the version to go to: slipway rollback ENV VERSION', exit: 1, grpc: 'FAILED_PRECONDITION' },
   SLIPWAY_ERR_ALREADY_EXISTS: { summary: 'something the agent was to create is already there', action: 'retry; the agent removes its leftovers on restart and on the prune schedule', exit: 1, grpc: 'ALREADY_EXISTS' },

@@ -131,7 +131,7 @@ async function resolveTag(root: string, requested: string | undefined): Promise<
     if (commit) found.push({ tag, commit });
   }
   if (found.length === 0) {
-    throw new BuildError(`no git tag ${version} (or v${version})${latestTagsHint(await listTags(root))}`);
+    throw new BuildError(`no git tag ${version} (or v${version})${latestTagsHint(await listTags(root))}`, { usage: true });
   }
   if (found.length > 1 && found[0].commit !== found[1].commit) {
     throw new BuildError(`tags ${found[0].tag} and ${found[1].tag} point at different commits (${found[0].commit.slice(0, 12)}, ${found[1].commit.slice(0, 12)}): delete one`);

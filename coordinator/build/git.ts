@@ -49,7 +49,7 @@ export interface RepoInfo {
 
 export async function repoInfo(root: string): Promise<RepoInfo> {
   const r = await git(root, ['rev-parse', '--show-toplevel', '--show-prefix']);
-  if (r.code !== 0) throw new BuildError(`${root} is not inside a git repository: slipway build makes releases from git tags`);
+  if (r.code !== 0) throw new BuildError(`${root} is not inside a git repository: slipway build makes releases from git tags; run it in the app's repository (git init, commit, git tag VERSION)`, { usage: true });
   const [top, prefix = ''] = r.stdout.split('\n');
   return { top, prefix };
 }

@@ -1,6 +1,8 @@
 // slipway certs init | certs issue NAME (--agent HOST[,HOST…] | --client)
 import type { Command } from 'commander';
-import { initCa, issue, CertError, type Issued } from '../certs.js';
+import { join, resolve } from 'node:path';
+import { initCa, issue, CertError, CA_KEY_FILE, type Issued } from '../certs.js';
+import { assertKeysIgnored } from '../git-safety.js';
 import { UsageError } from '../errors.js';
 import { action, globals, printJson } from './common.js';
 
@@ -56,7 +58,9 @@ export function register(program: Command): void {
     .option('--name <cn>', 'the CA\'s common name', 'slipway CA')
     .option('--days <n>', 'lifetime in days (default 3650)')
     .option('--force', 'replace an existing CA (every certificate it issued stops working)')
-    .action(action(async (opts: { dir: string; name: string; days?: string; force?: boolean }, cmd: Command) => {
+    .option('--allow-in-git', 'write the CA key even where git would commit it (inside a work tree, not ignored)')
+    .action(action(async (opts: { dir: string; name: string; days?: string; force?: boolean; allowInGit?: boolean }, cmd: Command) => {
+      assertKeysIgnored([{ path: join(resolve(opts.dir), CA_KEY_FILE), what: 'the CA key' }], opts.allowInGit === true);
       const r = await wrap(() => initCa(opts.dir, { name: opts.name, days: days(opts.days), force: opts.force }));
       if (globals(cmd).json) printJson({ command: 'certs init', ok: true, ...r });
       else process.stdout.write(`${where(r).join('\n')}\n`);
@@ -70,6 +74,7 @@ export function register(program: Command): void {
     .option('--dir <dir>', 'where the CA is, and where the files go', 'certs')
     .option('--days <n>', 'lifetime in days (default 397)')
     .option('--force', 'replace existing files of that name (a renewal)')
+    .option('--allow-in-git', 'write the private key even where git would commit it (inside a work tree, not ignored)')
     .addHelpText('after', `
 The role is written into the certificate (SAN URI urn:slipway:role:agent or
 urn:slipway:role:deployer). Agents accept calls only from deployer
@@ -77,8 +82,9 @@ certificates, so a stolen agent certificate cannot drive other agents.
 Examples:
   slipway certs issue web-1 --agent web-1.internal,10.0.0.5
   slipway certs issue ci-1 --client`)
-    .action(action(async (name: string, opts: { agent?: string; client?: boolean; dir: string; days?: string; force?: boolean }, cmd: Command) => {
+    .action(action(async (name: string, opts: { agent?: string; client?: boolean; dir: string; days?: string; force?: boolean; allowInGit?: boolean }, cmd: Command) => {
       if ((opts.agent === undefined) === (opts.client !== true)) throw new UsageError('give exactly one of --agent HOST[,HOST…] or --client');
+      assertKeysIgnored([{ path: join(resolve(opts.dir), `${name}-key.pem`), what: 'the private key' }], opts.allowInGit === true);
       const r = await wrap(() => issue(opts.dir, name, opts.agent !== undefined ? 'agent' : 'deployer', {
         hosts: opts.agent?.split(','), days: days(opts.days), force: opts.force,
       }));

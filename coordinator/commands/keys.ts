@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { generateSigningKey } from '../../common/signing.js';
 import { UsageError } from '../errors.js';
+import { assertKeysIgnored } from '../git-safety.js';
 import { action, globals, printJson } from './common.js';
 
 export function register(program: Command): void {
@@ -12,13 +13,15 @@ export function register(program: Command): void {
     .description('write PATH.key (private, 0600) and PATH.pub (public)')
     .option('--out <path>', 'the files\' path without extension', 'keys/release')
     .option('--force', 'replace existing files (keep the old .pub in trusted_keys until no release signed with it is deployed)')
+    .option('--allow-in-git', 'write the private key even where git would commit it (inside a work tree, not ignored)')
     .addHelpText('after', `
 The key id (shown, and in every signature) is the first 16 hex digits of the
 sha256 of the public key. To rotate: generate a new pair, add its .pub to every
 agent's trusted_keys beside the old one (SIGHUP), switch signing_key, and
 remove the old .pub once no host needs it.`)
-    .action(action(async (opts: { out: string; force?: boolean }, cmd: Command) => {
+    .action(action(async (opts: { out: string; force?: boolean; allowInGit?: boolean }, cmd: Command) => {
       const base = resolve(opts.out.replace(/\.(key|pub)$/, ''));
+      assertKeysIgnored([{ path: `${base}.key`, what: 'the release signing key' }], opts.allowInGit === true);
       await mkdir(dirname(base), { recursive: true, mode: 0o700 });
       let k;
       try {

@@ -10,7 +10,7 @@ import { environment } from '../config.js';
 import { Fleet } from '../fleet.js';
 import { UsageError } from '../errors.js';
 import { color } from '../output.js';
-import { action, load, globals, printJson, operatorName } from './common.js';
+import { action, catalogued, load, globals, printJson, operatorName } from './common.js';
 import { withLocks } from '../locks.js';
 import type { AgentConnection } from '../client.js';
 
@@ -64,6 +64,8 @@ Examples:
       process.once('SIGINT', onInt);
       const runs: TaskRun[] = [];
       let failure: { host: string; message: string } | undefined;
+      // A host that could not run it: 1, or 2 for what is bad input (an unknown task, unreadable credentials).
+      let failureExit = 1;
       const runAll = async () => {
         for (const conn of fleet.connections) {
           try {
@@ -72,6 +74,7 @@ Examples:
             if (!json) process.stderr.write(`${r.exitCode === 0 ? color.ok(r.message) : color.bad(r.message)} on ${conn.host}\n`);
           } catch (err) {
             failure = { host: conn.host, message: (err as Error).message };
+            failureExit = catalogued(err).exitCode;
             if (!json) process.stderr.write(`${color.bad('error:')} ${conn.host}: ${failure.message}\n`);
             return;
           }
@@ -85,7 +88,7 @@ Examples:
         fleet.close();
       }
       const firstBad = runs.find((r) => r.exitCode !== 0);
-      const code = failure ? 1 : firstBad ? (firstBad.exitCode > 0 && firstBad.exitCode < 256 ? firstBad.exitCode : 1) : 0;
+      const code = failure ? failureExit : firstBad ? (firstBad.exitCode > 0 && firstBad.exitCode < 256 ? firstBad.exitCode : 1) : 0;
       if (json) printJson({ command: 'run', ok: code === 0, app: loaded.config.app, env: envName, task, runs, error: failure });
       return code;
     }));

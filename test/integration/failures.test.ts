@@ -160,3 +160,12 @@ test('a new version that fails to start leaves the old one serving and reports i
   assert.equal(st.apps[0].state, 'running');
   void statSync;
 });
+
+test('an unknown task is bad input: exit 2, naming the tasks there are', async () => {
+  assert.equal((await cli(repo.dir, 'deploy', 'staging', '1.0.0')).code, 0);
+  const r = await cli(repo.dir, 'run', 'staging', 'no-such-task');
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /no-such-task/);
+  const j = await cli(repo.dir, '--json', 'run', 'staging', 'no-such-task');
+  assert.equal(j.code, 2, j.stderr);
+});
