@@ -11,6 +11,14 @@ import { SlipwayError, ERROR_CODE_METADATA, isErrorCode, type ErrorCode } from '
  * SLIPWAY_ERR_HOST_UNREACHABLE or SLIPWAY_ERR_HOST_REFUSED (an older agent).
  */
 export class HostError extends SlipwayError {
+  /**
+   * True when the request certainly never reached the host: the connection
+   * was refused or the name did not resolve. An unreachable error without it
+   * (a deadline, a connection that broke or went silent) may have come after
+   * the host got the request: what the host did is then unknown.
+   */
+  neverSent = false;
+
   constructor(readonly host: string, message: string, readonly unreachable: boolean, readonly status?: grpc.status, code?: ErrorCode) {
     super(code ?? (unreachable ? 'SLIPWAY_ERR_HOST_UNREACHABLE' : 'SLIPWAY_ERR_HOST_REFUSED'), message);
     this.name = 'HostError';
@@ -29,8 +37,12 @@ export function hostError(host: string, err: unknown): HostError {
   const e = err as Partial<grpc.ServiceError>;
   const details = e.details || e.message || String(err);
   switch (e.code) {
-    case grpc.status.UNAVAILABLE:
-      return new HostError(host, `unreachable: ${shortReason(details)}`, true, e.code);
+    case grpc.status.UNAVAILABLE: {
+      const he = new HostError(host, `unreachable: ${shortReason(details)}`, true, e.code);
+      // A refused connection or an unknown name: no connection, so no request went out.
+      he.neverSent = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(details);
+      return he;
+    }
     case grpc.status.DEADLINE_EXCEEDED:
       return new HostError(host, 'unreachable: no answer before the deadline', true, e.code);
     case undefined:

@@ -34,6 +34,9 @@ export class AgentConnection {
       ...KEEPALIVE_OPTIONS,
       'grpc.max_receive_message_length': 8 << 20,
       'grpc.initial_reconnect_backoff_ms': 200,
+      // After a partition heals, a host whose outcome is unknown is asked again within the grace
+      // period: the default 120 s ceiling on reconnect backoff would outlast it.
+      'grpc.max_reconnect_backoff_ms': 5000,
       // channelz keeps a registry entry and call counters per channel and
       // subchannel: CPU and memory for nobody in a CLI talking to 1,000 hosts.
       'grpc.enable_channelz': 0,

@@ -28,20 +28,28 @@ export function planBatches(hosts: readonly string[], batch: Batch): string[][] 
   return out;
 }
 
-export type HostResult = 'switched' | 'failed' | 'not_reached';
+/**
+ * A host's forward step: switched, failed (the host said so, or the call was
+ * refused before anything ran), unknown (the outcome was not seen: the call
+ * broke or timed out after it may have reached the host), or not reached.
+ */
+export type HostResult = 'switched' | 'failed' | 'unknown' | 'not_reached';
 
 /**
- * After a failed batch, the hosts to put back on the version they had:
- * `all` puts back every host this rollout switched, so the fleet is
- * consistent; `batch` only the switched hosts of the failed batch. A failed
- * host itself still runs its old version (the swap left it untouched) and
- * hosts not reached keep theirs.
+ * After a batch with a failed or unknown host, the hosts to put back on the
+ * version they had: `all` puts back every host this rollout switched, so the
+ * fleet is consistent; `batch` only the switched hosts of that batch. Hosts
+ * whose outcome is unknown are in it too, in either mode: the revert first
+ * asks what they run (they may have switched while cut off). A failed host
+ * still runs its old version (the swap left it untouched) and hosts not
+ * reached keep theirs.
  */
 export function planRevert(batches: readonly string[][], results: ReadonlyMap<string, HostResult>, revert: 'all' | 'batch'): string[] {
-  const failedBatch = batches.findIndex((b) => b.some((h) => results.get(h) === 'failed'));
+  const stopped = (r: HostResult | undefined) => r === 'failed' || r === 'unknown';
+  const failedBatch = batches.findIndex((b) => b.some((h) => stopped(results.get(h))));
   if (failedBatch < 0) return [];
   const scope = revert === 'all' ? batches.slice(0, failedBatch + 1).flat() : batches[failedBatch];
-  return scope.filter((h) => results.get(h) === 'switched');
+  return scope.filter((h) => results.get(h) === 'switched' || results.get(h) === 'unknown');
 }
 
 export interface ReleaseRef {

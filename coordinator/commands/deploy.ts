@@ -10,7 +10,8 @@ import { withCleanup, once } from '../cleanup.js';
 import { UsageError } from '../errors.js';
 import { color, formatBytes } from '../output.js';
 import { action, load, globals, printJson, operatorName } from './common.js';
-import { rolloutSettings, stopAfterBatchOnCtrlC } from './rollout-options.js';
+import { rolloutSettings, stopAfterBatchOnCtrlC, unknownLines, UNKNOWN_GRACE_OPTION } from './rollout-options.js';
+import { recordOutcomes } from '../unknown-outcomes.js';
 import { deployHooks, HookFailed } from '../hooks.js';
 import { runTaskOn } from './run.js';
 import { storeFor, agentUrl, publishIfMissing, storeVars } from '../artifact-store/index.js';
@@ -24,6 +25,7 @@ export function register(program: Command): void {
     .option('--upload-only', 'upload, but do not activate')
     .option('--host <host>', 'only this host of the environment')
     .option('--timeout <seconds>', 'how long an activation may take per host', '300')
+    .option(...UNKNOWN_GRACE_OPTION)
     .addHelpText('after', `
 Every host receives the release first (with a store in slipway.yaml, the
 release is published there once and every host fetches it); then batches are activated one after
@@ -32,9 +34,14 @@ When a host fails the rollout stops and, with rollout.revert: all (the
 default), every host it switched goes back to the version it had.
 Ctrl-C stops after the current batch.
 
-Exit codes: 0 every host runs VERSION, 1 some host failed, 2 bad usage or config.
+A host whose activation was not seen to end (cut off mid-way) is "unknown",
+never failed or done: the rollout stops, and the revert asks it what it runs
+(up to --unknown-grace seconds) and puts it back too if it switched. One that
+does not answer in time is named at the end; slipway status marks it.
+
+Exit codes: 0 every host runs VERSION, 1 some host failed or is unknown, 2 bad usage or config.
 Example: slipway deploy staging 1.1.0 --batch 25%`)
-    .action(action(async (envName: string, versionArg: string, opts: { strategy?: string; batch?: string; uploadOnly?: boolean; host?: string; timeout: string }, cmd: Command) => {
+    .action(action(async (envName: string, versionArg: string, opts: { strategy?: string; batch?: string; uploadOnly?: boolean; host?: string; timeout: string; unknownGrace?: string }, cmd: Command) => {
       const json = globals(cmd).json === true;
       if (opts.strategy && !['hot', 'restart'].includes(opts.strategy)) throw new UsageError(`--strategy must be hot or restart, not "${opts.strategy}"`);
       const loaded = load(cmd);
@@ -73,7 +80,7 @@ Example: slipway deploy staging 1.1.0 --batch 25%`)
         const result = await deploy(fleet, rel, {
           strategy: opts.strategy ?? '', requestedBy: operatorName(), uploadOnly: opts.uploadOnly === true, storeUrl,
           activateTimeoutMs: settings.timeoutMs, batch: settings.batch, pauseS: settings.pauseS, revert: settings.revert,
-          emit: (e) => view.event(e), interrupted: ctrlC.interrupted,
+          unknownGraceMs: settings.unknownGraceMs, emit: (e) => view.event(e), interrupted: ctrlC.interrupted,
           beforeActivate: loaded.config.before_activate ? async (first) => {
             const task = loaded.config.before_activate as string;
             if (!json) process.stderr.write(`running before_activate task "${task}" of ${rel.version} on ${first.host}\n`);
@@ -87,14 +94,17 @@ Example: slipway deploy staging 1.1.0 --batch 25%`)
         const { hosts } = result;
         const deployed = hosts.every((r) => r.ok) && !interrupted;
         const ok = await hooks.end(deployed, hosts.filter((r) => !r.ok).map((r) => r.host)) && deployed;
+        if (!opts.uploadOnly) await recordOutcomes(loaded.root, envName, 'deploy', hosts, rel.version, new Date());
+        const unknown = hosts.filter((r) => r.outcome === 'unknown').map((r) => r.host);
         if (json) {
-          printJson({ command: 'deploy', ok, app: rel.app, env: envName, version: rel.version, sha256: rel.sha256, interrupted, batches: result.batches, hosts, hooks: hooks.results, ...(storeJson ? { store: storeJson } : {}) });
+          printJson({ command: 'deploy', ok, app: rel.app, env: envName, version: rel.version, sha256: rel.sha256, interrupted, batches: result.batches, unknown, hosts, hooks: hooks.results, ...(storeJson ? { store: storeJson } : {}) });
         } else {
           process.stdout.write(`${summaryTable(hosts)}\n`);
           const failed = hosts.filter((r) => !r.ok).length;
           process.stdout.write(deployed ? `${rel.app} ${rel.version} ${opts.uploadOnly ? 'uploaded to' : 'runs on'} every host of ${envName}\n`
             : color.bad(`${failed} of ${hosts.length} host(s) do not run ${rel.version}${interrupted ? ' (interrupted)' : ''}\n`));
           if (deployed && !ok) process.stdout.write(color.bad('the post_deploy hook failed\n'));
+          process.stdout.write(color.bad(unknownLines(hosts, rel.version, envName)));
         }
         return ok ? 0 : 1;
       });

@@ -13,7 +13,8 @@ import { rendererFor, summaryTable } from '../rollout/render.js';
 import { withCleanup, once } from '../cleanup.js';
 import { UsageError } from '../errors.js';
 import { action, load, globals, printJson, operatorName } from './common.js';
-import { rolloutSettings, stopAfterBatchOnCtrlC } from './rollout-options.js';
+import { rolloutSettings, stopAfterBatchOnCtrlC, unknownLines, UNKNOWN_GRACE_OPTION } from './rollout-options.js';
+import { recordOutcomes } from '../unknown-outcomes.js';
 import { SlipwayError } from '../../common/errors.js';
 
 export function register(program: Command): void {
@@ -22,6 +23,7 @@ export function register(program: Command): void {
     .option('--strategy <hot|restart>', 'how to switch versions (default: the manifest\'s upgrade)')
     .option('--batch <n|n%>', 'hosts per batch (default: the environment\'s rollout.batch, else 1)')
     .option('--timeout <seconds>', 'how long an activation may take per host', '300')
+    .option(...UNKNOWN_GRACE_OPTION)
     .addHelpText('after', `
 Without VERSION each host pops its activation stack: two rollbacks go back
 two steps. Before any host is touched, every host must have the target; if
@@ -30,11 +32,12 @@ hosts would go back to different versions, name one.
 Hosts go back batch by batch, like a deploy (rollout.batch, pause_s). When
 a host fails the rollback stops and, with rollout.revert: all (the default),
 every host it moved goes forward again to what it ran. Ctrl-C stops after
-the current batch.
+the current batch. A host whose step was not seen to end is "unknown", as
+with deploy (--unknown-grace).
 
-Exit codes: 0 every host went back, 1 some host failed or nothing was done, 2 bad usage.
+Exit codes: 0 every host went back, 1 some host failed, is unknown or nothing was done, 2 bad usage.
 Example: slipway rollback staging   |   slipway rollback staging 1.0.0 --batch 25%`)
-    .action(action(async (envName: string, versionArg: string | undefined, opts: { strategy?: string; batch?: string; timeout: string }, cmd: Command) => {
+    .action(action(async (envName: string, versionArg: string | undefined, opts: { strategy?: string; batch?: string; timeout: string; unknownGrace?: string }, cmd: Command) => {
       const json = globals(cmd).json === true;
       if (opts.strategy && !['hot', 'restart'].includes(opts.strategy)) throw new UsageError(`--strategy must be hot or restart, not "${opts.strategy}"`);
       const loaded = load(cmd);
@@ -58,18 +61,21 @@ Example: slipway rollback staging   |   slipway rollback staging 1.0.0 --batch 2
         defer(ctrlC.dispose);
         const result = await rollback(fleet, app, views, plan.steps, {
           strategy: opts.strategy ?? '', requestedBy: operatorName(), activateTimeoutMs: settings.timeoutMs,
-          batch: settings.batch, pauseS: settings.pauseS, revert: settings.revert,
+          batch: settings.batch, pauseS: settings.pauseS, revert: settings.revert, unknownGraceMs: settings.unknownGraceMs,
           emit: (e) => view.event(e), interrupted: ctrlC.interrupted,
         });
         ctrlC.dispose();
         stopView();
         const interrupted = ctrlC.interrupted();
         const ok = result.hosts.every((r) => r.ok) && !interrupted;
-        if (json) printJson({ command: 'rollback', ok, app, env: envName, version: target, interrupted, batches: result.batches, hosts: result.hosts });
+        await recordOutcomes(loaded.root, envName, 'rollback', result.hosts, target ?? '', new Date());
+        const unknown = result.hosts.filter((r) => r.outcome === 'unknown').map((r) => r.host);
+        if (json) printJson({ command: 'rollback', ok, app, env: envName, version: target, interrupted, batches: result.batches, unknown, hosts: result.hosts });
         else {
           process.stdout.write(`${summaryTable(result.hosts)}\n`);
           process.stdout.write(ok ? `${app} is back on ${target} on every host of ${envName}\n`
             : color.bad(`some hosts failed to go back${interrupted ? ' (interrupted)' : ''}\n`));
+          process.stdout.write(color.bad(unknownLines(result.hosts, target ?? '', envName)));
         }
         return ok ? 0 : 1;
       });

@@ -10,6 +10,7 @@ import { action, load, globals, printJson } from './common.js';
 import { HostError, type AgentConnection } from '../client.js';
 import type { StatusResponse__Output } from '../../proto/gen/slipway/v1/StatusResponse.js';
 import { failureJson } from '../rollout/bounded.js';
+import { unknownOutcomes, type UnknownOutcome } from '../unknown-outcomes.js';
 
 /**
  * Every host of the environment (or the one --host names), READ_CONCURRENCY
@@ -69,16 +70,19 @@ function hostEntry(o: Outcome<StatusResponse__Output>, app: string, now: number)
 
 type HostEntry = ReturnType<typeof hostEntry>;
 
+/** A host's entry with the mark of an unknown outcome of the last deploy or rollback from here (coordinator/unknown-outcomes.ts). */
+type MarkedEntry = HostEntry & { last_outcome_unknown: UnknownOutcome | null };
+
 /** The whole `status --json` object, and its exit code; each host's entry also goes to onHost as soon as it answers (or fails). */
-async function fleetStatus(fleet: Fleet, app: string, envName: string, onHost?: (h: HostEntry, done: number) => void) {
+async function fleetStatus(fleet: Fleet, app: string, envName: string, marks: Record<string, UnknownOutcome>, onHost?: (h: MarkedEntry, done: number) => void) {
   let done = 0;
-  const entries: HostEntry[] = new Array(fleet.hosts.length);
+  const entries: MarkedEntry[] = new Array(fleet.hosts.length);
   await fleet.each((c) => askStatus(c, app), (o, i) => {
-    entries[i] = hostEntry(o, app, Date.now());
+    entries[i] = { ...hostEntry(o, app, Date.now()), last_outcome_unknown: marks[o.host] ?? null };
     onHost?.(entries[i], ++done);
   });
   const now = Date.now();
-  const hosts: HostEntry[] = entries;
+  const hosts: MarkedEntry[] = entries;
   const ok = hosts.every((h) => h.ok);
   const versions = [...new Set(hosts.flatMap((h) => (h.ok && h.app?.version ? [h.app.version] : [])))].sort();
   const agentVersions = [...new Set(hosts.flatMap((h) => (h.ok && h.agent.version ? [h.agent.version] : [])))].sort();
@@ -87,7 +91,8 @@ async function fleetStatus(fleet: Fleet, app: string, envName: string, onHost?: 
     doc: {
       command: 'status', ok, app, env: envName, at: new Date(now).toISOString(),
       versions, mixed_versions: versions.length > 1, agent_versions: agentVersions, not_running: notRunning,
-      unreachable: hosts.filter((h) => !h.ok).map((h) => h.host), hosts,
+      unreachable: hosts.filter((h) => !h.ok).map((h) => h.host),
+      unknown_outcome: hosts.filter((h) => h.last_outcome_unknown).map((h) => h.host), hosts,
     },
     code: ok ? 0 : 1,
   };
@@ -100,15 +105,16 @@ export function renderStatus(d: StatusDoc): string {
   const mixed = d.mixed_versions;
   const mixedAgents = d.agent_versions.length > 1;
   const rows = d.hosts.map((h) => {
+    const hostCell = h.last_outcome_unknown ? color.warn(`${h.host} ?`) : h.host;
     if (!h.ok) {
       const what = h.error.unreachable ? 'unreachable' : 'error';
-      return [h.host, d.app, '-', color.bad(`${what} !`), '-', '-', '-', '-', '-', '-', '-', '-', color.bad(h.error.message)];
+      return [hostCell, d.app, '-', color.bad(`${what} !`), '-', '-', '-', '-', '-', '-', '-', '-', color.bad(h.error.message)];
     }
     const a = h.app;
     const s = h.system;
     const state = a?.state ?? 'not deployed';
     return [
-      h.host, d.app,
+      hostCell, d.app,
       a?.version ? (mixed ? color.warn(`${a.version} *`) : a.version) : '-',
       state === 'running' ? color.ok(state) : color.bad(`${state} !`),
       a?.pid ? String(a.pid) : '-',
@@ -128,6 +134,10 @@ export function renderStatus(d: StatusDoc): string {
   const notRunning = d.not_running.length;
   if (notRunning > 0) lines.push(color.bad(`! ${d.app} is not running on ${notRunning} of ${d.hosts.length} host(s)`));
   if (d.unreachable.length > 0) lines.push(color.bad(`! ${d.unreachable.length} host(s) did not answer`));
+  for (const h of d.hosts) {
+    const u = h.last_outcome_unknown;
+    if (u) lines.push(color.warn(`? ${h.host}: the last ${u.command} from here (to ${u.version}, ${u.at}) did not see its outcome; it ran ${u.from || 'nothing'} before. VERSION shows what it runs now; deploy or roll back again to settle it`));
+  }
   for (const h of d.hosts) for (const w of h.ok ? h.agent.warnings : []) lines.push(color.warn(`${h.host}: ${w}`));
   return `${lines.join('\n')}\n`;
 }
@@ -145,6 +155,11 @@ agent keeps its state). A state other than running is marked "!", a version
 that differs between hosts "*" (and coloured on a terminal; NO_COLOR=1 turns
 colour off). A host that does not answer is a row with the reason.
 
+A host marked "?" is one whose last deploy or rollback from this repo ended
+with its outcome unknown (cut off mid-activation, no answer within the grace
+period): the line under the table says what it was to run; a later deploy or
+rollback that sees its outcome clears the mark.
+
 Exit codes: 0 every host answered, 1 some host did not.`)
     .action(action(async (envName: string, opts: { host?: string; watch?: boolean; interval: string }, cmd: Command) => {
       const loaded = load(cmd);
@@ -153,15 +168,16 @@ Exit codes: 0 every host answered, 1 some host did not.`)
       const fleet = statusFleet(loaded, envName, opts.host);
       const json = globals(cmd).json === true;
       const app = loaded.config.app;
+      const marks = unknownOutcomes(loaded.root, envName);
       try {
         if (!opts.watch) {
           const progress = progressLine(fleet.hosts.length, json);
-          const { doc, code } = await fleetStatus(fleet, app, envName, progress.update).finally(progress.end);
+          const { doc, code } = await fleetStatus(fleet, app, envName, marks, progress.update).finally(progress.end);
           if (json) printJson(doc);
           else process.stdout.write(renderStatus(doc));
           return code;
         }
-        return await watch(fleet, app, envName, interval * 1000, json);
+        return await watch(fleet, app, envName, interval * 1000, json, () => unknownOutcomes(loaded.root, envName));
       } finally {
         fleet.close();
       }
@@ -198,7 +214,7 @@ Exit codes: 0 every host answered, 1 some host did not.`)
 }
 
 /** Redraws until Ctrl-C (SIGINT) or SIGTERM; the exit code is the last round's. */
-async function watch(fleet: Fleet, app: string, envName: string, intervalMs: number, json: boolean): Promise<number> {
+async function watch(fleet: Fleet, app: string, envName: string, intervalMs: number, json: boolean, marks: () => Record<string, UnknownOutcome>): Promise<number> {
   let stop!: () => void;
   const stopped = new Promise<void>((r) => { stop = r; });
   let done = false;
@@ -212,9 +228,9 @@ async function watch(fleet: Fleet, app: string, envName: string, intervalMs: num
     while (!done) {
       n++;
       // --json: each host's line as it answers, then the round's document (docs/json-output.md).
-      const onHost = json ? (h: HostEntry) => { process.stdout.write(`${JSON.stringify({ schema: 1, command: 'status', event: 'host', round: n, ...h })}\n`); } : undefined;
+      const onHost = json ? (h: MarkedEntry) => { process.stdout.write(`${JSON.stringify({ schema: 1, command: 'status', event: 'host', round: n, ...h })}\n`); } : undefined;
       const progress = progressLine(fleet.hosts.length, json || tty);
-      const round = await fleetStatus(fleet, app, envName, onHost ?? progress.update).finally(progress.end);
+      const round = await fleetStatus(fleet, app, envName, marks(), onHost ?? progress.update).finally(progress.end);
       code = round.code;
       if (done) break;
       if (json) {

@@ -15,6 +15,8 @@ export interface HostFailure {
   message: string;
   unreachable: boolean;
   code?: ErrorCode;
+  /** The request certainly never reached the host (call.ts's HostError.neverSent); not in --json. */
+  neverSent?: boolean;
 }
 
 /** A HostError (or any HostFailure with a code) as --json shows it. */

@@ -28,6 +28,8 @@ export interface RolloutOptions {
   batch: Batch;
   pauseS: number;
   revert: 'all' | 'batch';
+  /** How long a revert asks a host whose outcome was unknown what it runs (executor.ts). */
+  unknownGraceMs?: number;
   emit: Emit;
   /** True once the operator pressed Ctrl-C: stop after the current batch. */
   interrupted?: () => boolean;
@@ -93,7 +95,7 @@ export async function deploy<L extends DeployLink>(fleet: HostSet<L>, rel: Local
   const to = { version: rel.version, sha256: rel.sha256, undo: false };
   const rollout = {
     app: rel.app, name: 'deploy', batch: opts.batch, pauseS: opts.pauseS, revert: opts.revert,
-    strategy: opts.strategy, requestedBy: opts.requestedBy, timeoutMs: opts.activateTimeoutMs,
+    strategy: opts.strategy, requestedBy: opts.requestedBy, timeoutMs: opts.activateTimeoutMs, unknownGraceMs: opts.unknownGraceMs,
     steps: fleet.connections.map((c) => activationStep(c.host, before.get(c.host) ?? null, to, 'deploy')),
   };
   const report = await runRollout(rollout, fleet, { emit, interrupted: opts.interrupted, sleep: opts.sleep });

@@ -44,11 +44,22 @@ export type RolloutEvent =
   /** from: what the host ran before its forward step (null on a revert, or when it ran nothing). */
   | { type: 'host_started'; host: string; phase: Phase; action: HostAction; from: ReleaseRef | null }
   | { type: 'host_event'; host: string; phase: Phase; action: HostAction['kind']; event: AgentEvent }
-  /** callFailed: the call itself failed (no outcome from the agent), as opposed to an agent that said `failed`. */
-  | { type: 'host_result'; host: string; phase: Phase; action: HostAction['kind']; ok: boolean; error?: HostFailure; callFailed?: boolean }
+  /**
+   * callFailed: the call itself failed (no outcome from the agent), as opposed to an agent that said `failed`.
+   * unknown: the step's outcome was not seen (the call broke or timed out after the host may have acted, or
+   * its stream ended without a last word): never reported as done or failed.
+   */
+  | { type: 'host_result'; host: string; phase: Phase; action: HostAction['kind']; ok: boolean; error?: HostFailure; callFailed?: boolean; unknown?: boolean }
+  /** The revert asks a host whose outcome was unknown what it runs, for up to grace_s. */
+  | { type: 'outcome_check'; host: string; grace_s: number }
+  /** It answered: it switched (finished while cut off) or not; `runs`: its desired version and state. */
+  | { type: 'outcome_learned'; host: string; switched: boolean; runs: string }
+  /** It did not answer in time (or its answer settles nothing): it stays unknown. */
+  | { type: 'outcome_unresolved'; host: string; message: string }
   /** Ctrl-C: the rollout stopped after the batch that was running. */
   | { type: 'interrupted' }
-  | { type: 'revert_started'; hosts: string[]; revert: 'all' | 'batch' }
+  /** unknown: those of `hosts` whose outcome was not seen (asked first; put back only if they switched). */
+  | { type: 'revert_started'; hosts: string[]; revert: 'all' | 'batch'; unknown?: string[] }
   // After it: what each host runs now, and whether that is what was asked.
   | { type: 'settled'; host: string; state: string; pid: number; ok: boolean; error?: HostFailure };
 

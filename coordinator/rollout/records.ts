@@ -5,7 +5,12 @@ import type { ReleaseRef } from '../plans.js';
 import type { HostFailure } from './bounded.js';
 import type { RolloutEvent } from './events.js';
 
-export type HostOutcome = 'switched' | 'failed' | 'reverted' | 'revert_failed' | 'not_reached' | 'upload_failed' | 'uploaded';
+/**
+ * unknown: the host's step (forward, or its revert) was not seen to end, and
+ * asking it afterwards settled nothing: it may run either version. Never
+ * reported as done or failed.
+ */
+export type HostOutcome = 'switched' | 'failed' | 'unknown' | 'reverted' | 'revert_failed' | 'not_reached' | 'upload_failed' | 'uploaded';
 
 export interface HostDeploy {
   host: string;
@@ -75,9 +80,24 @@ export class HostRecords {
         if (e.event.event === 'failed') r.output = e.event.output;
         break;
       case 'host_result':
-        r.outcome = e.phase === 'forward' ? (e.ok ? 'switched' : 'failed') : (e.ok ? 'reverted' : 'revert_failed');
+        r.outcome = e.unknown ? 'unknown' : e.phase === 'forward' ? (e.ok ? 'switched' : 'failed') : (e.ok ? 'reverted' : 'revert_failed');
         if (e.ok) delete r.error;
         else r.error = e.error ?? { message: 'failed', unreachable: false };
+        if (e.unknown && r.error) r.error = { ...r.error, message: `outcome unknown: ${r.error.message}` };
+        break;
+      case 'outcome_learned':
+        // Asked after it was cut off: it finished the switch (its revert follows), or the switch did not take.
+        if (e.switched) {
+          r.outcome = 'switched';
+          delete r.error;
+        } else {
+          r.outcome = 'failed';
+          r.error = { message: `cut off during the step; asked later, it still runs ${e.runs}`, unreachable: false };
+        }
+        break;
+      case 'outcome_unresolved':
+        r.outcome = 'unknown';
+        r.error = { message: `outcome unknown: ${e.message}`, unreachable: true };
         break;
       case 'settled':
         r.state = e.state;

@@ -53,11 +53,22 @@ export function linesFor(e: RolloutEvent, opts: RenderOptions): Line[] {
       return [...host(shown), ...(ev.event === 'failed' ? ev.output.flatMap((l) => host(color.dim(`  | ${l}`))) : [])];
     }
     case 'host_result':
+      if (e.unknown) return host(color.warn(`outcome unknown: ${e.error?.message ?? 'no outcome seen'}`));
       // An agent that said `failed` has shown why; an Activate call that failed has not.
       return e.callFailed && e.action === 'activate' && e.error ? host(color.bad(`activation failed: ${e.error.message}`)) : [];
+    case 'outcome_check':
+      return host(color.warn(`asking what it runs (up to ${e.grace_s} s) before putting hosts back`));
+    case 'outcome_learned':
+      return host(e.switched ? color.warn(`it finished the switch while cut off (runs ${e.runs}): putting it back too`) : `the switch did not take: it runs ${e.runs}`);
+    case 'outcome_unresolved':
+      return host(color.bad(`outcome still unknown: ${e.message}`));
     case 'interrupted':
       return fleet(color.warn('interrupted: stopping after this batch; hosts not reached keep their version'));
     case 'revert_started':
+      if (e.unknown?.length) {
+        const sure = e.hosts.filter((h) => !e.unknown?.includes(h));
+        return fleet(color.warn(`outcome unknown on ${e.unknown.join(', ')}: asking ${e.unknown.length === 1 ? 'it' : 'them'} what runs there${sure.length ? `, and putting ${sure.join(', ')} back` : ''} (revert: ${e.revert})`));
+      }
       return fleet(color.warn(`a host failed: putting ${e.hosts.join(', ')} back (revert: ${e.revert})`));
     default:
       return [];
@@ -132,7 +143,7 @@ export function rendererFor(json: boolean, opts: RenderOptions): Renderer {
 }
 
 const OUTCOME_TEXT: Record<HostOutcome, string> = {
-  switched: 'switched', failed: 'failed', reverted: 'put back', revert_failed: 'put back failed',
+  switched: 'switched', failed: 'failed', unknown: 'UNKNOWN ?', reverted: 'put back', revert_failed: 'put back failed',
   not_reached: 'not reached', upload_failed: 'upload failed', uploaded: 'uploaded',
 };
 

@@ -45,7 +45,7 @@ export async function rollback(fleet: HostSet<StatusLink>, app: string, views: r
   for (const s of steps) emit({ type: 'inspected', host: s.host, before: s.from });
   const rollout = {
     app, name: 'rollback', steps, batch: opts.batch, pauseS: opts.pauseS, revert: opts.revert,
-    strategy: opts.strategy, requestedBy: opts.requestedBy, timeoutMs: opts.activateTimeoutMs,
+    strategy: opts.strategy, requestedBy: opts.requestedBy, timeoutMs: opts.activateTimeoutMs, unknownGraceMs: opts.unknownGraceMs,
   };
   const report = await runRollout(rollout, fleet, { emit, interrupted: opts.interrupted, sleep: opts.sleep });
   await settle(fleet, rollout, report, emit);

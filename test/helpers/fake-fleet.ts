@@ -38,8 +38,26 @@ export class FakeHost implements DeployLink {
     return this.stack.at(-1);
   }
 
+  /**
+   * A partition (outcome unknown): 'before' — the next Activate never reaches the host; 'after' — the host
+   * finishes the next Activate but its answer is lost. Either way the call fails as a silent connection does
+   * (a deadline: the request may have got there), and the host answers no call until heal().
+   */
+  cut?: 'before' | 'after';
+  /** Cut off: every call fails with a deadline. */
+  silent = false;
+
+  heal(): void {
+    this.silent = false;
+  }
+
   private check(): void {
-    if (this.unreachable) throw new HostError(this.host, 'unreachable: connection refused', true);
+    if (this.unreachable) {
+      const e = new HostError(this.host, 'unreachable: connection refused', true);
+      e.neverSent = true;
+      throw e;
+    }
+    if (this.silent) throw new HostError(this.host, 'unreachable: no answer before the deadline', true);
   }
 
   private async busy<T>(what: string, fn: () => T | Promise<T>): Promise<T> {
@@ -60,6 +78,16 @@ export class FakeHost implements DeployLink {
   }
 
   activate(req: ActivateArgs, onEvent: (e: AgentEvent) => void): Promise<AgentEvent | undefined> {
+    if (this.cut) {
+      const how = this.cut;
+      this.cut = undefined;
+      this.silent = true;
+      if (how === 'after') {
+        this.fleet.log.push(`${this.host} activate ${req.version} (${req.reason}; its answer lost)`);
+        this.switchTo(req);
+      }
+      return Promise.reject(new HostError(this.host, 'unreachable: no answer before the deadline', true));
+    }
     return this.busy(`activate ${req.version}${req.undo ? ' undo' : ''} (${req.reason})`, () => {
       const to = this.present.find((r) => r.sha256 === req.sha256);
       if (!to) {
@@ -73,16 +101,22 @@ export class FakeHost implements DeployLink {
         onEvent(e);
         return e;
       }
-      this.pid = this.fleet.nextPid();
       onEvent(this.event('starting', `${req.version} starting`));
       onEvent(this.event('ready', 'ready'));
-      // As the agent's state does: a push adds the release, an undo replaces the top two with it.
-      this.stack = req.undo ? [...this.stack.slice(0, -2), to] : [...this.stack, to];
-      this.running = true;
+      this.switchTo(req);
       const done = this.event('done', `${req.version} is live`);
       onEvent(done);
       return done;
     });
+  }
+
+  /** As the agent's state does: a push adds the release, an undo replaces the top two with it. */
+  private switchTo(req: ActivateArgs): void {
+    const to = this.present.find((r) => r.sha256 === req.sha256);
+    if (!to) return;
+    this.pid = this.fleet.nextPid();
+    this.stack = req.undo ? [...this.stack.slice(0, -2), to] : [...this.stack, to];
+    this.running = true;
   }
 
   control(_app: string, action: string, _by: string, onEvent: (e: AgentEvent) => void): Promise<AgentEvent | undefined> {

@@ -79,3 +79,10 @@ test('going back undoes the move: a push is popped, a pop is pushed again; nothi
   assert.deepEqual(moveBack({ ...A, undo: true }, B), { ...B, undo: false });
   assert.equal(moveBack({ ...C, undo: false }, null), null);
 });
+
+test('planRevert: a host whose outcome is unknown stops the rollout like a failure and is in the revert (asked first), in both modes', () => {
+  const batches = [['h1'], ['h2', 'h3'], ['h4']];
+  const r = results({ h1: 'switched', h2: 'unknown', h3: 'switched', h4: 'not_reached' });
+  assert.deepEqual(planRevert(batches, r, 'all'), ['h1', 'h2', 'h3']);
+  assert.deepEqual(planRevert(batches, r, 'batch'), ['h2', 'h3']);
+});
