@@ -6,7 +6,8 @@
 // SLIPWAY_TMP_DIR (also TMPDIR), apps/<app>/data and apps/<app>/tmp, made
 // here on first use, owned by app_user, 0700, kept across releases (the
 // release dirs stay read-only: an app writes only there and to its sockets).
-import { chmod, chown, mkdir, readFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, readdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 
 /** The user apps run as (agent config app_user), from /etc/passwd. */
 export interface AppUser { name: string; uid: number; gid: number; home: string }
@@ -73,4 +74,38 @@ export async function lookupUser(name: string, passwdFile = '/etc/passwd'): Prom
     return undefined;
   }
   return undefined;
+}
+
+/** The variables an Erlang VM takes flags from (erl's, and Elixir's for its releases). */
+const ERL_FLAG_VARS = ['ERL_FLAGS', 'ERL_AFLAGS', 'ERL_ZFLAGS', 'ELIXIR_ERL_OPTIONS'];
+
+/**
+ * Pure: where an app's settings turn Erlang's heart on (-heart in the VM's
+ * flags or a release's vm.args, or HEART_COMMAND), if they do. Under slipway
+ * the supervising process is the heart (run.restart, crash loops, the
+ * automatic rollback); heart would restart BEAMs outside its supervision
+ * (and every `bin/app rpc` helper starts a heart of its own).
+ */
+export function heartSettings(env: Record<string, string>, vmArgs: { file: string; text: string }[] = []): string[] {
+  const found: string[] = [];
+  for (const k of ERL_FLAG_VARS) if (/(^|\s)-heart(\s|$)/.test(env[k] ?? '')) found.push(`${k} has -heart`);
+  if (env.HEART_COMMAND) found.push('HEART_COMMAND is set');
+  for (const { file, text } of vmArgs) {
+    if (text.split('\n').some((l) => /^\s*-heart(\s|$)/.test(l))) found.push(`${file} has -heart`);
+  }
+  return found;
+}
+
+/** The vm.args files of the Erlang/Elixir releases inside a release dir (releases/*\/vm.args, one level down too), with their text. */
+export async function releaseVmArgs(dir: string): Promise<{ file: string; text: string }[]> {
+  const out: { file: string; text: string }[] = [];
+  const list = (d: string) => readdir(d, { withFileTypes: true }).then((es) => es.filter((e) => e.isDirectory()).map((e) => join(d, e.name)), () => [] as string[]);
+  for (const root of [dir, ...(await list(dir))]) {
+    for (const vsn of await list(join(root, 'releases'))) {
+      const file = join(vsn, 'vm.args');
+      const text = await readFile(file, 'utf8').catch(() => undefined);
+      if (text !== undefined) out.push({ file: relative(dir, file), text });
+    }
+  }
+  return out;
 }

@@ -7,7 +7,7 @@
 import { AppLog } from './process/app-log.js';
 import { runCommand, type RunResult } from './process/run-command.js';
 import { SlipwayError } from '../../common/errors.js';
-import { appEnvironment, ensureAppDirs, type AppUser } from './app-env.js';
+import { appEnvironment, ensureAppDirs, heartSettings, releaseVmArgs, type AppUser } from './app-env.js';
 import { waitReady, type ReadyOptions } from './readiness.js';
 import type { AppPaths } from '../paths.js';
 import type { AppProcess, ProcessRunner } from './process/runner.js';
@@ -34,6 +34,8 @@ export interface AppProcessesDeps {
   after: (ms: number, fn: () => void) => () => void;
   /** A draining version was killed early: more than max versions drained at once. */
   drainKilled?: (proc: AppProcess, max: number) => void;
+  /** Something about a start the operator should hear of (heart turned on). */
+  warn?: (message: string, fields: Record<string, unknown>) => void;
 }
 
 /** What a task gets beside its manifest command: arguments, its stdin, the running process (SLIPWAY_PID). */
@@ -74,9 +76,15 @@ export class AppProcesses {
 
   async start(release: Release): Promise<AppProcess> {
     const run = release.manifest.run;
+    const env = await this.env(release);
+    const heart = heartSettings(env, await releaseVmArgs(release.dir));
+    if (heart.length > 0) {
+      this.d.warn?.(`${this.d.app} ${release.version} turns Erlang's heart on (${heart.join('; ')}): under slipway the supervising process is the heart `
+        + '(run.restart restarts a crashed app, a crash loop stops it and rolls back), and heart would start BEAMs outside its supervision; remove -heart', { version: release.version, heart });
+    }
     const proc = await this.d.runner.start({
       app: this.d.app, version: release.version, sha256: release.sha256, releaseDir: release.dir, command: run.command,
-      env: await this.env(release),
+      env,
       sockets: run.listen.map((l) => ({ name: l.name, host: this.d.appBind ?? l.host, port: l.port })),
       logDir: this.d.paths.logs, logBytes: this.d.logLimits.bytes, logFiles: this.d.logLimits.files,
       uid: this.d.user?.uid, gid: this.d.user?.gid,

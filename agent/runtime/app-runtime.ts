@@ -74,6 +74,7 @@ export class AppRuntime {
     this.procs = new AppProcesses({
       app, paths: this.paths, runner: deps.runner, appBind: deps.appBind, logLimits: deps.logLimits, user: deps.user,
       changed: () => this.saveState(), readiness: deps.readiness, now: () => this.now(), after: (ms, fn) => this.timers.after(ms, fn),
+      warn: (message, fields) => this.log.warn(fields, message),
       drainKilled: (proc, max) => {
         this.drainKills++;
         this.log.warn({ pid: proc.pid, version: proc.version, max_draining: max }, `killed ${this.app} ${proc.version} (pid ${proc.pid}) before its drain deadline: more than stop.max_draining = ${max} old versions were draining`);

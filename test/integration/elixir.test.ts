@@ -183,6 +183,18 @@ test('a hot swap under load: a new BEAM beside the old one on the shared socket,
   await waitFor(() => spawnSync('kill', ['-0', String(old)]).status !== 0, 'the old BEAM to drain and exit');
 });
 
+test('an upgrade command that cannot reach the node (a wrong cookie): failed with the rpc\'s words, the node and the records unchanged', { skip }, async () => {
+  const before = await status();
+  assert.equal((await cli(appDir, 'env', 'staging', 'set', 'RELEASE_COOKIE=not-the-cookie')).code, 0);
+  const r = await cli(appDir, 'rollback', 'staging');
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, /upgrade command .*slipway-upgrade 0\.1\.0 exited with code \d+; 0\.2\.0 keeps running/);
+  const st = await status();
+  assert.deepEqual([st.pid, st.version, st.stack.map((a) => a.version)], [before.pid, '0.2.0', before.stack.map((a) => a.version)]);
+  assert.equal((await version()).version, '0.2.0');
+  assert.equal((await cli(appDir, 'env', 'staging', 'set', 'RELEASE_COOKIE=slipway-test-cookie-0123456789')).code, 0);
+});
+
 test('an env change is applied by restart (a new BEAM that has it)', { skip }, async () => {
   const before = (await status()).pid;
   assert.equal((await cli(appDir, 'env', 'staging', 'set', 'MARK=restarted')).code, 0);

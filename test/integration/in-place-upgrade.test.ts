@@ -132,7 +132,7 @@ test('a relup-like upgrade command: same pid, recorded as the new release everyw
 
 test('slipway restart of an app with an upgrade command applies a changed env in a new process (a hot swap)', async () => {
   const before = await status();
-  assert.equal((await cli(repo.dir, 'env', 'staging', 'set', 'HELLO_GREETING=bonjour')).code, 0);
+  assert.equal((await cli(repo.dir, 'env', 'staging', 'set', 'HELLO_GREETING=bonjour', 'ERL_FLAGS=+K true -heart')).code, 0);
   const r = await cli(repo.dir, 'restart', 'staging');
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const st = await status();
@@ -140,6 +140,8 @@ test('slipway restart of an app with an upgrade command applies a changed env in
   assert.equal(st.last_activation?.strategy, 'hot');
   assert.match((await get(appHost(agent), repo.port, '/')).body, /^bonjour/);
   assert.equal(readFileSync(relupLog, 'utf8').trim().split('\n').length, 2, 'the upgrade command did not run');
+  assert.match(agent.logged('turns Erlang\'s heart on').join('\n'), /ERL_FLAGS has -heart.*the supervising process is the heart/);
+  assert.equal((await cli(repo.dir, 'env', 'staging', 'unset', 'ERL_FLAGS')).code, 0);
 });
 
 test('slipway run ENV TASK -- ARGS with --stdin: arguments appended, stdin passed, SLIPWAY_PID the running process', async () => {
