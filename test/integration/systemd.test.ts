@@ -131,9 +131,14 @@ test('install.sh into a temporary root twice, then --uninstall keeps state, then
     assert.match(config, /^runtime_dir: \/run\/slipway$/m);
     assert.match(config, /^# /m);
 
-    // The written config is valid for the agent (certificates aside, which --check does not open).
+    // The written config parses; --check then opens what it names, and the certificates are not there yet:
+    // that, and only that, is what it reports (exit 2), naming the file to put in place.
     const check = spawnSync(process.execPath, [join(ROOT, 'dist', 'bin', 'slipway-agent.mjs'), '--config', join(root, 'etc/slipway/agent.yaml'), '--check'], { encoding: 'utf8' });
-    assert.equal(check.status, 0, check.stderr);
+    assert.equal(check.status, 2, check.stdout + check.stderr);
+    assert.match(check.stdout, /^FAIL tls: cannot read the CA certificate \(tls\.ca\) \/etc\/slipway\/\S+: ENOENT/m);
+    // On this test machine (not the fake root) the user slipway and ports 7070/7071 may be missing or taken too.
+    const failed = check.stdout.split('\n').filter((l) => l.startsWith('FAIL')).map((l) => l.slice(5, l.indexOf(':')));
+    assert.deepEqual(failed.filter((k) => !['app_user', 'listen', 'http'].includes(k)), ['tls'], check.stdout);
 
     // Twice: nothing changes, and an operator's config is never overwritten.
     writeFileSync(join(root, 'etc/slipway/agent.yaml'), `${config}keep_releases: 3\n`);
