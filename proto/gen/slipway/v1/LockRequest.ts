@@ -7,6 +7,8 @@ export interface LockRequest {
   'ttl_s'?: (number);
   'lease_id'?: (string);
   'holder'?: (string);
+  'inspect'?: (boolean);
+  'record'?: (boolean);
 }
 
 export interface LockRequest__Output {
@@ -15,4 +17,6 @@ export interface LockRequest__Output {
   'ttl_s': (number);
   'lease_id': (string);
   'holder': (string);
+  'inspect': (boolean);
+  'record': (boolean);
 }

@@ -6,6 +6,7 @@ export interface UnlockRequest {
   'lease_id'?: (string);
   'force'?: (boolean);
   'requested_by'?: (string);
+  'record'?: (boolean);
 }
 
 export interface UnlockRequest__Output {
@@ -13,4 +14,5 @@ export interface UnlockRequest__Output {
   'lease_id': (string);
   'force': (boolean);
   'requested_by': (string);
+  'record': (boolean);
 }
