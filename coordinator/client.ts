@@ -160,12 +160,12 @@ export class AgentConnection {
   }
 
   /** Takes or renews the app's deploy lease (coordinator/locks.ts). */
-  lock(req: { app: string; reason: string; ttl_s: number; lease_id?: string; holder: string }): Promise<LockResponse__Output> {
+  lock(req: { app: string; reason: string; ttl_s: number; lease_id?: string; holder: string; inspect?: boolean; record?: boolean }): Promise<LockResponse__Output> {
     return unary<LockResponse__Output>(this.host, (cb) => this.client.Lock(req, this.deadline(), cb));
   }
 
   /** Releases the app's deploy lease (force: whoever holds it). */
-  unlock(req: { app: string; lease_id?: string; force?: boolean; requested_by: string }): Promise<LockResponse__Output> {
+  unlock(req: { app: string; lease_id?: string; force?: boolean; requested_by: string; record?: boolean }): Promise<LockResponse__Output> {
     return unary<LockResponse__Output>(this.host, (cb) => this.client.Unlock(req, this.deadline(), cb));
   }
 
