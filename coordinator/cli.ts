@@ -33,6 +33,7 @@ const MODULES: Record<string, () => Promise<Module>> = {
   env: () => import('./commands/env.js'),
   history: () => import('./commands/history.js'),
   ui: () => import('./commands/ui.js'),
+  setup: () => import('./commands/setup.js'),
 };
 
 // `slipway status prod | head` closes our stdout early; that is not an error.

@@ -1,0 +1,128 @@
+// What should be on a host after `slipway setup`, made on this machine: the
+// agent executable, the systemd unit, agent.yaml, the CA, the host's own
+// certificate and key (issued from the CA on first need, kept in
+// CERTS/agents/), and the public half of the release signing key.
+import { createHash, createPublicKey } from 'node:crypto';
+import { createReadStream, existsSync, openSync, readSync, closeSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SlipwayError } from '../../common/errors.js';
+import { keyIdOf, readPrivateKey } from '../../common/signing.js';
+import { issue, CA_FILE } from '../certs.js';
+import type { EnvironmentConfig, LoadedConfig } from '../config.js';
+import type { DesiredFile } from './plan.js';
+import { REMOTE } from './remote.js';
+
+/** The host part of an environment's NAME:PORT (brackets of an IPv6 address dropped) and the port. */
+export function splitHost(host: string): { name: string; port: number } {
+  const i = host.lastIndexOf(':');
+  return { name: host.slice(0, i).replace(/^\[(.*)\]$/, '$1'), port: Number(host.slice(i + 1)) };
+}
+
+/** A file of the slipway package (found by walking up to its package.json: from the sources and from dist/). */
+export function packageFile(rel: string): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    try {
+      if ((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string }).name === 'slipway') return join(dir, rel);
+    } catch { /* keep walking */ }
+    dir = dirname(dir);
+  }
+  return resolve(rel);
+}
+
+function configError(msg: string): SlipwayError {
+  return new SlipwayError('SLIPWAY_ERR_CONFIG', msg);
+}
+
+/** The executable's architecture from its ELF header (it may be built for another machine than this one). */
+export function elfArch(file: string): string {
+  const b = Buffer.alloc(20);
+  const fd = openSync(file, 'r');
+  try { readSync(fd, b, 0, 20, 0); } finally { closeSync(fd); }
+  if (b.readUInt32BE(0) !== 0x7f454c46) throw configError(`${file} is not a Linux executable (no ELF header): give the single executable (npm run build:sea)`);
+  const machine = b.readUInt16LE(18);
+  return machine === 0x3e ? 'x64' : machine === 0xb7 ? 'arm64' : `elf-machine-${machine}`;
+}
+
+async function sha256File(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+export interface SetupInputs {
+  exe: string;
+  exeSha: string;
+  exeArch: string;
+  unit: Buffer;
+  caDir: string;
+  ca: Buffer;
+  trustedKey: { name: string; pem: Buffer };
+  http: string | false;
+}
+
+/** Everything that is the same for every host; errors name what is missing and how to make it. */
+export async function setupInputs(loaded: LoadedConfig, env: EnvironmentConfig): Promise<SetupInputs> {
+  const c = loaded.config;
+  const at = (p: string) => resolve(loaded.root, p);
+  const exe = process.env.SLIPWAY_AGENT_EXE ? resolve(process.env.SLIPWAY_AGENT_EXE) : c.setup?.agent_bin ? at(c.setup.agent_bin) : packageFile('dist/sea/slipway-agent');
+  if (!existsSync(exe)) throw configError(`the agent executable ${exe} is missing: build it with npm run build:sea (docs/executable.md), or name it in slipway.yaml setup.agent_bin or SLIPWAY_AGENT_EXE`);
+  const tls = env.tls ?? c.tls;
+  if (!tls || !('ca' in tls)) throw configError('slipway setup makes agents that require mTLS: give tls: { ca, cert, key } in slipway.yaml (slipway certs init, then slipway certs issue NAME --client)');
+  const caDir = c.setup?.certs ? at(c.setup.certs) : dirname(at(tls.ca));
+  if (!existsSync(join(caDir, CA_FILE))) throw configError(`no CA in ${caDir}: run slipway certs init --dir ${caDir}, or set setup.certs`);
+  if (!c.signing_key) throw configError('slipway setup needs signing_key in slipway.yaml: the agents trust its public key (slipway keys generate keys/release)');
+  const pub = createPublicKey(readPrivateKey(at(c.signing_key)));
+  const pem = Buffer.from(pub.export({ type: 'spki', format: 'pem' }) as string);
+  const unitFile = packageFile('systemd/slipway-agent.service');
+  return {
+    exe, exeSha: await sha256File(exe), exeArch: elfArch(exe), unit: readFileSync(unitFile), caDir, ca: readFileSync(join(caDir, CA_FILE)),
+    trustedKey: { name: `release-${keyIdOf(pub).slice(0, 16)}.pub`, pem }, http: c.setup?.http ?? '127.0.0.1:7071',
+  };
+}
+
+export function agentYaml(name: string, port: number, inp: SetupInputs): string {
+  return [
+    '# Written by `slipway setup`: the next setup replaces changes made here (put them in slipway.yaml instead).',
+    '# Every key: docs/operating.md. Check it: slipway-agent --config /etc/slipway/agent.yaml --check',
+    `name: ${JSON.stringify(name)}`,
+    `listen: 0.0.0.0:${port}`,
+    `http: ${inp.http === false ? 'false' : inp.http}`,
+    `state_dir: ${REMOTE.state}`,
+    `runtime_dir: ${REMOTE.run}`,
+    `tls: { ca: ${REMOTE.etc}/ca.pem, cert: ${REMOTE.etc}/agent.pem, key: ${REMOTE.etc}/agent-key.pem }`,
+    `trusted_keys: [${REMOTE.etc}/keys/${inp.trustedKey.name}]`,
+    'app_user: slipway',
+    '',
+  ].join('\n');
+}
+
+/** The files of one host (issuing its certificate first when CERTS/agents/ has none yet, unless dryRun). */
+export async function hostFiles(host: string, inp: SetupInputs, dryRun: boolean): Promise<DesiredFile[]> {
+  const { name, port } = splitHost(host);
+  const certDir = join(inp.caDir, 'agents');
+  const cert = join(certDir, `${name}.pem`);
+  const key = join(certDir, `${name}-key.pem`);
+  const files: DesiredFile[] = [];
+  const add = (path: string, mode: string, data: Buffer) => files.push({ path, mode, sha256: sha(data), source: { data }, restarts: true });
+  files.push({ path: REMOTE.bin, mode: '0755', sha256: inp.exeSha, source: { file: inp.exe }, restarts: true });
+  add(REMOTE.unit, '0644', inp.unit);
+  add(`${REMOTE.etc}/agent.yaml`, '0640', Buffer.from(agentYaml(name, port, inp)));
+  add(`${REMOTE.etc}/ca.pem`, '0644', inp.ca);
+  add(`${REMOTE.etc}/keys/${inp.trustedKey.name}`, '0644', inp.trustedKey.pem);
+  if (!existsSync(cert) || !existsSync(key)) {
+    if (dryRun) {
+      // Not issued by a dry run: the plan says it would be.
+      files.push({ path: `${REMOTE.etc}/agent.pem`, mode: '0644', sha256: 'to-be-issued', source: { data: Buffer.alloc(0) }, restarts: true });
+      files.push({ path: `${REMOTE.etc}/agent-key.pem`, mode: '0600', sha256: 'to-be-issued', source: { data: Buffer.alloc(0) }, restarts: true });
+      return files;
+    }
+    await issue(inp.caDir, name, 'agent', { hosts: [name], outDir: certDir });
+  }
+  add(`${REMOTE.etc}/agent.pem`, '0644', readFileSync(cert));
+  add(`${REMOTE.etc}/agent-key.pem`, '0600', readFileSync(key));
+  return files;
+}
