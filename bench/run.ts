@@ -19,6 +19,8 @@ benchmarks:
               'slipway --version' (bench/status.ts); docs/benchmarks.md
   ui          'slipway ui' with 200 simulated agents × 3 apps: first paint, updates applied in
               headless Chromium, the ui process's CPU and memory (bench/ui.ts; ui --help)
+  elixir      a BEAM release (examples/elixir-hello) switched by relup, hot swap and restart under load:
+              failed requests, Activate→done, RSS (bench/elixir.ts; elixir --help); docs/benchmarks.md
   chaos       SIGKILL of the agent and of the supervising process at every step of deploy,
               rollback, restart, env set and prune under load; invariants after each kill
               (bench/chaos.ts, its own options: chaos --help); docs/benchmarks.md
@@ -125,6 +127,11 @@ if (process.argv[2] === 'unpack') {
 if (process.argv[2] === 'ui') {
   // `slipway ui` at scale, in headless Chromium (bench/ui.ts; its own options: ui --help).
   process.exit(await (await import('./ui.js')).runUiBench(process.argv.slice(3)));
+}
+
+if (process.argv[2] === 'elixir') {
+  // Relup vs hot swap vs restart of a mix release (bench/elixir.ts; its own options: elixir --help).
+  process.exit(await (await import('./elixir.js')).runElixirBench(process.argv.slice(3)));
 }
 
 if (process.argv[2] === 'chaos') {
