@@ -262,7 +262,7 @@ export interface StatusLink extends StepLink {
  */
 export async function settle(fleet: HostSet<StatusLink>, rollout: Rollout, report: RolloutReport, emit: Emit): Promise<void> {
   const target = new Map(rollout.steps.map((s) => [s.host, s.action.kind === 'activate' ? s.action.to.version : undefined]));
-  await eachHost(fleet.connections, fleet.concurrency, async (conn) => {
+  const outcomes = await eachHost(fleet.connections, fleet.concurrency, async (conn) => {
     const st = await conn.status(rollout.app);
     const app = st.apps.find((a) => a.app === rollout.app);
     const switched = report.results.get(conn.host) === 'switched';
@@ -274,6 +274,12 @@ export async function settle(fleet: HostSet<StatusLink>, rollout: Rollout, repor
       ...(switched && !runsIt ? { error: { message: `host runs ${app?.version || 'nothing'} after the activation`, unreachable: false } } : {}),
     });
   });
+  // A host cut off after its step: what it runs now is not known, and the output says so.
+  for (const o of outcomes) {
+    if (!o.ok && report.results.get(o.host) !== 'unknown') {
+      emit({ type: 'settled', host: o.host, state: '', pid: 0, ok: false, error: { ...failureJson(o.error), message: `could not ask what it runs after the ${rollout.name}: ${o.error.message}` } });
+    }
+  }
 }
 
 function sleep(ms: number): Promise<void> {
