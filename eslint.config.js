@@ -20,7 +20,7 @@ export default tseslint.config(
     files: ['ui/**/*.js'],
     languageOptions: {
       sourceType: 'script',
-      globals: Object.fromEntries(['window', 'document', 'CSS', 'performance', 'requestAnimationFrame', 'MessageChannel', 'EventSource', 'URLSearchParams', 'fetch', 'setInterval', 'console', 'URL', 'setTimeout', 'clearTimeout'].map((g) => [g, 'readonly'])),
+      globals: Object.fromEntries(['window', 'document', 'CSS', 'performance', 'requestAnimationFrame', 'MessageChannel', 'IntersectionObserver', 'EventSource', 'URLSearchParams', 'fetch', 'setInterval', 'console', 'URL', 'setTimeout', 'clearTimeout'].map((g) => [g, 'readonly'])),
     },
   },
 );

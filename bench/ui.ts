@@ -46,6 +46,11 @@ function memory(pid: number): { rss_mib: number; hwm_mib: number } {
   return { rss_mib: kb('VmRSS') / 1024, hwm_mib: kb('VmHWM') / 1024 };
 }
 
+/** The renderer's own counters (CDP Performance.getMetrics): ThreadTime is the main thread's CPU seconds, load-independent unlike wall time. */
+async function metrics(cdp: { send(m: 'Performance.getMetrics'): Promise<{ metrics: { name: string; value: number }[] }> }): Promise<Record<string, number>> {
+  return Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
+}
+
 export async function runUiBench(argv: string[]): Promise<number> {
   let hosts = 200;
   let seconds = 20;
@@ -103,17 +108,22 @@ export async function runUiBench(argv: string[]): Promise<number> {
     const context = await chromium.launchPersistentContext(mkdtempSync(join(dir, 'chromium-')), { executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 800 }, args: CHROMIUM_ARGS });
     try {
       const page = context.pages()[0] ?? await context.newPage();
-      const paints: { fcp: number; grid: number }[] = [];
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Performance.enable');
+      const paints: { fcp: number; grid: number; cpu: number }[] = [];
       for (let i = 0; i < 3; i++) {
+        await page.goto('about:blank');
+        const m0 = await metrics(cdp);
         await page.goto(`${url}?run=${i}`, { waitUntil: 'load' });
         await page.waitForFunction((n) => document.querySelectorAll('.cell[data-state="running"]').length >= n, hosts * 3, { timeout: 60_000 });
+        // (the first drawing draws every row: the grid's full HTML, then each row redrawn only when it changes)
         paints.push(await page.evaluate(() => {
           const fcp = performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN;
           const ui = (window as unknown as { slipwayUi: { firstRender: { since_navigation_ms: number } } }).slipwayUi;
           return { fcp, grid: ui.firstRender.since_navigation_ms };
-        }));
+        }).then(async (p) => ({ ...p, cpu: ((await metrics(cdp)).ThreadTime! - m0.ThreadTime!) * 1000 })));
       }
-      log(`first paint / grid drawn (ms): ${paints.map((p) => `${p.fcp.toFixed(0)}/${p.grid.toFixed(0)}`).join(', ')}`);
+      log(`first paint / grid drawn / main-thread CPU (ms): ${paints.map((p) => `${p.fcp.toFixed(0)}/${p.grid.toFixed(0)}/${p.cpu.toFixed(0)}`).join(', ')}`);
 
       // Steady state, page open: the ui's CPU and memory.
       const c0 = cpuTicks(uiPid);
@@ -127,6 +137,7 @@ export async function runUiBench(argv: string[]): Promise<number> {
       await page.evaluate(() => { (window as unknown as { slipwayUi: { updates: unknown[] } }).slipwayUi.updates = []; });
       const r0 = Date.now();
       const c1 = cpuTicks(uiPid);
+      const rm0 = await metrics(cdp);
       const batches: { batchAt: number; first: number; count: number }[] = [];
       const batchesOf = (m: { done?: boolean; batchAt?: number; first?: number; count?: number }) => { if (!m.done) batches.push(m as { batchAt: number; first: number; count: number }); };
       sim.on('message', batchesOf);
@@ -135,9 +146,12 @@ export async function runUiBench(argv: string[]): Promise<number> {
         const simDone = new Promise<void>((resolve) => { const f = (m: { done?: boolean }) => { if (m.done) { sim!.off('message', f); resolve(); } }; sim!.on('message', f); });
         sim.send({ deploy: version, batch: 20, pauseMs: 250 });
         await simDone;
-        await page.waitForFunction(([v, n]) => document.querySelectorAll(`.cell[data-version="${v}"]`).length >= (n as number), [version, hosts * 3], { timeout: 60_000 });
+        // Every cell of the page's state changed; rows far from the viewport are drawn when scrolled to.
+        await page.waitForFunction(([v, n]) => (window as unknown as { slipwayUi: { cellsWith(v: string): number } }).slipwayUi.cellsWith(v as string) >= (n as number), [version, hosts * 3], { timeout: 60_000 });
       }
       const rolloutMs = Date.now() - r0;
+      const rm1 = await metrics(cdp);
+      const d = (k: string) => (rm1[k]! - rm0[k]!) * 1000;
       const lastBatchAt = batches.at(-1)!.batchAt;
       const rolloutCpu = ((cpuTicks(uiPid) - c1) / TICK) / (rolloutMs / 1000) * 100;
       const updates = await page.evaluate(() => (window as unknown as { slipwayUi: { updates: Update[] } }).slipwayUi.updates);
@@ -155,6 +169,8 @@ export async function runUiBench(argv: string[]): Promise<number> {
         laid_out_ms: { p50: pctl(laidOut, 50), p95: pctl(laidOut, 95), max: Math.max(...laidOut) },
         to_frame_ms: { p50: pctl(frame, 50), p95: pctl(frame, 95), max: Math.max(...frame) },
         painted_ms: { p50: pctl(painted, 50), p95: pctl(painted, 95), max: Math.max(...painted) },
+        first_view_main_thread_cpu_ms: paints.map((p) => p.cpu),
+        rollout_renderer_ms: { main_thread_cpu: d('ThreadTime'), script: d('ScriptDuration'), style: d('RecalcStyleDuration'), layout: d('LayoutDuration'), per_message_main_thread_cpu: d('ThreadTime') / Math.max(1, updates.length) },
         last_change_to_page_ms: Date.now() - lastBatchAt,
         rollout_ms: rolloutMs,
         ui_cpu_percent: { no_page: idleCpu, steady: steadyCpu, rollout: rolloutCpu },
@@ -168,6 +184,9 @@ export async function runUiBench(argv: string[]): Promise<number> {
         console.log(`first paint (ms):             ${result.first_paint_ms.map(f).join(', ')}   target < 1000: ${Math.max(...result.first_paint_ms) < 1000 ? 'PASS' : 'MISS'}`);
         console.log(`grid of ${hosts * 3} cells drawn (ms):  ${result.grid_drawn_ms.map(f).join(', ')}`);
         console.log(`rollout: ${updates.length} update messages (up to ${result.hosts_per_message_max} hosts each); DOM updated p50 ${f(result.applied_ms.p50)} p95 ${f(result.applied_ms.p95)} max ${f(result.applied_ms.max)} ms; with style and layout p50 ${f(result.laid_out_ms.p50)} p95 ${f(result.laid_out_ms.p95)} max ${f(result.laid_out_ms.max)} ms   target < 100 (laid out, p95): ${result.laid_out_ms.p95 < 100 ? 'PASS' : 'MISS'}\n         to next frame p50 ${f(result.to_frame_ms.p50)} p95 ${f(result.to_frame_ms.p95)} max ${f(result.to_frame_ms.max)} ms; painted p50 ${f(result.painted_ms.p50)} p95 ${f(result.painted_ms.p95)} max ${f(result.painted_ms.max)} ms`);
+        const rr = result.rollout_renderer_ms;
+        console.log(`         renderer during the rollouts (${(rolloutMs / 1000).toFixed(1)} s): main-thread CPU ${f(rr.main_thread_cpu)} ms (script ${f(rr.script)}, style ${f(rr.style)}, layout ${f(rr.layout)}); ${f(rr.per_message_main_thread_cpu)} ms of CPU per update message   target < 100: ${rr.per_message_main_thread_cpu < 100 ? 'PASS' : 'MISS'}`);
+        console.log(`first view's main-thread CPU (ms): ${result.first_view_main_thread_cpu_ms.map(f).join(', ')}`);
         console.log(`the last batch's change on every cell of the page after ${result.last_change_to_page_ms} ms (polling every 1 s)`);
         console.log(`ui process, no page open (Status every 10 s): CPU ${f(idleCpu)}% of one core, RSS ${idleMem.rss_mib.toFixed(0)} MiB`);
         console.log(`ui process CPU: ${f(steadyCpu)}% of one core steady (${seconds} s, page open), ${f(rolloutCpu)}% during the rollout; RSS ${steadyMem.rss_mib.toFixed(0)} MiB steady, ${finalMem.rss_mib.toFixed(0)} MiB at the end, high-water ${finalMem.hwm_mib.toFixed(0)} MiB`);

@@ -1,6 +1,6 @@
 // slipway ui's page: hand-written, no framework, no build step. It keeps the
 // fleet's state from the server's events (/api/events: snapshot, hosts,
-// happening, history, notice) and redraws only the rows that changed.
+// happenings, history, notice) and redraws only the rows that changed.
 // window.slipwayUi holds timings the tests and the bench read.
 'use strict';
 (() => {
@@ -23,7 +23,8 @@
   }
   function duration(s) {
     if (!(s >= 0)) return '–';
-    if (s < 60) return `${Math.floor(s)}s`;
+    // Under a minute: no seconds. A ticking seconds figure on 600 cells makes the browser lay out the grid every second.
+    if (s < 60) return '<1m';
     if (s < 3600) return `${Math.floor(s / 60)}m`;
     if (s < 86400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
     return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
@@ -136,14 +137,61 @@
     fillSelectors();
   }
 
-  /** The rows of an environment's table by host (found once per drawing of the section). */
+  // Rows near the viewport are redrawn when their host changes; the others are marked and redrawn when
+  // they come near it (a rollout over 200 hosts then costs the browser the rows one can see).
+  const near = new WeakSet();
+  const observer = new IntersectionObserver((entries) => {
+    for (const e of entries) {
+      if (!e.isIntersecting) { near.delete(e.target); continue; }
+      near.add(e.target);
+      const env = S.envs.get(e.target.closest('section.env')?.dataset.env);
+      if (env?.dirty?.delete(e.target.dataset.host)) redraw(env, [env.hosts.get(e.target.dataset.host)]);
+    }
+  }, { rootMargin: '400px 0px' });
+
+  /** The rows of an environment's table by host (found, and watched, once per drawing of the section). */
   function rowsOf(env) {
     if (!env.rows || !env.rows.size || !env.rows.values().next().value.isConnected) {
       const section = document.querySelector(`section.env[data-env="${CSS.escape(env.name)}"]`);
       env.rows = new Map(section ? [...section.querySelectorAll('.body > .row[data-host]')].map((r) => [r.dataset.host, r]) : []);
+      env.dirty = new Set();
+      for (const r of env.rows.values()) observer.observe(r);
     }
     return env.rows;
   }
+
+  /** Redraws these hosts' rows of an environment, all parsed at once; the keyboard focus stays on the cell being read. */
+  function redraw(env, views) {
+    const apps = appsOf(env);
+    const rows = rowsOf(env);
+    const t = document.createElement('template');
+    t.innerHTML = views.map((v) => rowHtml(env.name, v, apps)).join('');
+    for (const fresh of [...t.content.children]) {
+      const row = rows.get(fresh.dataset.host);
+      if (!row) continue;
+      const focused = row.contains(document.activeElement) ? document.activeElement.getAttribute('data-app') : null;
+      const wasNear = near.has(row);
+      observer.unobserve(row);
+      row.replaceWith(fresh);
+      rows.set(fresh.dataset.host, fresh);
+      if (wasNear) near.add(fresh);
+      observer.observe(fresh);
+      if (focused) fresh.querySelector(`.cell[data-app="${CSS.escape(focused)}"]`)?.focus();
+      else if (tipFor && row.contains(tipFor)) hideTip();
+    }
+  }
+
+  /** Every row drawn as it is now (printing, full-page screenshots). */
+  perf.drawAll = () => {
+    for (const env of S.envs.values()) {
+      const dirty = [...(env.dirty || [])];
+      env.dirty?.clear();
+      if (dirty.length) redraw(env, dirty.map((h) => env.hosts.get(h)));
+    }
+  };
+  /** How many cells of the page's state run version v (drawn or not). */
+  perf.cellsWith = (v) => [...S.envs.values()].reduce((n, env) => n + [...env.hosts.values()].reduce((m, h) => m + Object.values(h.apps || {}).filter((c) => (c.version || c.desired_version) === v).length, 0), 0);
+  window.addEventListener('beforeprint', () => perf.drawAll());
 
   function applyHosts(list) {
     const t0 = performance.now();
@@ -158,20 +206,14 @@
     for (const [env, views] of byEnv) {
       const apps = appsOf(env);
       const section = document.querySelector(`section.env[data-env="${CSS.escape(env.name)}"]`);
-      if (!section || apps.join('\0') !== env.apps) { section?.replaceWith(fromHtml(envSection(env))); env.rows = null; continue; }
-      // Every changed row parsed at once, then swapped in; the keyboard focus stays on the cell being read.
+      if (!section || apps.join('\0') !== env.apps) { section?.replaceWith(fromHtml(envSection(env))); env.rows = null; rowsOf(env); continue; }
       const rows = rowsOf(env);
-      const t = document.createElement('template');
-      t.innerHTML = views.map((v) => rowHtml(env.name, v, apps)).join('');
-      for (const fresh of [...t.content.children]) {
-        const row = rows.get(fresh.dataset.host);
-        if (!row) continue;
-        const focused = row.contains(document.activeElement) ? document.activeElement.getAttribute('data-app') : null;
-        row.replaceWith(fresh);
-        rows.set(fresh.dataset.host, fresh);
-        if (focused) fresh.querySelector(`.cell[data-app="${CSS.escape(focused)}"]`)?.focus();
-        else if (tipFor && row.contains(tipFor)) hideTip();
+      const now = [];
+      for (const v of views) {
+        if (near.has(rows.get(v.host))) now.push(v);
+        else env.dirty.add(v.host);
       }
+      if (now.length) redraw(env, now);
       const s = section.querySelector('[data-summary]');
       if (s) s.innerHTML = summary(env);
     }
@@ -200,9 +242,9 @@
     const out = h.output?.length ? `<details><summary>last output (${h.output.length} lines)</summary><pre>${esc(h.output.join('\n'))}</pre></details>` : '';
     return `<li class="k-${esc(h.kind)}" data-kind="${esc(h.kind)}" data-host="${esc(h.host)}">${time(h.at)}<strong>${esc(h.env)}</strong> ${esc(h.host)} ${esc(h.app)} <span aria-hidden="true">${KIND_ICON[h.kind] || '•'}</span> <span class="kind">${esc(h.kind.replace(/_/g, ' '))}</span>: ${esc(h.text)}${out}</li>`;
   }
-  function addHappening(h) {
+  function addHappenings(list) {
     const ol = $('#happenings');
-    ol.insertAdjacentHTML('afterbegin', happeningHtml(h));
+    ol.insertAdjacentHTML('afterbegin', list.slice(-300).reverse().map(happeningHtml).join(''));
     while (ol.children.length > 300) ol.lastElementChild.remove();
   }
 
@@ -212,7 +254,7 @@
     const host = $('#hf-host').value;
     const app = $('#hf-app').value;
     const act = $('#hf-action').value;
-    const rows = (S.history.get(env) || []).filter((r) => (!host || r.host === host) && (!app || r.app === app) && (!act || r.action === act)).slice(0, 300);
+    const rows = (S.history.get(env) || []).filter((r) => (!host || r.host === host) && (!app || r.app === app) && (!act || r.action === act)).slice(0, 200);
     $('#history-table tbody').innerHTML = rows.map((r) => `<tr data-action="${esc(r.action)}" data-host="${esc(r.host)}"><td>${dateTime(r.at)}</td><td>${esc(r.host)}</td><td>${esc(r.app)}</td><td>${esc(r.action.replace(/_/g, ' '))}</td><td>${esc(r.from_version)}${r.to_version ? ` → ${esc(r.to_version)}` : ''}</td><td class="res-${esc(r.result)}">${esc(r.result)}</td><td>${esc(r.who)}</td><td>${esc(r.message)}</td></tr>`).join('')
       || '<tr><td colspan="8">No entries.</td></tr>';
     const actions = new Set((S.history.get(env) || []).map((r) => r.action));
@@ -322,6 +364,7 @@
     for (const v of [...new Set(d.envs.flatMap((e) => e.hosts.flatMap((h) => Object.values(h.apps || {}).map((c) => c.version))))].filter(Boolean).sort()) versionColour(v);
     for (const env of S.envs.values()) env.rows = null;
     renderAll();
+    for (const env of S.envs.values()) rowsOf(env);
     $('#happenings').innerHTML = d.recent.slice().reverse().map(happeningHtml).join('');
     $('#notices').innerHTML = d.notices.map((n) => `<p>${esc(n)}</p>`).join('');
     if (perf.firstRender === null) perf.firstRender = { snapshot_ms: performance.now() - t0, since_navigation_ms: performance.now() };
@@ -339,12 +382,13 @@
       S.offset = Date.parse(d.server_time) - Date.now();
       applyHosts(d.hosts);
     });
-    es.addEventListener('happening', (e) => { perf.messages++; addHappening(JSON.parse(e.data)); });
+    es.addEventListener('happenings', (e) => { perf.messages++; addHappenings(JSON.parse(e.data)); });
     es.addEventListener('history', (e) => {
       const d = JSON.parse(e.data);
       S.history.set(d.env, d.rows);
       if ($('#hf-env').value === d.env || !$('#hf-env').value) renderHistory();
     });
+    es.addEventListener('notices', () => { $('#notices').innerHTML = ''; });
     es.addEventListener('notice', (e) => { $('#notices').insertAdjacentHTML('beforeend', `<p>${esc(JSON.parse(e.data).text)}</p>`); });
   }
 

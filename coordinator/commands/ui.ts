@@ -89,6 +89,7 @@ Example: slipway ui   |   slipway ui production --listen 127.0.0.1:0`)
       const reload = () => {
         try {
           live.setEnvs(envSources(loadConfig(loaded.file), envNames));
+          server.clearNotices();
         } catch (err) {
           const text = `slipway.yaml could not be read again; still showing the last good one: ${String((err as Error).message ?? err)}`;
           process.stderr.write(`${text}\n`);

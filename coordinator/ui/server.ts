@@ -3,7 +3,7 @@
 // Browsers talk only to this process; it talks to the agents (live.ts).
 //   GET  /                the page (ui/index.html; assets.ts)
 //   GET  /api/state       the current snapshot, JSON
-//   GET  /api/events      SSE: snapshot, then hosts (batched), happening, history, notice
+//   GET  /api/events      SSE: snapshot, then hosts and happenings (batched), history, notice(s)
 //   GET  /api/history?env=E         JSON rows, newest first
 //   GET  /api/logs?env=E&host=H&app=A   SSE: the app's last lines, then new ones
 //   POST /api/actions     { action, env, host?, reason? } with --allow-actions
@@ -27,6 +27,7 @@ export interface UiServerOptions {
 }
 
 const FLUSH_MS = 100;
+const HISTORY_MIN_MS = 2000;
 const RECENT = 300;
 const MAX_LOG_STREAMS = 16;
 const SECURITY_HEADERS = {
@@ -43,9 +44,12 @@ export class UiServer {
   private readonly clients = new Set<ServerResponse>();
   private readonly pending = new Map<string, { env: string; view: HostView }>();
   private readonly historyDue = new Set<string>();
+  private readonly historySent = new Map<string, number>();
+  private pendingHappenings: Happening[] = [];
   private readonly recent: Happening[] = [];
   private readonly notices: string[] = [];
   private flushTimer?: NodeJS.Timeout;
+  private historyTimer?: NodeJS.Timeout;
   private heartbeat?: NodeJS.Timeout;
   private logStreams = 0;
   private readonly busy = new Set<string>();
@@ -62,7 +66,8 @@ export class UiServer {
     o.live.on('happening', (h) => {
       this.recent.push(h);
       if (this.recent.length > RECENT) this.recent.shift();
-      this.broadcast('happening', h);
+      this.pendingHappenings.push(h);
+      this.schedule();
     });
     o.live.on('envs', () => this.broadcast('snapshot', this.snapshot()));
   }
@@ -80,6 +85,7 @@ export class UiServer {
 
   close(): Promise<void> {
     clearTimeout(this.flushTimer);
+    clearTimeout(this.historyTimer);
     clearInterval(this.heartbeat);
     for (const c of this.clients) c.end();
     this.server.closeAllConnections();
@@ -93,6 +99,13 @@ export class UiServer {
     this.broadcast('notice', { text, at: new Date().toISOString() });
   }
 
+  /** The notices are out of date (slipway.yaml reads again). */
+  clearNotices(): void {
+    if (this.notices.length === 0) return;
+    this.notices.length = 0;
+    this.broadcast('notices', []);
+  }
+
   private snapshot() {
     return {
       ...this.o.live.snapshot(),
@@ -101,7 +114,10 @@ export class UiServer {
     };
   }
 
-  /** Host changes are sent together every FLUSH_MS: 200 hosts answering in one second are a few messages, not 200. */
+  /**
+   * Host changes and activity lines are sent together every FLUSH_MS: 200 hosts answering in one second
+   * are a few messages, not 200. An environment's history (up to 500 rows) at most every HISTORY_MIN_MS.
+   */
   private schedule(): void {
     this.flushTimer ??= setTimeout(() => {
       this.flushTimer = undefined;
@@ -110,8 +126,18 @@ export class UiServer {
         this.pending.clear();
         this.broadcast('hosts', { hosts, server_time: new Date().toISOString() });
       }
-      for (const env of this.historyDue) this.broadcast('history', { env, rows: this.o.live.history(env) });
-      this.historyDue.clear();
+      if (this.pendingHappenings.length > 0) {
+        this.broadcast('happenings', this.pendingHappenings);
+        this.pendingHappenings = [];
+      }
+      const now = Date.now();
+      for (const env of this.historyDue) {
+        if (now - (this.historySent.get(env) ?? 0) < HISTORY_MIN_MS) continue;
+        this.historySent.set(env, now);
+        this.historyDue.delete(env);
+        this.broadcast('history', { env, rows: this.o.live.history(env) });
+      }
+      if (this.historyDue.size > 0) this.historyTimer ??= setTimeout(() => { this.historyTimer = undefined; this.schedule(); }, HISTORY_MIN_MS);
     }, FLUSH_MS);
   }
 

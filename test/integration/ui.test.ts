@@ -48,7 +48,7 @@ export async function startUi(cwd: string, ...args: string[]): Promise<{ child: 
 async function shot(name: string): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   // Rows far from the viewport are not drawn (content-visibility); a full-page picture wants them all.
-  await page.evaluate(() => document.documentElement.classList.add('all-rows'));
+  await page.evaluate(() => { document.documentElement.classList.add('all-rows'); (window as unknown as { slipwayUi: { drawAll(): void } }).slipwayUi.drawAll(); });
   await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
   await page.evaluate(() => document.documentElement.classList.remove('all-rows'));
 }
@@ -56,6 +56,8 @@ async function shot(name: string): Promise<void> {
 const cellSel = (a: LocalAgent, attrs: string) => `.cell[data-host="${a.address}"][data-app="hello"]${attrs}`;
 
 async function waitCell(a: LocalAgent, attrs: string, timeout = 60_000): Promise<void> {
+  // Rows far from the viewport are redrawn when scrolled near: look at the row, as a person would.
+  await page.locator(cellSel(a, '')).scrollIntoViewIfNeeded();
   await page.waitForSelector(cellSel(a, attrs), { timeout, state: 'attached' });
 }
 
@@ -99,7 +101,8 @@ test('the grid: every host of every environment, each cell the version and state
     assert.match(text ?? '', /pid \d+/);
   }
   // The "nowhere" environment's host (127.0.0.1:1) refuses connections: shown as unreachable, with the reason.
-  await page.waitForSelector('section.env[data-env="nowhere"] .row[data-reach="unreachable"]', { timeout: 30_000 });
+  await page.locator('section.env[data-env="nowhere"] .body > .row').scrollIntoViewIfNeeded();
+  await page.waitForSelector('section.env[data-env="nowhere"] .row[data-reach="unreachable"]', { timeout: 30_000, state: 'attached' });
   assert.match(await page.textContent('section.env[data-env="nowhere"] .body > .row') ?? '', /connection refused/);
   const first = await page.evaluate(() => (window as unknown as { slipwayUi: { firstRender: { since_navigation_ms: number } } }).slipwayUi.firstRender);
   console.log(`first render ${Math.round(first.since_navigation_ms)} ms after navigation (3 + 1 hosts)`);
@@ -117,7 +120,7 @@ test('a deploy from another terminal changes the cells live (no reload), with ac
   assert.equal(d.code, 0, d.stdout + d.stderr);
   for (const a of agents) await waitCell(a, '[data-state="running"][data-version="1.1.0"]');
   assert.equal(await page.evaluate(() => performance.getEntriesByType('navigation').length), nav, 'the page was not reloaded');
-  await page.waitForSelector(`#happenings li[data-kind="done"][data-host="${agents[0].address}"]`, { timeout: 30_000 });
+  await page.waitForSelector(`#happenings li[data-kind="done"][data-host="${agents[0].address}"]`, { timeout: 30_000, state: 'attached' });
   assert.match(await page.textContent('#happenings') ?? '', /now runs 1\.1\.0 \(was 1\.0\.0\)/);
   await shot('2-deployed');
 });
@@ -135,7 +138,7 @@ test('with --allow-actions: a rollback from the page, after a confirmation, thro
   await page.waitForSelector('#confirm[open]');
   assert.match(await page.textContent('#confirm-cmd') ?? '', /slipway rollback staging/);
   await page.click('#confirm-ok');
-  await page.waitForSelector('#action-result[data-result]', { timeout: 120_000 });
+  await page.waitForSelector('#action-result[data-result]', { timeout: 120_000, state: 'attached' });
   assert.equal(await page.getAttribute('#action-result', 'data-result'), 'done', await page.textContent('#action-result') ?? '');
   for (const a of agents) await waitCell(a, '[data-state="running"][data-version="1.0.0"]');
   // The agents' history has the rollback, with the deployer certificate's name (the CLI's own code and credentials).
@@ -164,7 +167,7 @@ test('an app killed into a crash loop shows as crashloop, with the reason', { sk
   }
   await waitCell(agents[0], '[data-state="crashloop"]');
   assert.match(await page.textContent(`${cellSel(agents[0], '')} .tip`) ?? '', /max_restarts|restart/i);
-  await page.waitForSelector(`#happenings li[data-kind="crashloop"][data-host="${agents[0].address}"]`, { timeout: 30_000 });
+  await page.waitForSelector(`#happenings li[data-kind="crashloop"][data-host="${agents[0].address}"]`, { timeout: 30_000, state: 'attached' });
   await shot('4-crashloop');
 });
 
@@ -185,7 +188,10 @@ test('the host list edited while the page is open, with a host that answers garb
   const file = join(repo.dir, 'slipway.yaml');
   const port = (garbage.address() as net.AddressInfo).port;
   writeFileSync(file, readFileSync(file, 'utf8').replace('  nowhere:\n', `  odd:\n    hosts: [127.0.0.1:${port}]\n  nowhere:\n`));
-  await page.waitForSelector(`section.env[data-env="odd"] .row[data-host="127.0.0.1:${port}"]:not([data-reach="waiting"])`, { timeout: 60_000 });
+  const row = `section.env[data-env="odd"] .row[data-host="127.0.0.1:${port}"]`;
+  await page.waitForSelector(row, { timeout: 60_000, state: 'attached' });
+  await page.locator(row).scrollIntoViewIfNeeded();
+  await page.waitForSelector(`${row}:not([data-reach="waiting"])`, { timeout: 60_000, state: 'attached' });
   const reach = await page.getAttribute(`section.env[data-env="odd"] .row[data-host="127.0.0.1:${port}"]`, 'data-reach');
   assert.ok(reach === 'unreachable' || reach === 'error', String(reach));
   // A broken file keeps what is shown and says so.
@@ -195,6 +201,7 @@ test('the host list edited while the page is open, with a host that answers garb
   assert.match(await page.textContent('#notices') ?? '', /could not be read again/);
   assert.equal(await page.locator(`section.env[data-env="odd"]`).count(), 1, 'the last good host lists are still shown');
   writeFileSync(file, good);
+  await page.waitForSelector('#notices p', { state: 'detached', timeout: 30_000 });
   assert.equal(ui.exitCode, null, 'the ui process is still running');
   const res = await fetch(`${url}api/state`);
   assert.equal(res.status, 200);
