@@ -49,6 +49,17 @@ defmodule Slipway.Relup do
     to_string(vsn)
   end
 
+  # For bin/slipway-upgrade, through erl_call, which passes and prints strings as charlists.
+  @doc false
+  def rpc_upgrade(to, to_root) do
+    {:ok, to_charlist(upgrade(to_string(to), to_string(to_root)))}
+  rescue
+    e -> {:error, to_charlist(Exception.message(e))}
+  end
+
+  @doc false
+  def rpc_version, do: to_charlist(current_version())
+
   @doc """
   Upgrades (or downgrades) this node to `to`, whose release slipway unpacked
   at `to_root`. Returns what ran before; raises with the reason otherwise
