@@ -61,6 +61,7 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<number>)
   };
 }
 
+/** The operator's own name, sent as claimed (the agent records the certificate's name beside it); '' when none is known. */
 export function operatorName(): string {
-  return process.env.SLIPWAY_OPERATOR ?? process.env.USER ?? process.env.LOGNAME ?? 'unknown';
+  return process.env.SLIPWAY_OPERATOR ?? process.env.USER ?? process.env.LOGNAME ?? '';
 }

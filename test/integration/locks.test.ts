@@ -58,7 +58,7 @@ test('a concurrent deploy is refused: locked by ci-1 since HH:MM (deploying 1.0.
   await waitFor(() => first.out().includes('pre_deploy'), 'the first deploy to reach its pre_deploy hook');
   const second = await cli(repo.dir, '-c', 'ci2.yaml', 'deploy', 'staging', '1.1.0');
   assert.equal(second.code, 1, second.stdout + second.stderr);
-  assert.match(second.stderr, /hello is locked by ci-1 since \d\d:\d\d:\d\d UTC \(deploying 1\.0\.0\)/);
+  assert.match(second.stderr, /hello is locked by ci-1(?: \(claimed: [^)]+\))? since \d\d:\d\d:\d\d UTC \(deploying 1\.0\.0\)/);
   assert.doesNotMatch(second.stdout + second.stderr, /uploading/);
   const r = await first.done;
   assert.equal(r.code, 0, r.out);
@@ -70,20 +70,20 @@ test('a concurrent deploy is refused: locked by ci-1 since HH:MM (deploying 1.0.
 test('slipway lock holds it by hand (also across an agent restart); unlock by another needs --force', async () => {
   const l = await cli(repo.dir, 'lock', 'staging', '--reason', 'database migration');
   assert.equal(l.code, 0, l.stdout + l.stderr);
-  assert.match(l.stdout, /locked by ci-1 until/);
+  assert.match(l.stdout, /locked by ci-1(?: \(claimed: [^)]+\))? until/);
   await agents[0].stop();
   await agents[0].start();
   for (const args of [['deploy', 'staging', '1.0.0'], ['rollback', 'staging'], ['restart', 'staging']]) {
     const r = await cli(repo.dir, '-c', 'ci2.yaml', ...args);
     assert.equal(r.code, 1, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
-    assert.match(r.stdout + r.stderr, /locked by ci-1 since .* \(database migration\)/, args.join(' '));
+    assert.match(r.stdout + r.stderr, /locked by ci-1(?: \(claimed: [^)]+\))? since .* \(database migration\)/, args.join(' '));
   }
   const notMine = await cli(repo.dir, '-c', 'ci2.yaml', 'unlock', 'staging');
   assert.equal(notMine.code, 1);
-  assert.match(notMine.stdout, /only ci-1 can release it \(or use --force\)/);
+  assert.match(notMine.stdout, /only ci-1(?: \(claimed: [^)]+\))? can release it \(or use --force\)/);
   const forced = await cli(repo.dir, '-c', 'ci2.yaml', 'unlock', 'staging', '--force');
   assert.equal(forced.code, 0, forced.stdout + forced.stderr);
-  assert.match(forced.stdout, /released the lock of ci-1 \(database migration\)/);
+  assert.match(forced.stdout, /released the lock of ci-1(?: \(claimed: [^)]+\))? \(database migration\)/);
   const again = await cli(repo.dir, 'unlock', 'staging');
   assert.match(again.stdout, /was not locked/);
   const h = await cli(repo.dir, 'history', 'staging', '--json');
@@ -105,4 +105,36 @@ test('a dead holder\'s lease expires on its own', async () => {
   }, 'the dead holder\'s lease to expire', 60_000);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   await waitFor(() => agents[1].logged('took over an expired lease').length > 0, 'the take-over in the agent log');
+});
+
+test('under mTLS the history and the locks name the certificate, with the operator\'s own name marked as claimed; two people on one certificate cannot release each other\'s lock; lock status tells it', async () => {
+  const as = (who: string, ...args: string[]) => startCli(repo.dir, { SLIPWAY_OPERATOR: who }, ...args).done;
+  const l = await as('alice', 'lock', 'staging', '--reason', 'backup');
+  assert.equal(l.code, 0, l.out);
+  assert.match(l.out, /locked by ci-1 \(claimed: alice\) until/);
+  const status = await as('bob', '--json', 'lock', 'status', 'staging');
+  assert.equal(status.code, 0, status.out);
+  const doc = JSON.parse(status.out) as { hosts: { ok: boolean; lease: { holder: string; reason: string } | null }[] };
+  assert.deepEqual(doc.hosts.map((h) => [h.ok, h.lease?.holder, h.lease?.reason]), [[true, 'ci-1 (claimed: alice)', 'backup'], [true, 'ci-1 (claimed: alice)', 'backup']]);
+  const table = await as('bob', 'lock', 'status', 'staging');
+  assert.match(table.out, /locked\s+ci-1 \(claimed: alice\)\s+backup/);
+  // bob has the same certificate, not the same lock.
+  const bob = await as('bob', 'unlock', 'staging');
+  assert.equal(bob.code, 1, bob.out);
+  assert.match(bob.out, /only ci-1 \(claimed: alice\) can release it \(or use --force\)/);
+  const alice = await as('alice', 'unlock', 'staging');
+  assert.equal(alice.code, 0, alice.out);
+  const free = await as('bob', 'lock', 'status', 'staging');
+  assert.match(free.out, /free/);
+  // A deploy's WHO is the certificate too, with the claim beside it.
+  const deploy = await as('carol', 'deploy', 'staging', '1.1.0');
+  assert.equal(deploy.code, 0, deploy.out);
+  const h = await as('bob', '--json', 'history', 'staging');
+  assert.equal(h.code, 0, h.out);
+  const entries = (JSON.parse(h.out) as { entries: { action: string; who: string; message: string }[] }).entries;
+  assert.ok(entries.some((e) => e.action === 'lock' && e.who === 'ci-1 (claimed: alice)' && /backup/.test(e.message)), JSON.stringify(entries));
+  assert.ok(entries.some((e) => e.action === 'unlock' && e.who === 'ci-1 (claimed: alice)'), JSON.stringify(entries));
+  assert.ok(entries.some((e) => e.action === 'deploy' && e.who === 'ci-1 (claimed: carol)'), JSON.stringify(entries));
+  // A deploy's own lease is not written to the history: no lock entry by carol.
+  assert.ok(!entries.some((e) => (e.action === 'lock' || e.action === 'unlock') && e.who.includes('carol')), JSON.stringify(entries));
 });

@@ -4,7 +4,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { invalid, appNotFound, neverActivated } from '../../../common/errors.js';
 import { appNameProblem, versionProblem, sha256Problem } from '../../../common/names.js';
 import { serverStream } from '../rpc.js';
-import { check, type AppDirectory } from './common.js';
+import { check, requester, type AppDirectory } from './common.js';
 import type { History } from '../../history.js';
 import type { Logger } from '../../logger.js';
 import type { Emit } from '../../runtime/strategies/strategy.js';
@@ -28,7 +28,7 @@ export function appHandlers(deps: AppHandlerDeps): Pick<AgentHandlers, 'Activate
       const rt = await deps.apps.runtime(req.app);
       const t0 = Date.now();
       await rt.activate(
-        { version: req.version, sha256: req.sha256, strategy: req.strategy, reason: req.reason, requested_by: req.requested_by, undo: req.undo },
+        { version: req.version, sha256: req.sha256, strategy: req.strategy, reason: req.reason, requested_by: requester(call, req.requested_by), undo: req.undo },
         eventWriter(call, req.app, () => req.version, t0, rt.runningRelease?.version ?? ''),
         cancelledBy(call),
       );
@@ -41,15 +41,16 @@ export function appHandlers(deps: AppHandlerDeps): Pick<AgentHandlers, 'Activate
       const t0 = Date.now();
       const version = rt.persistedState.desired?.version ?? '';
       const emit = eventWriter(call, req.app, () => version, t0);
+      const who = requester(call, req.requested_by);
       switch (req.action) {
         case 'stop':
         case 'start': {
           let last = '';
           const record: Emit = (event, d) => { last = event === 'failed' || event === 'done' ? event : last; emit(event, d); };
           // A stop is never cut short (its process is already going); a start is given up with its client.
-          await (req.action === 'stop' ? rt.stopApp(record, req.requested_by) : rt.startApp(record, cancelledBy(call)));
+          await (req.action === 'stop' ? rt.stopApp(record, who) : rt.startApp(record, cancelledBy(call)));
           await deps.history.append({
-            app: req.app, action: req.action, who: req.requested_by, to_version: version,
+            app: req.app, action: req.action, who, to_version: version,
             result: last === 'failed' ? 'failed' : 'done', duration_s: (Date.now() - t0) / 1000,
           });
           return;
@@ -57,7 +58,7 @@ export function appHandlers(deps: AppHandlerDeps): Pick<AgentHandlers, 'Activate
         case 'restart': {
           const d = rt.persistedState.desired;
           if (!d) throw neverActivated(`${req.app} was never activated on this host; deploy a version first`);
-          return rt.activate({ ...d, strategy: '', reason: 'restart', requested_by: req.requested_by, undo: false, restart: true }, emit, cancelledBy(call));
+          return rt.activate({ ...d, strategy: '', reason: 'restart', requested_by: who, undo: false, restart: true }, emit, cancelledBy(call));
         }
         default: throw invalid(`action "${req.action}" is not one of: start, stop, restart`);
       }

@@ -2,6 +2,7 @@
 // INVALID_ARGUMENT or NOT_FOUND, and the view of the apps on this host.
 import { invalid, appNotFound } from '../../../common/errors.js';
 import { appNameProblem } from '../../../common/names.js';
+import { peerIdentity } from '../../../common/credentials.js';
 import type { AppRuntime } from '../../runtime/app-runtime.js';
 
 /** The apps on this host and their runtimes (the agent's registry of AppRuntimes). */
@@ -23,4 +24,21 @@ export function check(problem: string | undefined): void {
 export async function existingApp(apps: Pick<AppDirectory, 'hasApp'>, app: string): Promise<void> {
   check(appNameProblem(app));
   if (!(await apps.hasApp(app))) throw appNotFound(app);
+}
+
+/**
+ * Who asks, for the history and the deploy locks. Under mTLS: the client
+ * certificate's CN, which the TLS handshake proved, followed by the name the
+ * client gives (its operator, $USER or SLIPWAY_OPERATOR) marked as claimed
+ * when it differs: `ci-1 (claimed: alice)`. Two people sharing one deployer
+ * certificate are thus two holders of a lock. On an insecure (loopback)
+ * connection there is only the claimed name.
+ */
+export function requester(call: Parameters<typeof peerIdentity>[0], claimed: string): string {
+  const name = claimed.trim();
+  if (name.length > 100 || /[\n\r]/.test(name)) throw invalid('the operator name (holder, requested_by) must be one line of at most 100 characters');
+  const who = peerIdentity(call);
+  if (!who.tls) return name || 'unknown';
+  const cn = who.cn ?? 'unnamed certificate';
+  return name && name !== cn ? `${cn} (claimed: ${name})` : cn;
 }

@@ -3,7 +3,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { invalid } from '../../../common/errors.js';
 import { appNameProblem, versionProblem, sha256Problem } from '../../../common/names.js';
 import { unary, serverStream } from '../rpc.js';
-import { check, existingApp, type AppDirectory } from './common.js';
+import { check, existingApp, requester, type AppDirectory } from './common.js';
 import { AppPaths, appsDir } from '../../paths.js';
 import { readSharedEnv, changeSharedEnv } from '../../runtime/shared-env.js';
 import type { History } from '../../history.js';
@@ -36,6 +36,7 @@ export function opsHandlers(deps: OpsHandlerDeps): Pick<AgentHandlers, 'RunTask'
       const ref = req.version || req.sha256 ? { version: req.version, sha256: req.sha256 } : undefined;
       if (ref) check(versionProblem(ref.version) ?? sha256Problem(ref.sha256));
       check(taskArgsProblem(req.args));
+      const who = requester(call, req.requested_by);
       const rt = await deps.apps.runtime(req.app);
       const ac = new AbortController();
       call.on('cancelled', () => ac.abort());
@@ -45,7 +46,7 @@ export function opsHandlers(deps: OpsHandlerDeps): Pick<AgentHandlers, 'RunTask'
       }, ac.signal, { args: req.args, stdin: req.stdin.length > 0 ? req.stdin : undefined });
       const how = result.code === null ? (ac.signal.aborted ? 'was cancelled' : 'was killed') : `exited with code ${result.code}`;
       await deps.history.append({
-        app: req.app, action: 'task', who: req.requested_by, to_version: release.version, result: result.code === 0 ? 'done' : 'failed',
+        app: req.app, action: 'task', who, to_version: release.version, result: result.code === 0 ? 'done' : 'failed',
         duration_s: (Date.now() - t0) / 1000, message: `${req.task} ${how}`,
       });
       if (!call.cancelled) call.write({ line: '', stream: '', done: true, exit_code: result.code ?? -1, message: `task ${req.task} in ${release.version} ${how}` });
@@ -57,14 +58,15 @@ export function opsHandlers(deps: OpsHandlerDeps): Pick<AgentHandlers, 'RunTask'
       return { env: await readSharedEnv(new AppPaths(deps.stateDir, req.app).sharedEnv) };
     }),
 
-    SetEnv: unary(log, 'SetEnv', async (req) => {
+    SetEnv: unary(log, 'SetEnv', async (req, call) => {
       check(appNameProblem(req.app));
       const first = !(await deps.apps.hasApp(req.app));
       const env = await changeSharedEnv(new AppPaths(deps.stateDir, req.app).sharedEnv, req.set, req.unset, appsDir(deps.stateDir));
       const keys = [...Object.keys(req.set).map((k) => `set ${k}`), ...req.unset.map((k) => `unset ${k}`)];
-      log.info({ app: req.app, keys, by: req.requested_by }, first ? 'shared/env set before the app\'s first deploy; it applies at its first start'
+      const who = requester(call, req.requested_by);
+      log.info({ app: req.app, keys, by: who }, first ? 'shared/env set before the app\'s first deploy; it applies at its first start'
         : 'shared/env changed; it applies at the next start or activation');
-      await deps.history.append({ app: req.app, action: 'env', who: req.requested_by, message: keys.join(', ') });
+      await deps.history.append({ app: req.app, action: 'env', who, message: keys.join(', ') });
       return { env };
     }),
 
