@@ -108,6 +108,7 @@ export async function runUiBench(argv: string[]): Promise<number> {
     const context = await chromium.launchPersistentContext(mkdtempSync(join(dir, 'chromium-')), { executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 800 }, args: CHROMIUM_ARGS });
     try {
       const page = context.pages()[0] ?? await context.newPage();
+      page.on('pageerror', (err) => log(`page error: ${err.message}`));
       const cdp = await context.newCDPSession(page);
       await cdp.send('Performance.enable');
       const paints: { fcp: number; grid: number; cpu: number }[] = [];
@@ -115,7 +116,7 @@ export async function runUiBench(argv: string[]): Promise<number> {
         await page.goto('about:blank');
         const m0 = await metrics(cdp);
         await page.goto(`${url}?run=${i}`, { waitUntil: 'load' });
-        await page.waitForFunction((n) => document.querySelectorAll('.cell[data-state="running"]').length >= n, hosts * 3, { timeout: 60_000 });
+        await page.waitForFunction((n) => document.querySelectorAll('.body .cell[data-app]').length >= n, hosts * 3, { timeout: 60_000 });
         // (the first drawing draws every row: the grid's full HTML, then each row redrawn only when it changes)
         paints.push(await page.evaluate(() => {
           const fcp = performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN;

@@ -249,6 +249,13 @@
   }
 
   // ---- history ----
+  let historyNear = false;
+  let historyDirty = false;
+  new IntersectionObserver((entries) => {
+    historyNear = entries.at(-1).isIntersecting;
+    if (historyNear && historyDirty) { historyDirty = false; renderHistory(); }
+  }, { rootMargin: '400px 0px' }).observe($('#history'));
+
   function renderHistory() {
     const env = $('#hf-env').value;
     const host = $('#hf-host').value;
@@ -386,7 +393,8 @@
     es.addEventListener('history', (e) => {
       const d = JSON.parse(e.data);
       S.history.set(d.env, d.rows);
-      if ($('#hf-env').value === d.env || !$('#hf-env').value) renderHistory();
+      // Drawn now if the history is on screen, else when it is scrolled to.
+      if ($('#hf-env').value === d.env || !$('#hf-env').value) { if (historyNear) renderHistory(); else historyDirty = true; }
     });
     es.addEventListener('notices', () => { $('#notices').innerHTML = ''; });
     es.addEventListener('notice', (e) => { $('#notices').insertAdjacentHTML('beforeend', `<p>${esc(JSON.parse(e.data).text)}</p>`); });
