@@ -62,7 +62,7 @@
       bits.push(`agent ${esc(ag?.version || '?')}`, `rtt ${h.rtt_ms == null ? '–' : `${Math.round(h.rtt_ms)} ms`}`);
       if (sys) bits.push(`cpu ${Math.round(sys.cpu_percent)}%`, `mem ${sys.memory_used_percent == null ? '–' : `${Math.round(sys.memory_used_percent)}%`}`, `disk ${bytes(sys.disk_free)} free`);
     }
-    const warnings = (ag?.warnings || []).map((w) => `<span class="warn-text">⚠ ${esc(w)}</span>`).join('<br>');
+    const warnings = (reach === 'reachable' ? ag?.warnings || [] : []).map((w) => `<span class="warn-text">⚠ ${esc(w)}</span>`).join('<br>');
     const status = reach === 'reachable' ? '' : `<span class="st st-${esc(reach)}">${ICON[reach] || '?'} ${esc(reach === 'waiting' ? 'waiting for the first answer' : reach)}</span><span class="meta">${esc(h.error)}</span>`;
     const restart = S.allowActions && reach === 'reachable' ? ` <button class="small" data-act="restart" data-env="${esc(envName)}" data-host="${esc(h.host)}" aria-label="Restart ${esc(S.app)} on ${esc(h.host)}">restart</button>` : '';
     return `<div class="hostcell" role="rowheader"><span class="host-name">${esc(h.host)}</span>${restart}<span class="meta">${bits.join(' · ')}</span>${status}${warnings}</div>`;
