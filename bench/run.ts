@@ -17,6 +17,8 @@ benchmarks:
               with 1 and 10 apps vs PM2 (bench/watchdog.ts); docs/benchmarks.md
   status      /metrics latency at 200 scrapes/s; 'slipway status' of 20 agents vs
               'slipway --version' (bench/status.ts); docs/benchmarks.md
+  status-scale  'slipway status' of 50, 200 and 1,000 simulated agents: wall, CLI CPU per host
+              (bench/status-scale.ts; status-scale --help); docs/benchmarks.md
   ui          'slipway ui' with 200 simulated agents × 3 apps: first paint, updates applied in
               headless Chromium, the ui process's CPU and memory (bench/ui.ts; ui --help)
   elixir      a BEAM release (examples/elixir-hello) switched by relup, hot swap and restart under load:
@@ -122,6 +124,11 @@ function printHuman(r: PipelineResult): void {
 
 if (process.argv[2] === 'unpack') {
   process.exit(await (await import('./unpack-cli.js')).runUnpackBench(process.argv.slice(3)));
+}
+
+if (process.argv[2] === 'status-scale') {
+  // 'slipway status' of 50/200/1,000 simulated agents (bench/status-scale.ts; its own options: status-scale --help).
+  process.exit(await (await import('./status-scale.js')).runStatusScaleCli(process.argv.slice(3)));
 }
 
 if (process.argv[2] === 'ui') {

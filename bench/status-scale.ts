@@ -159,3 +159,34 @@ export async function runStatusScaleBench(opts: StatusScaleOptions = {}): Promis
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+const USAGE = `usage: npm run bench -- status-scale [--runs N] [--hosts 50,200,1000] [--json]
+
+'slipway status' of simulated agents (scripts/sim-agents.ts) at each fleet size:
+wall, the CLI's CPU, CPU per host over 'slipway --version', hosts answered.
+  --runs N      timed runs per size, after one untimed (default 3); figures are medians
+  --hosts LIST  fleet sizes, comma-separated (default 50,200,1000; each 1 to 2000)
+  --json        one JSON object on stdout (progress on stderr)`;
+
+/** `npm run bench -- status-scale …`: 0 when it measured, 1 when it could not, 2 on bad usage. */
+export async function runStatusScaleCli(argv: string[]): Promise<number> {
+  const opts: StatusScaleOptions = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '-h' || a === '--help') { process.stdout.write(`${USAGE}\n`); return 0; }
+    if (a === '--json') { opts.json = true; continue; }
+    const v = argv[i + 1];
+    if (a === '--runs' && v && /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 50) { opts.runs = Number(v); i++; continue; }
+    if (a === '--hosts' && v && /^\d+(,\d+)*$/.test(v) && v.split(',').every((n) => Number(n) >= 1 && Number(n) <= 2000)) { opts.hosts = v.split(',').map(Number); i++; continue; }
+    process.stderr.write(`bad option ${a}${v && !v.startsWith('-') ? ` ${v}` : ''}\n\n${USAGE}\n`);
+    return 2;
+  }
+  try {
+    const r = await runStatusScaleBench(opts);
+    if (opts.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    return 1;
+  }
+}
