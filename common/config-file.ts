@@ -1,9 +1,10 @@
 // Reads a YAML (or JSON) config file and validates it against a zod schema.
 // Errors name the file, the line and the key: "slipway.yaml:7: run.listen.0.port: …".
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, isNode, type Node } from 'yaml';
+import { LineCounter, parseDocument, isMap, isNode, isScalar, type Node } from 'yaml';
 import * as z from 'zod';
 import { SlipwayError } from './errors.js';
+import { didYouMean, issueMessage, knownKeysAt } from './config-messages.js';
 
 // Each schema here parses a file or two per process. Zod's JIT compiles an
 // object schema into a function on its first parse, which costs more than it
@@ -11,8 +12,9 @@ import { SlipwayError } from './errors.js';
 z.config({ jitless: true });
 
 export class ConfigError extends SlipwayError {
-  constructor(public readonly file: string, public readonly problems: string[]) {
-    super('SLIPWAY_ERR_CONFIG', `${file} is not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  /** `summary`: the whole message, where "is not valid" would not be true (a missing file). */
+  constructor(public readonly file: string, public readonly problems: string[], summary?: string) {
+    super('SLIPWAY_ERR_CONFIG', summary ?? `${file} is not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
   }
 }
@@ -34,28 +36,50 @@ export function parseConfigText<S extends z.ZodType>(text: string, schema: S, fi
     const keys = issue.code === 'unrecognized_keys' ? (issue as { keys?: string[] }).keys ?? [] : [];
     const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
     const lookup = keys.length > 0 ? [...path, keys[0]] : path;
-    const line = lineOf(doc.getIn(lookup, true), lineCounter) ?? lineOf(doc.getIn(path, true), lineCounter);
+    const line = (keys.length > 0 ? keyLine(doc.getIn(path, true) ?? (path.length === 0 ? doc.contents : undefined), keys[0], lineCounter) : undefined)
+      ?? lineOf(doc.getIn(lookup, true), lineCounter) ?? lineOf(doc.getIn(path, true), lineCounter);
     const key = path.join('.');
-    let message = issue.message;
     if (keys.length > 0) {
-      const full = keys.map((k) => (key ? `${key}.${k}` : k));
-      message = `unknown key${keys.length > 1 ? 's' : ''} ${full.map((k) => `"${k}"`).join(', ')}`;
-      return `${line ? `line ${line}: ` : ''}${message}`;
+      const known = knownKeysAt(schema, path);
+      const said = keys.map((k) => {
+        const meant = didYouMean(k, known.filter((c) => !(c in (valueAt(data, path) as object))));
+        return `"${key ? `${key}.${k}` : k}"${meant ? ` (did you mean "${meant}"?)` : ''}`;
+      });
+      return `${line ? `line ${line}: ` : ''}unknown key${keys.length > 1 ? 's' : ''} ${said.join(', ')}`;
     }
-    return `${line ? `line ${line}: ` : ''}${key || '(top level)'}: ${message}`;
+    return `${line ? `line ${line}: ` : ''}${key || '(top level)'}: ${issueMessage(issue, valueAt(data, path))}`;
   });
   throw new ConfigError(file, problems);
 }
 
-export function readConfigFile<S extends z.ZodType>(file: string, schema: S, displayName = file): z.infer<S> {
+/** The value at a path of parsed data (undefined where the path leads nowhere). */
+function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+  let v = data;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
+
+/** `notFound`: what to do when the file is missing ("run slipway init"). */
+export function readConfigFile<S extends z.ZodType>(file: string, schema: S, displayName = file, notFound?: string): z.infer<S> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(displayName, [code === 'ENOENT' ? 'file not found' : `cannot read it (${code ?? String(err)})`]);
+    const problem = code === 'ENOENT' ? `file not found: ${file}${notFound ? `; ${notFound}` : ''}` : `cannot read ${file} (${code ?? String(err)})`;
+    throw new ConfigError(displayName, [problem], `${displayName}: ${problem}`);
   }
   return parseConfigText(text, schema, displayName);
+}
+
+/** The line of a key itself in a map (a value on the next line would be one off). */
+function keyLine(map: unknown, key: string, lc: LineCounter): number | undefined {
+  if (!isMap(map)) return undefined;
+  const pair = map.items.find((p) => isScalar(p.key) && p.key.value === key);
+  return pair ? lineOf(pair.key, lc) : undefined;
 }
 
 function lineOf(node: unknown, lc: LineCounter): number | undefined {

@@ -4,7 +4,9 @@ import * as z from 'zod'; // a namespace import: bundles keep only the parts use
 import { resolve, dirname } from 'node:path';
 import { APP_NAME_RE } from '../common/names.js';
 import { runSchema, tasksSchema } from '../common/manifest.js';
-import { readConfigFile, ConfigError } from '../common/config-file.js';
+import { readConfigFile } from '../common/config-file.js';
+import { didYouMean } from '../common/config-messages.js';
+import { UsageError } from './errors.js';
 
 export const DEFAULT_CONFIG_FILE = 'slipway.yaml';
 
@@ -126,16 +128,17 @@ export interface LoadedConfig {
 
 export function loadConfig(file = DEFAULT_CONFIG_FILE): LoadedConfig {
   const abs = resolve(file);
-  const config = readConfigFile(abs, slipwayConfigSchema, file);
+  const config = readConfigFile(abs, slipwayConfigSchema, file, `write one with \`slipway init\` in the app's directory, or name another with -c FILE`);
   return { config, file: abs, root: dirname(abs) };
 }
 
-/** The environment by name, or a ConfigError that lists the known ones. */
+/** The environment by name, or a usage error (exit 2) that lists the known ones: the file is fine, the argument is not. */
 export function environment(loaded: LoadedConfig, name: string): EnvironmentConfig {
-  const env = loaded.config.environments[name];
+  const env = Object.hasOwn(loaded.config.environments, name) ? loaded.config.environments[name] : undefined;
   if (!env) {
-    const known = Object.keys(loaded.config.environments).join(', ');
-    throw new ConfigError(loaded.file, [`unknown environment "${name}"; this file defines: ${known}`]);
+    const names = Object.keys(loaded.config.environments);
+    const meant = didYouMean(name, names);
+    throw new UsageError(`unknown environment "${name}"${meant ? ` (did you mean "${meant}"?)` : ''}; ${loaded.file} defines: ${names.join(', ')}`);
   }
   return env;
 }

@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { AgentConnection, type HostError } from './client.js';
 import { eachHost, type Outcome as HostOutcome } from './rollout/bounded.js';
 import { ConfigError } from '../common/config-file.js';
+import { UsageError } from './errors.js';
 import type { LoadedConfig, EnvironmentConfig } from './config.js';
 import type { TlsSettings } from '../common/credentials.js';
 
@@ -51,7 +52,7 @@ export class Fleet {
     let hosts = env.hosts;
     if (hostFilter) {
       hosts = hosts.filter((h) => h === hostFilter || h.startsWith(`${hostFilter}:`));
-      if (hosts.length === 0) throw new ConfigError(loaded.file, [`--host ${hostFilter} is not in environment "${envName}" (${env.hosts.join(', ')})`]);
+      if (hosts.length === 0) throw new UsageError(`--host ${hostFilter} is not in environment "${envName}", whose hosts are: ${env.hosts.join(', ')}`);
     }
     return new Fleet(hosts, tlsFor(loaded, envName, env), loaded.config.deadline_s * 1000, env.concurrency);
   }

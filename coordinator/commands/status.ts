@@ -3,7 +3,6 @@ import * as grpc from '@grpc/grpc-js';
 import type { Command } from 'commander';
 import { environment, type LoadedConfig } from '../config.js';
 import { Fleet, tlsFor, READ_CONCURRENCY, type Outcome } from '../fleet.js';
-import { ConfigError } from '../../common/config-file.js';
 import { UsageError } from '../errors.js';
 import { table, color, formatDuration, formatBytes } from '../output.js';
 import { action, load, globals, printJson } from './common.js';
@@ -21,7 +20,7 @@ function statusFleet(loaded: LoadedConfig, envName: string, hostFilter?: string)
   let hosts = env.hosts;
   if (hostFilter) {
     hosts = hosts.filter((h) => h === hostFilter || h.startsWith(`${hostFilter}:`));
-    if (hosts.length === 0) throw new ConfigError(loaded.file, [`--host ${hostFilter} is not in environment "${envName}" (${env.hosts.join(', ')})`]);
+    if (hosts.length === 0) throw new UsageError(`--host ${hostFilter} is not in environment "${envName}", whose hosts are: ${env.hosts.join(', ')}`);
   }
   return new Fleet(hosts, tlsFor(loaded, envName, env), loaded.config.deadline_s * 1000, Math.max(1, Math.min(hosts.length, READ_CONCURRENCY)));
 }

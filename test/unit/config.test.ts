@@ -9,6 +9,7 @@ import { environment, loadConfig, slipwayConfigSchema } from '../../coordinator/
 import { defaultStrategy, manifestSchema, runSchema } from '../../common/manifest.js';
 import { appNameFrom, initConfigText, writeInitConfig } from '../../coordinator/init.js';
 import { BuildError } from '../../coordinator/build/errors.js';
+import { UsageError } from '../../coordinator/errors.js';
 
 const VALID = `app: hello
 build:
@@ -71,8 +72,8 @@ describe('slipway.yaml', () => {
     const text = VALID.replace('port: 4000', 'port: "4000"').replace('include: [server.js, package.json, node_modules]', 'include: server.js');
     const p = problems(text);
     assert.equal(p.length, 2);
-    assert.match(p[0], /^line 4: build\.include: .*expected array/);
-    assert.match(p[1], /^line 8: run\.listen\.0\.port: .*expected number/);
+    assert.equal(p[0], 'line 4: build.include: must be a list, not string "server.js"');
+    assert.equal(p[1], 'line 8: run.listen.0.port: must be a number, not string "4000"');
   });
 
   test('semantic checks: hosts, task names, health listen', () => {
@@ -110,9 +111,11 @@ describe('slipway.yaml', () => {
       assert.equal(loaded.root, dir);
       assert.equal(loaded.file, join(dir, 'slipway.yaml'));
       assert.deepEqual(environment(loaded, 'staging').hosts, ['127.0.0.1:7070']);
+      assert.throws(() => environment(loaded, 'stagin'), /unknown environment "stagin" \(did you mean "staging"\?\)/);
       assert.throws(() => environment(loaded, 'prod'), (err: unknown) => {
-        assert.ok(err instanceof ConfigError);
-        assert.match(err.message, /unknown environment "prod"; this file defines: staging, production/);
+        // A bad argument, not a bad file: a usage error (exit 2), not "slipway.yaml is not valid".
+        assert.ok(err instanceof UsageError && !(err instanceof ConfigError));
+        assert.match(err.message, /unknown environment "prod"; .*slipway\.yaml defines: staging, production/);
         return true;
       });
     });
