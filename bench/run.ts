@@ -141,6 +141,11 @@ if (process.argv[2] === 'elixir') {
   process.exit(await (await import('./elixir.js')).runElixirBench(process.argv.slice(3)));
 }
 
+if (process.argv[2] === 'sea') {
+  // The agent as a single executable against the bundle on node (bench/sea.ts: size, start, idle memory).
+  process.exit(await (await import('./sea.js')).runSeaBench(process.argv.slice(3)));
+}
+
 if (process.argv[2] === 'chaos') {
   // The fault-injection run has its own options (bench/chaos.ts).
   process.exit(await (await import('./chaos.js')).runChaosBench(process.argv.slice(3)));
