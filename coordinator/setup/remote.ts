@@ -130,16 +130,16 @@ else
   fi
   # What systemctl kill --kill-whom=all would end: the supervising process with its holder (one group), then the apps.
   s=$(cat ${REMOTE.run}/supervisor.pid 2>/dev/null || true)
-  if [ -n "$s" ]; then kill -KILL -- "-$s" 2>/dev/null || kill -KILL "$s" 2>/dev/null || true; say "stopped the supervising process"; fi
+  if [ -n "$s" ]; then kill -KILL "-$s" 2>/dev/null || kill -KILL "$s" 2>/dev/null || true; say "stopped the supervising process"; fi
   apps=
   for st in ${REMOTE.state}/apps/*/state.json; do
     [ -f "$st" ] && apps="$apps $(grep -o '"pid": *[0-9]*' "$st" | grep -o '[0-9]*$' | tr '\n' ' ')"
   done
-  for p in $apps; do kill -TERM -- "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null || true; done
+  for p in $apps; do kill -TERM "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null || true; done
   i=0
   for p in $apps; do
     while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.1; done
-    kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null || true
+    kill -KILL "-$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null || true
   done
   [ -z "$apps" ] || say "stopped the apps (pids$apps)"
   rm -f "$PIDFILE"

@@ -121,7 +121,7 @@ export class SshHosts {
       `hostname ${node} 2>/dev/null || true`,
       `exec ${SSHD} -D -e -f /etc/ssh/sshd_test_config`,
     ].join(' && ');
-    const child = spawn('ip', ['netns', 'exec', this.ns(node), 'unshare', '--mount', '--uts', '--propagation', 'private', 'sh', '-c', mounts], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('ip', ['netns', 'exec', this.ns(node), 'unshare', '--mount', '--uts', '--pid', '--fork', '--mount-proc', '--propagation', 'private', 'sh', '-c', mounts], { stdio: ['ignore', 'pipe', 'pipe'] });
     for (const s of [child.stdout, child.stderr]) s?.on('data', (d: Buffer) => this.sshdLog.push(`${node}: ${d.toString().trim()}`));
     this.sshd.push(child);
   }
