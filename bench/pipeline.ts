@@ -11,7 +11,6 @@
 // .tar.gz); it is generated once and cached under bench/.work/pipeline-<key>/
 // (gitignored), keyed by the tree options and the generator's code.
 // Longer than ~300 lines on purpose: one benchmark: its method, baselines (plain TCP, GNU tar) and report kept together.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';

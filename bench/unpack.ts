@@ -3,7 +3,7 @@
 //   npm run bench -- unpack [--runs 5] [--quick] [--work DIR] [--compare-flush] [--busy MB/s] [--json]
 //   (and as part (b) of `npm run bench -- pipeline`)
 // Each run is a pair in alternating order (even runs: ours first; odd: GNU
-// tar first), each side into a fresh directory, removed afterwards:
+// tar first), each side into a fresh directory (all removed at the end):
 //   GNU tar   `tar -xzf release.tar.gz -C dir`, then `sync -f dir` (timed
 //             apart: GNU tar alone, and GNU tar + sync)
 //   ours      unpackTarball(release, dir) with its flush (durable), and the
@@ -25,9 +25,9 @@
 // --busy R: a writer process dirties R MB/s in another file of the same file
 // system (no fsync) during every timed extraction: a busy host.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { unpackTarball, type FlushMode, type UnpackProfile } from '../agent/storage/unpack/index.js';
 
@@ -149,6 +149,13 @@ export async function benchUnpackPairs(tarball: string, opts: {
   const busy = opts.busyMBs ? startBusyWriter(join(work, 'busy-writer.bin'), opts.busyMBs) : undefined;
   const runs: UnpackRun[] = [];
   let entries = 0;
+  // Trees are kept until the end, not removed between runs: on a file system
+  // mounted with -o discard each unlink waits for the device (an 86,000-file
+  // tree took over 10 minutes to remove here under load), which would hold
+  // up the bench and put the removal's I/O into the next timed run.
+  const done = join(work, 'done');
+  mkdirSync(done);
+  const keep = (d: string) => renameSync(d, join(done, basename(d)));
   const s = (ms: number) => (ms / 1000).toFixed(2);
   try {
     for (let i = 0; i < opts.runs; i++) {
@@ -169,13 +176,13 @@ export async function benchUnpackPairs(tarball: string, opts: {
         h.disable();
         gnuLag = { p99: h.percentile(99) / 1e6, max: h.max / 1e6 };
         gnuSyncMs = await timed('sync', ['-f', d], signal);
-        rmSync(d, { recursive: true, force: true });
+        keep(d);
       };
       const oursRun = async (mode: FlushMode) => {
         const d = join(work, `ours-${mode}-${i}`);
         equalise(tarball);
         const r = await ours(tarball, d, mode, signal);
-        rmSync(d, { recursive: true, force: true });
+        keep(d);
         return r;
       };
       if (oursFirst) { o = await oursRun(flush); await gnu(); } else { await gnu(); o = await oursRun(flush); }
@@ -200,6 +207,7 @@ export async function benchUnpackPairs(tarball: string, opts: {
     }
   } finally {
     busy?.kill('SIGKILL');
+    log(`removing ${runs.length * (opts.compareFlush ? 3 : 2)} extracted trees (untimed; slow where the file system discards on unlink)`);
     rmSync(work, { recursive: true, force: true });
   }
   return {

@@ -5,7 +5,9 @@
 // node_modules tree (docs: dependencies.md §3.7). So node-tar only *parses*:
 //
 //   pass 1  worker thread: gunzips the tarball itself (counting every
-//           byte), node-tar's Parser reads the headers (bodies are skipped)
+//           byte; zlib inflates in libuv's pool up to 2 MiB ahead of the
+//           check, so inflating and checking overlap), node-tar's Parser
+//           reads the headers (bodies are skipped)
 //           and ArchiveRules checks every entry and metadata record (types,
 //           "..", absolute paths, backslashes, drive letters, names that
 //           collide after Unicode normalisation or case folding, symlink
@@ -18,8 +20,8 @@
 //           other user can reach a half-written tree), --no-same-owner,
 //           umask 022 + --no-same-permissions, never -P. It reads plain
 //           tar from a pipe that this module writes ONLY WITH BYTES PASS 1
-//           HAS CHECKED: after each 1 MiB of compressed input has been
-//           decompressed and every header in it accepted, the worker moves
+//           HAS CHECKED: once 1 MiB more of decompressed tar has been
+//           parsed and every header in it accepted, the worker moves
 //           those decompressed bytes here ('checked') and they are passed
 //           on. GNU tar therefore never reads a byte pass 1 has not
 //           accepted, and the tarball is decompressed once, not twice. At
@@ -33,7 +35,14 @@
 //           0755 (directories, files with any x bit) or 0644. This catches
 //           any difference between the two tar parsers instead of trusting
 //           either.
-//   then    chmod 0755 on `dest`, one syncfs (`sync -f dest`).
+//   then    chmod 0755 on `dest`, one syncfs (`sync -f dest`). While GNU
+//           tar still extracts, a syncfs starts in the background each
+//           WRITEBACK_STEP (64 MiB) of checked tar fed to it, one at a time
+//           ("writeback ahead"), so the disk writes while the rest is being
+//           decompressed and extracted and the final syncfs finds little
+//           left. flush: 'tree' fsyncs every file and directory written
+//           instead (flush.ts): it touches nothing else on the host but
+//           measured slower, even beside another writer (docs/benchmarks.md).
 //
 // Why running GNU tar before pass 1 has finished cannot write outside
 // `dest`: it only ever sees entries pass 1 has accepted one by one (the
@@ -54,13 +63,11 @@
 // about that much, in 64 KiB pieces (bounded memory), before refusing. A
 // refusal stops the feeding at once; GNU tar is killed when pass 1 reports.
 //
-// Measured on the bench tree (bench/unpack.ts: 86,000 files, 458 MB, 108 MB
-// .tar.gz, 2 cores, on tmpfs, median of 3): GNU `tar -xzf` 3.14 s, this
-// unpacker 3.62 s (1.15×). Feeding GNU tar the compressed bytes instead
-// (so that it decompressed a second time) measured 7.61 s (2.08×) the same
-// way: both gunzips competed for the two cores. bench/pipeline.ts has the
-// figures on disk, where the syncfs adds the writeback that GNU tar's own
-// run leaves to the kernel.
+// Measured: docs/benchmarks.md, "Unpack" (bench/unpack.ts: pairs of ours
+// and GNU tar + sync -f, in alternating order, median of the per-run ratios,
+// with a profile of each run). Feeding GNU tar the compressed bytes instead
+// (so that it decompressed a second time) measured 2.08× GNU tar on tmpfs:
+// both gunzips competed for the two cores.
 //
 // Any failure (refused content, corrupt gzip/tar, GNU tar error, abort)
 // removes `dest` entirely before the error is thrown.

@@ -3,15 +3,15 @@
 // skipped) and check every entry and metadata record against ArchiveRules.
 // Nothing is written. Runs inside the unpack worker.
 //
-// `onChecked(tar)` hands over the decompressed tar bytes of the last 1 MiB
-// of compressed input once every header in them was accepted: the parent
+// `onChecked(tar)` hands over the decompressed tar of each 1 MiB of
+// compressed input once every header in it was accepted: the parent
 // feeds GNU tar exactly these bytes (index.ts), so GNU tar never reads a
 // byte pass 1 has not accepted, and the tarball is decompressed only once.
 // After the first problem it is never called again. It may return a promise:
 // scanning waits for it (backpressure, when GNU tar is slower than pass 1).
 import { read, readSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, type ZlibOptions } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import { ArchiveRules, type UnpackLimits } from './rules.js';
 
@@ -25,8 +25,18 @@ export type ScanOutcome =
 
 /** node-tar warning codes that mean broken bytes rather than hostile content. */
 const CORRUPT_CODES = new Set(['TAR_BAD_ARCHIVE', 'TAR_ENTRY_INVALID', 'TAR_ABORT']);
-/** Compressed bytes read (and checked) at a time. */
+/** Compressed bytes read at a time. */
 const CHUNK = 1 << 20;
+/** Decompressed bytes zlib may have ready ahead of the check. */
+const INFLATE_AHEAD = 2 << 20;
+/**
+ * Checked bytes are handed over each time zlib has taken this much more
+ * compressed input (about 4 MiB of tar for a release of source code): a
+ * highly compressible hostile archive is checked far ahead of GNU tar.
+ */
+const HANDOVER_INPUT = CHUNK;
+/** After the first problem, decompressed bytes still checked for further problems (the message lists up to 20). */
+const PROBLEM_TAIL = 4 << 20;
 
 /** `fd` is the tarball, opened once by the caller: GNU tar reads the same file, whatever happens to its path. */
 export async function scanTarball(
@@ -80,9 +90,8 @@ export async function scanTarball(
     parser.on('error', (err: Error) => { corrupt ??= err.message; resolve(); });
   });
 
-  const gunzip = createGunzip({ chunkSize: 64 * 1024 });
-  gunzip.on('data', (c: Buffer) => {
-    if (stop) return;
+  /** One decompressed chunk, in order: counted, checked for a nested gzip stream, parsed (every header in it checked). */
+  const check = (c: Buffer) => {
     decompressed += c.length;
     if (head.length < 2) {
       head = Buffer.concat([head, c.subarray(0, 2)]);
@@ -100,17 +109,7 @@ export async function scanTarball(
       rules.refuse(`it decompresses to more than its headers account for (over ${decompressed} bytes of tar for ${rules.accounted} described: a gzip bomb)`);
     }
     if (rules.full || corrupt !== undefined) stop = true;
-  });
-  const gunzipped = new Promise<void>((resolve) => {
-    gunzip.on('end', () => resolve());
-    gunzip.on('close', () => resolve());
-    gunzip.on('error', (err: Error) => { corrupt ??= `gzip: ${err.message}`; resolve(); });
-  });
-  /** Resolves once zlib has consumed `buf` and every byte it produced went through the data handler. */
-  const feed = (buf: Buffer) => new Promise<void>((resolve) => {
-    gunzip.write(buf, () => resolve());
-    void gunzipped.then(resolve);
-  });
+  };
 
   /** The accepted bytes, in a buffer of their own (so it can be moved to another thread). */
   const handOver = async () => {
@@ -123,33 +122,71 @@ export async function scanTarball(
     await onChecked(tar);
   };
 
-  // Positional reads of the caller's fd (never closed or moved here).
+  // zlib inflates in libuv's pool AHEAD of this thread, up to INFLATE_AHEAD
+  // bytes of output, while this thread checks what it gave before (the two
+  // overlap); past that, zlib waits (bounded memory, also for a gzip bomb).
+  // (Node's zlib passes stream options on to its Transform; @types/node's ZlibOptions does not list them.)
+  const gunzip = createGunzip({ chunkSize: 64 * 1024, readableHighWaterMark: INFLATE_AHEAD } as ZlibOptions);
+  let zlibError: string | undefined;
+  gunzip.on('error', (err: Error) => { zlibError ??= `gzip: ${err.message}`; });
+
+  // Positional reads of the caller's fd (never closed or moved here), written to zlib as it takes them.
   const readAt = promisify(read);
-  let pos = 0;
-  for (; !stop && corrupt === undefined;) {
-    const buf = Buffer.allocUnsafe(CHUNK);
-    let t = performance.now();
-    const { bytesRead } = await readAt(fd, buf, 0, buf.length, pos);
-    profile.readMs += performance.now() - t;
-    if (bytesRead === 0) break;
-    pos += bytesRead;
-    t = performance.now();
-    const checkBefore = profile.checkMs;
-    await feed(buf.subarray(0, bytesRead));
-    profile.inflateMs += performance.now() - t - (profile.checkMs - checkBefore);
-    // Go on after a problem only within this chunk: more problems for the message, bounded work.
-    if (rules.problems.length > 0) stop = true;
-    else if (!stop && corrupt === undefined) {
-      t = performance.now();
-      await handOver();
-      profile.handOverMs += performance.now() - t;
+  let readError: unknown;
+  const reading = (async () => {
+    for (let pos = 0; !stop && corrupt === undefined && !gunzip.destroyed;) {
+      const buf = Buffer.allocUnsafe(CHUNK);
+      const t = performance.now();
+      const { bytesRead } = await readAt(fd, buf, 0, buf.length, pos);
+      profile.readMs += performance.now() - t;
+      if (bytesRead === 0) break;
+      pos += bytesRead;
+      if (stop || gunzip.destroyed) return;
+      if (!gunzip.write(buf.subarray(0, bytesRead))) {
+        await new Promise<void>((resolve) => {
+          const done = () => { gunzip.off('drain', done); gunzip.off('close', done); resolve(); };
+          gunzip.on('drain', done);
+          gunzip.on('close', done);
+        });
+      }
     }
+    if (!stop && !gunzip.destroyed) gunzip.end();
+  })().catch((err: unknown) => {
+    readError = err;
+    gunzip.destroy(); // ends the check loop below
+  });
+
+  /** Output checked since a problem was found: a little more is read for the message, then no more (bounded work). */
+  let afterProblem = 0;
+  /** Compressed bytes zlib had taken at the last hand-over. */
+  let handedAt = 0;
+  try {
+    let t = performance.now();
+    for await (const c of gunzip as AsyncIterable<Buffer>) {
+      profile.inflateMs += performance.now() - t;
+      check(c);
+      if (rules.problems.length > 0) {
+        afterProblem += c.length;
+        if (afterProblem > PROBLEM_TAIL) stop = true;
+      } else if (gunzip.bytesWritten - handedAt >= HANDOVER_INPUT && !stop) {
+        t = performance.now();
+        handedAt = gunzip.bytesWritten;
+        await handOver();
+        profile.handOverMs += performance.now() - t;
+      }
+      if (stop) break;
+      t = performance.now();
+    }
+  } catch (err) {
+    zlibError ??= `gzip: ${err instanceof Error ? err.message : String(err)}`;
   }
-  if (stop || corrupt !== undefined) {
-    gunzip.destroy();
-  } else {
-    gunzip.end();
-    await gunzipped;
+  // A broken gzip stream counts unless this side had stopped reading (a refusal, a nested stream).
+  if (zlibError !== undefined && !stop) corrupt ??= zlibError;
+  stop ||= corrupt !== undefined || rules.problems.length > 0;
+  gunzip.destroy();
+  await reading;
+  if (readError !== undefined) throw readError;
+  if (!stop) {
     parser.end();
     await parsed;
   }
