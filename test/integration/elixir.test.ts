@@ -210,5 +210,6 @@ test('slipway stop leaves nothing of the app running: no BEAM, no epmd', { skip 
   const s = await cli(appDir, 'stop', 'staging');
   assert.equal(s.code, 0, s.stdout + s.stderr);
   await waitFor(() => spawnSync('pgrep', ['-u', String(uid)]).status === 1, 'no process of app_user');
-  assert.equal(spawnSync('pgrep', ['-x', 'epmd']).status, 1, 'no epmd');
+  assert.equal(spawnSync('pgrep', ['-x', 'epmd', '-u', String(uid)]).status, 1, 'no epmd of the app (the kit runs without one)');
+  assert.equal(readdirSync(join(agent!.stateDir, 'apps', 'elixir_hello', 'tmp', 'epmd')).length >= 1, true, 'the nodes registered in the kit\'s epmd files');
 });
