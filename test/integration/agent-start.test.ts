@@ -118,3 +118,18 @@ test('a second agent on a state dir in use refuses, naming the first one\'s pid;
   assert.equal((await get(appHost(a), repo.port)).status, 200);
   await waitFor(async () => (await cli(repo.dir, 'status', 'staging')).code === 0, 'status after the restart');
 });
+
+test('under systemd (JOURNAL_STREAM is its stdout) each log line carries its syslog priority for journald; elsewhere plain JSON lines', async () => {
+  const file = config('journal', [`tls: { ca: ${join(dir, 'no-ca.pem')}, cert: ${join(dir, 'no.pem')}, key: ${join(dir, 'no-key.pem')} }`, 'allow_unsigned: true']);
+  // The shell's own stdout (fd 1 of $$) is the pipe the agent inherits: its device and inode are what systemd would set.
+  const journal = spawnSync('sh', ['-c', `JOURNAL_STREAM=$(stat -L -c %d:%i /proc/$$/fd/1) exec '${process.execPath}' '${AGENT_BIN}' --config '${file}'`], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(journal.status, 2, journal.stderr);
+  const lines = journal.stdout.split('\n').filter(Boolean);
+  assert.ok(lines.length > 0, journal.stderr);
+  for (const l of lines) assert.match(l, /^<\d>\{/, l);
+  assert.ok(lines.some((l) => l.startsWith('<2>{') && l.includes('"level":60') && l.includes('cannot read the CA certificate')), lines.join('\n'));
+  // A JOURNAL_STREAM that is not this stdout (a child of a unit writing to a file, say): no prefix.
+  const other = spawnSync(process.execPath, [AGENT_BIN, '--config', file], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, JOURNAL_STREAM: '1:1' } });
+  assert.equal(other.status, 2);
+  for (const l of other.stdout.split('\n').filter(Boolean)) assert.match(l, /^\{/, l);
+});
