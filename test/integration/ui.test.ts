@@ -31,6 +31,8 @@ let url: string;
 let context: BrowserContext;
 let page: Page;
 let garbage: net.Server;
+let silent: net.Server;
+const silentSockets = new Set<net.Socket>();
 
 /** Starts `slipway ui ARGS` in the app's repo; resolves with the process and the address it printed. */
 export async function startUi(cwd: string, ...args: string[]): Promise<{ child: ChildProcess; url: string }> {
@@ -74,6 +76,9 @@ before(async () => {
   // An "agent" that answers every connection with bytes that are neither TLS nor HTTP/2.
   garbage = net.createServer((s) => { s.on('error', () => undefined); s.end(Buffer.from('\x00\xffnot a gRPC agent\r\n\r\n'.repeat(50), 'binary')); });
   await new Promise<void>((r) => garbage.listen(0, '127.0.0.1', r));
+  // A host gone dark: it takes the connection and never says a word.
+  silent = net.createServer((s) => { silentSockets.add(s); s.on('error', () => undefined); s.on('close', () => silentSockets.delete(s)); });
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
   ({ child: ui, url } = await startUi(repo.dir, '--listen', '127.0.0.1:0', '--allow-actions'));
   context = await chromium.launchPersistentContext(tempDir('ui-chromium'), {
     executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 800 },
@@ -87,6 +92,8 @@ after(async () => {
   await context?.close();
   ui?.kill('SIGINT');
   garbage?.close();
+  for (const s of silentSockets) s.destroy();
+  silent?.close();
   await stopAgents(agents);
   cleanup(dir);
 });
@@ -184,16 +191,23 @@ test('a stopped agent shows as unreachable within the status deadline, never as 
   await page.locator('#fleet').screenshot({ path: join(OUT, 'readme-fleet.png') });
 });
 
-test('the host list edited while the page is open, with a host that answers garbage: shown as an error; the ui keeps running', { skip }, async () => {
+test('the host list edited while the page is open, with a host that answers garbage and one that never answers: shown as such; the ui keeps running', { skip }, async () => {
   const file = join(repo.dir, 'slipway.yaml');
   const port = (garbage.address() as net.AddressInfo).port;
-  writeFileSync(file, readFileSync(file, 'utf8').replace('  nowhere:\n', `  odd:\n    hosts: [127.0.0.1:${port}]\n  nowhere:\n`));
+  const dark = `127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+  const t0 = Date.now();
+  writeFileSync(file, readFileSync(file, 'utf8').replace('  nowhere:\n', `  odd:\n    hosts: [127.0.0.1:${port}, ${dark}]\n  nowhere:\n`));
   const row = `section.env[data-env="odd"] .row[data-host="127.0.0.1:${port}"]`;
   await page.waitForSelector(row, { timeout: 60_000, state: 'attached' });
   await page.locator(row).scrollIntoViewIfNeeded();
   await page.waitForSelector(`${row}:not([data-reach="waiting"])`, { timeout: 60_000, state: 'attached' });
   const reach = await page.getAttribute(`section.env[data-env="odd"] .row[data-host="127.0.0.1:${port}"]`, 'data-reach');
   assert.ok(reach === 'unreachable' || reach === 'error', String(reach));
+  // The dark host: unreachable once the Status call's deadline (deadline_s: 5) has passed, with the reason.
+  const darkRow = `section.env[data-env="odd"] .row[data-host="${dark}"]`;
+  await page.waitForSelector(`${darkRow}[data-reach="unreachable"]`, { timeout: 60_000, state: 'attached' });
+  console.log(`a host that never answers: unreachable ${Date.now() - t0} ms after it was added to slipway.yaml (deadline_s: 5; the file is checked every second)`);
+  assert.match(await page.textContent(darkRow) ?? '', /deadline|timed out|unreachable/);
   // A broken file keeps what is shown and says so.
   const good = readFileSync(file, 'utf8');
   writeFileSync(file, `${good}\nnot: [valid\n`);
