@@ -18,7 +18,7 @@ import { execFileSync } from 'node:child_process';
 import { tempDir, cleanup, makeAppRepo, testPki, waitFor, git, type AppRepo } from '../helpers/env.js';
 import { NetnsFleet, NetnsAgent, nginxConfig, isRoot, cliBin, type Node } from '../helpers/netns-fleet.js';
 
-const HOSTS = Number(process.env.SLIPWAY_STORE_FLEET_HOSTS ?? 6);
+const HOSTS = Number(process.env.SLIPWAY_STORE_FLEET_HOSTS ?? 5);
 const RATE = process.env.SLIPWAY_STORE_FLEET_RATE ?? '100mbit';
 const RELEASE_MB = Number(process.env.SLIPWAY_STORE_FLEET_MB ?? 20);
 // A short stall timeout lets the cut test see a resume soon; the bench run keeps the default's spirit
