@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { tempDir, makeAppRepo, connect, newAgent, cleanup, cli, waitFor, get, appHost, type AppRepo } from '../helpers/env.js';
 import { spawn } from 'node:child_process';
-import { killAppsUnder, CLI_BIN, type LocalAgent } from '../../scripts/local-fleet.js';
+import { killAppsUnder, supervisorPid, CLI_BIN, type LocalAgent } from '../../scripts/local-fleet.js';
 import { processStartTicks } from '../../agent/runtime/process/proc.js';
 import type { AgentConnection } from '../../coordinator/client.js';
 
@@ -118,6 +118,17 @@ test('a relup-like upgrade command: same pid, recorded as the new release everyw
   assert.deepEqual([st.pid, st.version], [pid, '2.1.0'], 'an agent restart keeps it');
   await reconciles(2);
   assert.equal((await status()).pid, pid);
+  assert.equal(agent.logged('stopping hello').length, 0);
+
+  // The supervising process killed: its successor adopts the same pid (knowing it by 2.0.0, as it was started); the agent keeps 2.1.0.
+  const sup = supervisorPid(agent.stateDir) as number;
+  process.kill(sup, 'SIGKILL');
+  await waitFor(() => { const p = supervisorPid(agent.stateDir); return p && p !== sup && processStartTicks(p) !== undefined; }, 'a successor of the supervising process');
+  await reconciles(2);
+  st = await status();
+  assert.deepEqual([st.pid, st.version, st.state], [pid, '2.1.0', 'running'], 'a supervisor restart keeps it');
+  await restartAgent();
+  assert.deepEqual([(await status()).pid, (await status()).version], [pid, '2.1.0'], 'and an agent restart after it');
   assert.equal(agent.logged('stopping hello').length, 0);
 
   const back = await cli(repo.dir, 'rollback', 'staging');
