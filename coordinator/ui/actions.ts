@@ -5,6 +5,7 @@
 // here first (the environment and host must be ones the ui shows), and
 // every value goes to the child as an argument, never through a shell.
 import { spawn } from 'node:child_process';
+import type { Happening } from './model.js';
 
 export interface ActionRequest {
   action: string;
@@ -70,4 +71,35 @@ export function runAction(configFile: string, args: string[], timeoutMs = 30 * 6
     child.on('error', (e) => { err += String(e); done(-1); });
     child.on('exit', (code) => done(code ?? -1));
   });
+}
+
+interface RolloutDoc {
+  batches?: unknown;
+  hosts?: { host?: unknown; outcome?: unknown; events?: { event?: unknown; at?: unknown; message?: unknown }[]; output?: unknown }[];
+}
+
+const clock = (iso: string) => (/T(\d\d:\d\d:\d\d(\.\d+)?)/.exec(iso)?.[1] ?? iso);
+
+/**
+ * A rollout's --json answer (deploy, rollback, restart) as activity lines:
+ * per host its batch and its activation events with the agent's times
+ * (`unpacking 10:00:00.123 → starting … → done …`), and the last output on
+ * failure. Anything unexpected in the document is skipped.
+ */
+export function stepLines(doc: unknown, env: string, app: string, at: string): Happening[] {
+  const d = (doc && typeof doc === 'object' ? doc : {}) as RolloutDoc;
+  const batches = Array.isArray(d.batches) ? d.batches.filter(Array.isArray) as unknown[][] : [];
+  const out: Happening[] = [];
+  for (const h of Array.isArray(d.hosts) ? d.hosts : []) {
+    if (!h || typeof h.host !== 'string') continue;
+    const host = h.host;
+    const events = (Array.isArray(h.events) ? h.events : []).filter((e) => e && typeof e.event === 'string');
+    if (events.length === 0) continue;
+    const batch = batches.findIndex((b) => b.includes(host));
+    const steps = events.map((e) => `${String(e.event)} ${clock(String(e.at ?? ''))}`).join(' → ');
+    const failed = events.some((e) => e.event === 'failed');
+    const output = Array.isArray(h.output) ? h.output.map(String) : [];
+    out.push({ at, env, host, app, kind: failed ? 'failed' : 'steps', version: '', text: `${batch >= 0 ? `batch ${batch + 1}: ` : ''}${steps}${typeof h.outcome === 'string' ? ` (${h.outcome})` : ''}`, ...(output.length ? { output } : {}) });
+  }
+  return out;
 }

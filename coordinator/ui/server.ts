@@ -11,7 +11,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Guard, COOKIE } from './guard.js';
 import { loadAssets, type Asset } from './assets.js';
-import { actionArgs, runAction } from './actions.js';
+import { actionArgs, runAction, stepLines } from './actions.js';
 import type { LiveFleet } from './live.js';
 import type { Happening, HostView } from './model.js';
 
@@ -231,6 +231,8 @@ export class UiServer {
     this.o.live.emit('happening', started);
     try {
       const result = await runAction(this.o.configFile, parsed.args);
+      // Each host's batch and activation steps with the agents' times, from the CLI's --json answer.
+      for (const h of stepLines(result.result, env, this.o.app, new Date().toISOString())) this.o.live.emit('happening', h);
       this.o.live.emit('happening', { ...started, at: new Date().toISOString(), kind: result.ok ? 'action_done' : 'action_failed', text: `slipway ${parsed.args.join(' ')}: ${result.ok ? 'done' : `failed (exit ${result.exit_code})`}`, output: result.ok ? undefined : result.stderr });
       this.json(res, 200, result);
     } finally {

@@ -148,6 +148,9 @@ test('with --allow-actions: a rollback from the page, after a confirmation, thro
   await page.waitForSelector('#action-result[data-result]', { timeout: 120_000, state: 'attached' });
   assert.equal(await page.getAttribute('#action-result', 'data-result'), 'done', await page.textContent('#action-result') ?? '');
   for (const a of agents) await waitCell(a, '[data-state="running"][data-version="1.0.0"]');
+  // Each host's batch and activation steps, with the agents' times, from the CLI's answer.
+  await page.waitForSelector(`#happenings li[data-kind="steps"][data-host="${agents[0].address}"]`, { timeout: 30_000, state: 'attached' });
+  assert.match(await page.textContent(`#happenings li[data-kind="steps"][data-host="${agents[0].address}"]`) ?? '', /batch \d+: .*→ done \d\d:\d\d:\d\d/);
   // The agents' history has the rollback, with the deployer certificate's name (the CLI's own code and credentials).
   const h = await connect(agents[0]).history('hello', 5);
   assert.ok(h.some((e) => e.action === 'rollback' && e.to_version === '1.0.0'), JSON.stringify(h));

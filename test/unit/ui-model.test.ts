@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { reachableView, failedView, happenings, visibleKey, waitingView, wantsOutput, type HostView } from '../../coordinator/ui/model.js';
-import { actionArgs } from '../../coordinator/ui/actions.js';
+import { actionArgs, stepLines } from '../../coordinator/ui/actions.js';
 import { Guard } from '../../coordinator/ui/guard.js';
 import { parseListen } from '../../coordinator/commands/ui.js';
 import type { StatusResponse__Output } from '../../proto/gen/slipway/v1/StatusResponse.js';
@@ -115,4 +115,22 @@ test('the guard: a token when set (Bearer or cookie); on loopback without one, o
   assert.match(open.refuseAction(req({ host: 'h' })) ?? '', /x-slipway-ui/);
   assert.match(open.refuseAction(req({ host: 'h:1', 'x-slipway-ui': '1', origin: 'http://evil.example' })) ?? '', /another origin/);
   assert.equal(open.refuseAction(req({ host: 'h:1', 'x-slipway-ui': '1', origin: 'http://h:1' })), undefined);
+});
+
+test('a rollout\'s --json answer as activity lines: batch, steps with the agents\' times, output on failure; nonsense skipped', () => {
+  const doc = {
+    batches: [['a:1'], ['b:1']],
+    hosts: [
+      { host: 'a:1', outcome: 'switched', events: [{ event: 'starting', at: '2030-01-02T03:04:05.100Z' }, { event: 'ready', at: '2030-01-02T03:04:05.400Z' }, { event: 'done', at: '2030-01-02T03:04:05.900Z' }] },
+      { host: 'b:1', outcome: 'failed', events: [{ event: 'starting', at: 'x' }, { event: 'failed', at: 'y' }], output: ['boom'] },
+      { host: 5 }, null, { host: 'c:1', events: 'no' },
+    ],
+  };
+  const lines = stepLines(doc, 'prod', 'hello', AT.toISOString());
+  assert.deepEqual(lines.map((l) => [l.host, l.kind, l.text]), [
+    ['a:1', 'steps', 'batch 1: starting 03:04:05.100 → ready 03:04:05.400 → done 03:04:05.900 (switched)'],
+    ['b:1', 'failed', 'batch 2: starting x → failed y (failed)'],
+  ]);
+  assert.deepEqual(lines[1].output, ['boom']);
+  for (const bad of [null, 'x', 1, { hosts: 'x' }, { hosts: [{ host: 'a', events: [null] }] }]) assert.deepEqual(stepLines(bad, 'p', 'a', ''), []);
 });
