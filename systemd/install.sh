@@ -134,7 +134,7 @@ do_install() {
   esac
   case "$bin" in *'|'*) echo "--bin must not contain |" >&2; exit 2 ;; esac
   if [ -z "$root" ] && [ ! -x "$bin" ]; then
-    say "warning: $bin is not an executable file yet (npm install -g slipway, or give --bin)"
+    say "warning: $bin is not an executable file yet (copy the single executable there: docs/executable.md; or npm install -g slipway, or give --bin)"
   fi
 
   if ! has_group; then
