@@ -62,7 +62,9 @@ export function timedCli(cwd: string, args: string[]): Promise<{ wallMs: number;
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     // `times` prints the shell's own CPU, then its children's: the second line is the CLI's.
-    const child = spawn('sh', ['-c', '"$0" "$@" 2>/dev/null; rc=$?; times >&2; exit $rc', process.execPath, CLI_BIN, ...args], {
+    // SLIPWAY_FLEET_BIN_DIR: a copy of dist/bin, for a machine where others rebuild dist/ meanwhile.
+    const bin = process.env.SLIPWAY_FLEET_BIN_DIR ? join(process.env.SLIPWAY_FLEET_BIN_DIR, 'slipway.cjs') : CLI_BIN;
+    const child = spawn('sh', ['-c', '"$0" "$@" 2>/dev/null; rc=$?; times >&2; exit $rc', process.execPath, bin, ...args], {
       cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
