@@ -100,8 +100,9 @@ if p=$(own_pid); then
   while kill -0 "$p" 2>/dev/null; do i=$((i + 1)); [ $i -lt 200 ] || { echo "the agent (pid $p) did not stop within 20 s" >&2; exit 1; }; sleep 0.1; done
   say "stopped the agent (pid $p)"
 fi
-pre=$(sed -n 's/^ExecStartPre=//p' "$UNIT" | head -n 1)
-cmd=$(sed -n 's/^ExecStart=//p' "$UNIT" | head -n 1)
+# The first of each; systemd's prefixes (-, @, :, +, !) are dropped: we are root already, and a failure fails here.
+pre=$(sed -n 's/^ExecStartPre=[-@:+!]*//p' "$UNIT" | head -n 1)
+cmd=$(sed -n 's/^ExecStart=[-@:+!]*//p' "$UNIT" | head -n 1)
 envs=$(sed -n 's/^Environment=//p' "$UNIT" | tr '\\n' ' ')
 install -d -m 0700 -o 0 -g 0 ${REMOTE.run}
 cd /
