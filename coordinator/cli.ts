@@ -34,6 +34,7 @@ const MODULES: Record<string, () => Promise<Module>> = {
   history: () => import('./commands/history.js'),
   ui: () => import('./commands/ui.js'),
   setup: () => import('./commands/setup.js'),
+  completion: () => import('./commands/completion.js'),
 };
 
 // `slipway status prod | head` closes our stdout early; that is not an error.
@@ -55,7 +56,8 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const word = commandWord(args);
   const onlyVersion = word === undefined && (args.includes('--version') || args.includes('-V'));
-  const load = word && MODULES[word] ? [MODULES[word]] : onlyVersion ? [] : [...new Set(Object.values(MODULES))];
+  // completion walks the whole command tree: every module, as for help.
+  const load = word && word !== 'completion' && MODULES[word] ? [MODULES[word]] : onlyVersion ? [] : [...new Set(Object.values(MODULES))];
   const registered = new Set<Module>();
   for (const m of await Promise.all(load.map((f) => f()))) {
     if (registered.has(m)) continue;
