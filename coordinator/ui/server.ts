@@ -30,6 +30,7 @@ const FLUSH_MS = 100;
 const HISTORY_MIN_MS = 2000;
 const RECENT = 300;
 const MAX_LOG_STREAMS = 16;
+const MAX_BUFFERED = 8 << 20;
 const SECURITY_HEADERS = {
   'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
   'x-content-type-options': 'nosniff',
@@ -144,7 +145,12 @@ export class UiServer {
   private broadcast(event: string, data: unknown): void {
     if (this.clients.size === 0) return;
     const msg = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-    for (const c of this.clients) c.write(msg);
+    for (const c of this.clients) {
+      // A page that does not read (a suspended tab, a stalled network) is dropped rather than buffered without
+      // end; its EventSource reconnects and starts again from a snapshot.
+      if (c.writableLength > MAX_BUFFERED) { this.clients.delete(c); c.destroy(); continue; }
+      c.write(msg);
+    }
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
