@@ -2,6 +2,9 @@
 // fleet's state from the server's events (/api/events: snapshot, hosts,
 // happenings, history, notice) and redraws only the rows that changed.
 // window.slipwayUi holds timings the tests and the bench read.
+// One file past ~400 lines on purpose: no build step and no module loader,
+// so the page is one script request and one closure over its state; its
+// parts are marked (the grid, activity, history, logs, actions, the stream).
 'use strict';
 (() => {
   const $ = (sel) => document.querySelector(sel);
