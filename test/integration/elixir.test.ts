@@ -62,6 +62,15 @@ before(async () => {
     const b = await cli(appDir, 'build', v);
     assert.equal(b.code, 0, b.stdout + b.stderr);
   }
+  // 0.3.0: a wrong appup (it loads a module the app does not have).
+  const mix = join(appDir, 'mix.exs');
+  writeFileSync(mix, readFileSync(mix, 'utf8').replace('["Elixir.ElixirHello.Router"]', '["Elixir.ElixirHello.Router", "Elixir.ElixirHello.NoSuchModule"]'));
+  writeFileSync(join(appDir, 'VERSION'), '0.3.0\n');
+  git(appDir, 'add', '-A');
+  git(appDir, 'commit', '-q', '-m', 'release 0.3.0, its appup wrong');
+  git(appDir, 'tag', '0.3.0');
+  const b3 = await cli(appDir, 'build', '0.3.0');
+  assert.equal(b3.code, 0, b3.stdout + b3.stderr);
 });
 
 after(async () => {
@@ -193,6 +202,21 @@ test('an upgrade command that cannot reach the node (a wrong cookie): failed wit
   assert.deepEqual([st.pid, st.version, st.stack.map((a) => a.version)], [before.pid, '0.2.0', before.stack.map((a) => a.version)]);
   assert.equal((await version()).version, '0.2.0');
   assert.equal((await cli(appDir, 'env', 'staging', 'set', 'RELEASE_COOKIE=slipway-test-cookie-0123456789')).code, 0);
+});
+
+test('a wrong appup: the relup fails with the reason, the node and the records unchanged, and the node still upgrades afterwards', { skip }, async () => {
+  const before = await status();
+  const r = await cli(appDir, 'deploy', 'staging', '0.3.0');
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, /no relup from 0\.2\.0 to 0\.3\.0|install_release\(0\.3\.0\) failed/);
+  assert.match(r.stderr, /0\.2\.0 keeps running/);
+  const st = await status();
+  assert.deepEqual([st.pid, st.version, st.stack.map((a) => a.version)], [before.pid, '0.2.0', before.stack.map((a) => a.version)]);
+  assert.equal((await version()).version, '0.2.0');
+  // release_handler was left as it was: a good relup still works in this node.
+  const down = await cli(appDir, 'deploy', 'staging', '0.1.0');
+  assert.equal(down.code, 0, down.stdout + down.stderr);
+  assert.deepEqual([(await version()).version, (await version()).pid], ['0.1.0', before.pid]);
 });
 
 test('an env change is applied by restart (a new BEAM that has it)', { skip }, async () => {
