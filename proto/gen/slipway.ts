@@ -36,6 +36,7 @@ import type { UploadChunk as _slipway_v1_UploadChunk, UploadChunk__Output as _sl
 import type { UploadMeta as _slipway_v1_UploadMeta, UploadMeta__Output as _slipway_v1_UploadMeta__Output } from './slipway/v1/UploadMeta.js';
 import type { UploadResult as _slipway_v1_UploadResult, UploadResult__Output as _slipway_v1_UploadResult__Output } from './slipway/v1/UploadResult.js';
 import type { UploadTicket as _slipway_v1_UploadTicket, UploadTicket__Output as _slipway_v1_UploadTicket__Output } from './slipway/v1/UploadTicket.js';
+import type { WatchRequest as _slipway_v1_WatchRequest, WatchRequest__Output as _slipway_v1_WatchRequest__Output } from './slipway/v1/WatchRequest.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -79,6 +80,7 @@ export interface ProtoGrpcType {
       UploadMeta: MessageTypeDefinition<_slipway_v1_UploadMeta, _slipway_v1_UploadMeta__Output>
       UploadResult: MessageTypeDefinition<_slipway_v1_UploadResult, _slipway_v1_UploadResult__Output>
       UploadTicket: MessageTypeDefinition<_slipway_v1_UploadTicket, _slipway_v1_UploadTicket__Output>
+      WatchRequest: MessageTypeDefinition<_slipway_v1_WatchRequest, _slipway_v1_WatchRequest__Output>
     }
   }
 }

@@ -29,6 +29,7 @@ import type { UploadChunk as _slipway_v1_UploadChunk, UploadChunk__Output as _sl
 import type { UploadMeta as _slipway_v1_UploadMeta, UploadMeta__Output as _slipway_v1_UploadMeta__Output } from '../../slipway/v1/UploadMeta.js';
 import type { UploadResult as _slipway_v1_UploadResult, UploadResult__Output as _slipway_v1_UploadResult__Output } from '../../slipway/v1/UploadResult.js';
 import type { UploadTicket as _slipway_v1_UploadTicket, UploadTicket__Output as _slipway_v1_UploadTicket__Output } from '../../slipway/v1/UploadTicket.js';
+import type { WatchRequest as _slipway_v1_WatchRequest, WatchRequest__Output as _slipway_v1_WatchRequest__Output } from '../../slipway/v1/WatchRequest.js';
 
 export interface AgentClient extends grpc.Client {
   Activate(argument: _slipway_v1_ActivateRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_slipway_v1_DeployEvent__Output>;
@@ -146,6 +147,11 @@ export interface AgentClient extends grpc.Client {
   upload(options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_UploadResult__Output>): grpc.ClientWritableStream<_slipway_v1_UploadChunk>;
   upload(callback: grpc.requestCallback<_slipway_v1_UploadResult__Output>): grpc.ClientWritableStream<_slipway_v1_UploadChunk>;
   
+  Watch(argument: _slipway_v1_WatchRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_slipway_v1_DeployEvent__Output>;
+  Watch(argument: _slipway_v1_WatchRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_slipway_v1_DeployEvent__Output>;
+  watch(argument: _slipway_v1_WatchRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_slipway_v1_DeployEvent__Output>;
+  watch(argument: _slipway_v1_WatchRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_slipway_v1_DeployEvent__Output>;
+  
 }
 
 export interface AgentHandlers extends grpc.UntypedServiceImplementation {
@@ -179,6 +185,8 @@ export interface AgentHandlers extends grpc.UntypedServiceImplementation {
   
   Upload: grpc.handleClientStreamingCall<_slipway_v1_UploadChunk__Output, _slipway_v1_UploadResult>;
   
+  Watch: grpc.handleServerStreamingCall<_slipway_v1_WatchRequest__Output, _slipway_v1_DeployEvent>;
+  
 }
 
 export interface AgentDefinition extends grpc.ServiceDefinition {
@@ -197,4 +205,5 @@ export interface AgentDefinition extends grpc.ServiceDefinition {
   Status: MethodDefinition<_slipway_v1_StatusRequest, _slipway_v1_StatusResponse, _slipway_v1_StatusRequest__Output, _slipway_v1_StatusResponse__Output>
   Unlock: MethodDefinition<_slipway_v1_UnlockRequest, _slipway_v1_LockResponse, _slipway_v1_UnlockRequest__Output, _slipway_v1_LockResponse__Output>
   Upload: MethodDefinition<_slipway_v1_UploadChunk, _slipway_v1_UploadResult, _slipway_v1_UploadChunk__Output, _slipway_v1_UploadResult__Output>
+  Watch: MethodDefinition<_slipway_v1_WatchRequest, _slipway_v1_DeployEvent, _slipway_v1_WatchRequest__Output, _slipway_v1_DeployEvent__Output>
 }

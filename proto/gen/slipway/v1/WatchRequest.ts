@@ -1,0 +1,10 @@
+// Original file: proto/slipway.proto
+
+
+export interface WatchRequest {
+  'app'?: (string);
+}
+
+export interface WatchRequest__Output {
+  'app': (string);
+}
