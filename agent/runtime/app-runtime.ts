@@ -108,15 +108,17 @@ export class AppRuntime {
       throw new SlipwayError('SLIPWAY_ERR_BUSY', `an activation of ${this.app} is already in progress (started ${s} s ago); wait for it to end`);
     }
     this.inProgress = { since: this.now(), to: { version: req.version, sha256: req.sha256 } };
+    const told = this.published(emit, req.version, this.runningRelease?.version ?? '');
     try {
-      await this.exclusive(() => activateRelease(this.host, req, emit, signal));
+      await this.exclusive(() => activateRelease(this.host, req, told, signal));
     } finally {
       this.inProgress = undefined;
     }
   }
 
   /** An operator's stop: the app stops and stays stopped; reconcile leaves it alone. */
-  stopApp(emit: Emit, by: string): Promise<void> {
+  stopApp(given: Emit, by: string): Promise<void> {
+    const emit = this.published(given, this.persisted.desired?.version ?? '', this.runningRelease?.version ?? '');
     return this.exclusive(async () => {
       const before = this.persisted;
       this.persisted = { ...before, stopped: true };
@@ -139,7 +141,8 @@ export class AppRuntime {
   }
 
   /** An operator's start of the desired release; the signal gives up on it (the app stays stopped). */
-  startApp(emit: Emit, signal?: AbortSignal): Promise<void> {
+  startApp(given: Emit, signal?: AbortSignal): Promise<void> {
+    const emit = this.published(given, this.persisted.desired?.version ?? '', this.runningRelease?.version ?? '');
     return this.exclusive(async () => {
       if (this.proc?.running()) {
         emit('done', { message: `${this.app} ${this.release?.version} is already running (pid ${this.proc.pid})`, pid: this.proc.pid });
@@ -301,6 +304,21 @@ export class AppRuntime {
       version: target.version, sha256: target.sha256, strategy: '', reason: 'auto_rollback', undo: true,
       requested_by: 'slipway-agent', note: `crash loop of ${release.version}: ${why}`,
     }, (event, d) => this.log.info({ event, ...d }, `auto rollback: ${event}`)).catch((err: unknown) => this.log.error({ err }, 'auto rollback failed'));
+  }
+
+  /** emit, and each event also told to the agent's watchers (AgentEvents 'step', the Watch RPC). */
+  private published(emit: Emit, version: string, from: string): Emit {
+    const events = this.deps.events;
+    if (!events) return emit;
+    const t0 = this.now();
+    return (event, d = {}) => {
+      emit(event, d);
+      const now = this.now();
+      events.emit('step', {
+        app: this.app, version, from_version: from, event, message: d.message ?? '', at: new Date(now).toISOString(),
+        elapsed_s: (now - t0) / 1000, pid: d.pid ?? 0, output: d.output ?? [],
+      });
+    };
   }
 
   private saving: Promise<void> = Promise.resolve();

@@ -11,11 +11,13 @@ import { fetchHandlers, type FetchHandlerDeps } from './handlers/fetch.js';
 import { opsHandlers, type OpsHandlerDeps } from './handlers/ops.js';
 import { lockHandlers, type LockHandlerDeps } from './handlers/locks.js';
 import { pruneHandlers, type PruneHandlerDeps } from './handlers/prune.js';
+import { watchHandlers, type WatchHandlerDeps } from './handlers/watch.js';
 import type { AgentHandlers } from '../../proto/gen/slipway/v1/Agent.js';
 
 /** Everything the handler groups need, together. */
 export type ServiceDeps = AppHandlerDeps & StatusHandlerDeps & LogHandlerDeps & ReleaseHandlerDeps
-  & UploadHandlerDeps & FetchHandlerDeps & OpsHandlerDeps & LockHandlerDeps & PruneHandlerDeps;
+  & UploadHandlerDeps & FetchHandlerDeps & OpsHandlerDeps & LockHandlerDeps & PruneHandlerDeps
+  & WatchHandlerDeps;
 
 export function handlers(deps: ServiceDeps): AgentHandlers {
   return {
@@ -28,5 +30,6 @@ export function handlers(deps: ServiceDeps): AgentHandlers {
     ...opsHandlers(deps),
     ...lockHandlers(deps),
     ...pruneHandlers(deps),
+    ...watchHandlers(deps),
   };
 }
