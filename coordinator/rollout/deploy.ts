@@ -67,7 +67,7 @@ export async function deploy<L extends DeployLink>(fleet: HostSet<L>, rel: Local
       emit({ type: 'upload_skipped', host: conn.host, release: { app: rel.app, version: rel.version, sha256: rel.sha256 } });
       return;
     }
-    emit({ type: 'upload_started', host: conn.host, size: rel.size });
+    emit({ type: 'upload_started', host: conn.host, size: rel.size, ...(opts.storeUrl && conn.fetchFromStore ? { via: 'store' as const } : {}) });
     const progress = (sent: number) => emit({ type: 'upload_progress', host: conn.host, sent, size: rel.size });
     const res = opts.storeUrl && conn.fetchFromStore ? await fetchOrPush(conn, opts.storeUrl, rel, progress) : await conn.upload(rel.file, rel, progress);
     emit({ type: 'upload_done', host: conn.host, bytes: Number(res.bytes_received), alreadyStored: res.already_stored, channel: res.channel, ...(res.fallback ? { fallback: res.fallback } : {}) });

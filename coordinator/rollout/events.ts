@@ -31,7 +31,8 @@ export type RolloutEvent =
   // Before anything moves (deploy): what each host runs, and the release's upload.
   | { type: 'inspected'; host: string; before: ReleaseRef | null }
   | { type: 'upload_skipped'; host: string; release: { app: string; version: string; sha256: string } }
-  | { type: 'upload_started'; host: string; size: number }
+  /** via store: the agent fetches it from the artifact store (the progress is its bytes). */
+  | { type: 'upload_started'; host: string; size: number; via?: 'store' }
   | { type: 'upload_progress'; host: string; sent: number; size: number }
   | { type: 'upload_done'; host: string; bytes: number; alreadyStored: boolean; channel: UploadChannel; fallback?: string }
   | { type: 'upload_failed'; host: string; error: HostFailure }

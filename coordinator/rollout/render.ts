@@ -28,7 +28,7 @@ export function linesFor(e: RolloutEvent, opts: RenderOptions): Line[] {
     case 'upload_skipped':
       return host(`already has ${e.release.app} ${e.release.version} (${e.release.sha256.slice(0, 12)}): nothing to send`);
     case 'upload_started':
-      return host(`uploading ${formatBytes(e.size)}`);
+      return host(e.via === 'store' ? `fetching ${formatBytes(e.size)} from the artifact store` : `uploading ${formatBytes(e.size)}`);
     case 'upload_done':
       // Over gRPC is slower, and a sign of a firewall or an old agent: say so rather than fall back in silence.
       return [
