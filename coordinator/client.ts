@@ -118,6 +118,23 @@ export class AgentConnection {
     return this.drain(this.client.Control({ app, action, requested_by: requestedBy }, this.deadline(timeoutMs)), onEvent);
   }
 
+  /**
+   * Every activation event on the agent as it happens (empty app: every
+   * app's), until the signal aborts (resolves) or the stream ends: resolves
+   * when the agent ended it (it drops a watcher that reads too slowly), throws
+   * a HostError when the call failed (status UNIMPLEMENTED: an older agent).
+   */
+  async watch(app: string, onEvent: (e: DeployEvent__Output) => void, signal?: AbortSignal): Promise<void> {
+    const call = this.client.Watch({ app }, {});
+    signal?.addEventListener('abort', () => call.cancel(), { once: true });
+    try {
+      for await (const ev of call) onEvent(ev as DeployEvent__Output);
+    } catch (err) {
+      if (signal?.aborted) return;
+      throw hostError(this.host, err);
+    }
+  }
+
   /** The app's last lines, then (follow) new ones until the signal aborts. */
   async logs(app: string, lines: number, followLog: boolean, onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
     const call = this.client.Logs({ app, lines, follow: followLog }, followLog ? {} : this.deadline());

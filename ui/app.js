@@ -10,7 +10,7 @@
   const $ = (sel) => document.querySelector(sel);
   const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
   const ICON = { running: '✓', starting: '◔', activating: '⇄', backoff: '↻', crashloop: '✕', stopped: '■', unreachable: '⚠', error: '⚠', waiting: '…', none: '–', unknown: '?' };
-  const KIND_ICON = { activating: '⇄', done: '✓', failed: '✕', crashed: '↻', crashloop: '✕', stopped: '■', started: '✓', unreachable: '⚠', back: '✓', auto_rolled_back: '↶', action: '▶', action_done: '✓', action_failed: '✕', steps: '⋯', state: '•', error: '⚠' };
+  const KIND_ICON = { activating: '⇄', done: '✓', failed: '✕', crashed: '↻', crashloop: '✕', stopped: '■', started: '✓', unreachable: '⚠', back: '✓', auto_rolled_back: '↶', action: '▶', action_done: '✓', action_failed: '✕', steps: '⋯', step: '›', state: '•', error: '⚠' };
   // Light backgrounds that stay readable with dark text; a version keeps its colour for the page's life.
   // (app.css: .v0 … .v7; classes, since the page's CSP allows no inline styles).
   const PALETTE_SIZE = 8;

@@ -5,9 +5,14 @@
 // answer), History after anything changed and every
 // HISTORY_EVERY_MS, and an app's last output lines when it crashed. Changes
 // are emitted as events; the HTTP side (server.ts) sends them to browsers.
+// Beside the poller, one Watch stream per host brings each activation event
+// as it happens (whoever started it): a line of the activity each, and a poll
+// soon after an activation ends. A stream that ends is called again after a
+// backoff; an older agent without Watch (UNIMPLEMENTED) is polled alone.
 import { EventEmitter } from 'node:events';
+import * as grpc from '@grpc/grpc-js';
 import { AgentConnection, HostError } from '../client.js';
-import { failedView, happenings, reachableView, visibleKey, waitingView, wantsOutput, type Happening, type HostView } from './model.js';
+import { failedView, happenings, reachableView, stepHappening, visibleKey, waitingView, wantsOutput, type Happening, type HostView } from './model.js';
 import type { TlsSettings } from '../../common/credentials.js';
 
 export interface EnvSource {
@@ -44,6 +49,8 @@ const SPREAD_MS = 500;
 const HISTORY_PER_HOST = 50;
 const HISTORY_PER_ENV = 500;
 const OUTPUT_LINES = 12;
+/** Between a Watch stream's end and the next call: doubling from the first to the last. */
+const WATCH_BACKOFF_MS = [1_000, 30_000];
 
 class HostPoller {
   view: HostView;
@@ -53,6 +60,8 @@ class HostPoller {
   private polling = false;
   private lastHistory = 0;
   private historyDue = true;
+  private readonly watchStop = new AbortController();
+  private watchTimer?: NodeJS.Timeout;
 
   constructor(readonly env: string, readonly host: string, readonly conn: AgentConnection, private readonly live: LiveFleet, readonly key: string) {
     this.view = waitingView(host);
@@ -60,6 +69,30 @@ class HostPoller {
 
   start(delayMs: number): void {
     this.timer = setTimeout(() => void this.poll(), delayMs);
+    void this.watch(WATCH_BACKOFF_MS[0]);
+  }
+
+  /** Follows the agent's Watch stream until stopped; a lost stream is called again after backoffMs (doubling while it fails at once). */
+  private async watch(backoffMs: number): Promise<void> {
+    const t0 = Date.now();
+    try {
+      await this.conn.watch('', (e) => this.step(e), this.watchStop.signal);
+    } catch (err) {
+      if (err instanceof HostError && err.status === grpc.status.UNIMPLEMENTED) return; // an older agent: polling alone
+    }
+    if (this.stopped) return;
+    // A stream that lasted is called again soon; one that fails at once waits longer each time.
+    const wait = Date.now() - t0 > WATCH_BACKOFF_MS[1] ? WATCH_BACKOFF_MS[0] : backoffMs;
+    this.watchTimer = setTimeout(() => void this.watch(Math.min(wait * 2, WATCH_BACKOFF_MS[1])), wait);
+  }
+
+  private step(e: Parameters<typeof stepHappening>[2]): void {
+    if (this.stopped) return;
+    const h = stepHappening(this.env, this.host, e, new Date());
+    if (!h) return;
+    this.live.emit('happening', h);
+    // The activation ended: the cells change now, not an interval later.
+    if (['done', 'failed', 'rolled_back', 'auto_rolled_back'].includes(String(e.event))) this.soon(0);
   }
 
   /** Polls within delayMs unless a call is in flight (its answer schedules the next one). */
@@ -72,6 +105,8 @@ class HostPoller {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.watchTimer);
+    this.watchStop.abort();
     this.conn.close();
   }
 

@@ -4,6 +4,7 @@
 // I/O, no clock (the caller passes the time).
 import type { StatusResponse__Output } from '../../proto/gen/slipway/v1/StatusResponse.js';
 import type { AppStatus__Output } from '../../proto/gen/slipway/v1/AppStatus.js';
+import type { DeployEvent__Output } from '../../proto/gen/slipway/v1/DeployEvent.js';
 
 export interface CellView {
   app: string;
@@ -103,7 +104,7 @@ export interface Happening {
   env: string;
   host: string;
   app: string;
-  /** activating | done | failed | crashed | crashloop | stopped | started | unreachable | back | auto_rolled_back | state */
+  /** activating | done | failed | crashed | crashloop | stopped | started | unreachable | back | auto_rolled_back | state | step */
   kind: string;
   version: string;
   text: string;
@@ -156,4 +157,19 @@ export function wantsOutput(prev: CellView | undefined, c: CellView): boolean {
   const bad = c.state === 'backoff' || c.state === 'crashloop' || (c.state === 'stopped' && /fail/.test(c.reason));
   const failed = c.last_activation?.result === 'failed' && c.last_activation.at !== prev?.last_activation?.at;
   return (bad && (!prev || prev.state !== c.state || prev.restarts !== c.restarts)) || failed;
+}
+
+/**
+ * One activation event from the agent's Watch stream as a line of the
+ * activity: kind `step` (`failed` on a failure, with the app's last output),
+ * the agent's time (now when it gives none), the event word first. Undefined for a message without an app or event.
+ */
+export function stepHappening(env: string, host: string, e: Partial<DeployEvent__Output>, now: Date): Happening | undefined {
+  const app = str(e?.app);
+  const event = str(e?.event);
+  if (!app || !event) return undefined;
+  const secs = num(e.elapsed_s);
+  const output = Array.isArray(e.output) ? e.output.map(str) : [];
+  const text = `${event}${secs > 0 ? ` after ${secs.toFixed(1)} s` : ''}${e.message ? `: ${str(e.message)}` : ''}`;
+  return { at: str(e.at) || now.toISOString(), env, host, app, kind: event === 'failed' ? 'failed' : 'step', version: str(e.version), text, ...(output.length ? { output } : {}) };
 }
