@@ -162,7 +162,57 @@ export async function runStatusScaleBench(opts: StatusScaleOptions = {}): Promis
   }
 }
 
+/**
+ * --ab N: the channel set-up before issue 15 (CA, certificate and key read
+ * and a TLS context made per host, Node's checkServerIdentity on a detailed
+ * peer certificate, channelz on) against today's (AgentConnection: one
+ * context, agent-tls.ts's check, channelz off), alternating in this one
+ * process, 4 rounds each, against N simulated agents: each round's CPU of
+ * this process per host (Status of every host, 64 at a time).
+ */
+export async function runAb(n: number): Promise<{ old_cpu_ms_per_host: number[]; new_cpu_ms_per_host: number[] }> {
+  const grpc = await import('@grpc/grpc-js');
+  const { readFileSync, mkdtempSync: mk } = await import('node:fs');
+  const { AgentConnection } = await import('../coordinator/client.js');
+  const { AgentClientCtor } = await import('../proto/load.js');
+  const { agentIdentityCheck, KEEPALIVE_OPTIONS } = await import('../common/credentials.js');
+  const { mapBounded } = await import('../coordinator/rollout/bounded.js');
+  const dir = mk(join(tmpdir(), 'slipway-status-ab-'));
+  const pki = await makePki(join(dir, 'pki'));
+  const ac = await pki.agentCert('sim-agent', ['127.0.0.1']);
+  const sims = await startSimAgents(n, { tls: { ca: pki.ca, cert: ac.cert, key: ac.key } });
+  const tls = { ca: pki.ca, cert: pki.deployer.cert, key: pki.deployer.key };
+  type Client = { status(): Promise<unknown>; close(): void };
+  const before = (host: string): Client => {
+    const creds = grpc.credentials.createSsl(readFileSync(tls.ca), readFileSync(tls.key), readFileSync(tls.cert), { checkServerIdentity: agentIdentityCheck(host) });
+    const c = new AgentClientCtor(host, creds, { ...KEEPALIVE_OPTIONS, 'grpc.ssl_target_name_override': 'slipway-agent' }) as unknown as {
+      Status(req: { app: string }, opts: { deadline: number }, cb: (e: Error | null) => void): void; close(): void;
+    };
+    return { status: () => new Promise<void>((res, rej) => c.Status({ app: 'hello' }, { deadline: Date.now() + 120_000 }, (e) => (e ? rej(e) : res()))), close: () => c.close() };
+  };
+  const now = (host: string): Client => { const c = new AgentConnection(host, tls, 120_000); return { status: () => c.status('hello'), close: () => c.close() }; };
+  const out = { old_cpu_ms_per_host: [] as number[], new_cpu_ms_per_host: [] as number[] };
+  try {
+    for (let round = 0; round < 4; round++) {
+      for (const kind of round % 2 ? ['new', 'old'] as const : ['old', 'new'] as const) {
+        const c0 = process.cpuUsage();
+        const clients = sims.addresses.map(kind === 'old' ? before : now);
+        await mapBounded(clients, 64, (c) => c.status());
+        const cpu = process.cpuUsage(c0);
+        for (const c of clients) c.close();
+        out[kind === 'old' ? 'old_cpu_ms_per_host' : 'new_cpu_ms_per_host'].push(r3((cpu.user + cpu.system) / 1000 / n));
+        log(`${kind}: ${r3((cpu.user + cpu.system) / 1000 / n)} ms CPU per host`);
+      }
+    }
+  } finally {
+    await sims.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
+
 const USAGE = `usage: npm run bench -- status-scale [--runs N] [--hosts 50,200,1000] [--json]
+       npm run bench -- status-scale --ab N   (the channel set-up before and after, alternating; see runAb)
 
 'slipway status' of simulated agents (scripts/sim-agents.ts) at each fleet size:
 wall, the CLI's CPU, CPU per host over 'slipway --version', hosts answered.
@@ -178,6 +228,10 @@ export async function runStatusScaleCli(argv: string[]): Promise<number> {
     if (a === '-h' || a === '--help') { process.stdout.write(`${USAGE}\n`); return 0; }
     if (a === '--json') { opts.json = true; continue; }
     const v = argv[i + 1];
+    if (a === '--ab' && v && /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 2000) {
+      process.stdout.write(`${JSON.stringify(await runAb(Number(v)))}\n`);
+      return 0;
+    }
     if (a === '--runs' && v && /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 50) { opts.runs = Number(v); i++; continue; }
     if (a === '--hosts' && v && /^\d+(,\d+)*$/.test(v) && v.split(',').every((n) => Number(n) >= 1 && Number(n) <= 2000)) { opts.hosts = v.split(',').map(Number); i++; continue; }
     process.stderr.write(`bad option ${a}${v && !v.startsWith('-') ? ` ${v}` : ''}\n\n${USAGE}\n`);
