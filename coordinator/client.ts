@@ -123,9 +123,11 @@ export class AgentConnection {
    * app's), until the signal aborts (resolves) or the stream ends: resolves
    * when the agent ended it (it drops a watcher that reads too slowly), throws
    * a HostError when the call failed (status UNIMPLEMENTED: an older agent).
+   * onOpen: the agent has subscribed this call (it sends headers at once).
    */
-  async watch(app: string, onEvent: (e: DeployEvent__Output) => void, signal?: AbortSignal): Promise<void> {
+  async watch(app: string, onEvent: (e: DeployEvent__Output) => void, signal?: AbortSignal, onOpen?: () => void): Promise<void> {
     const call = this.client.Watch({ app }, {});
+    if (onOpen) call.once('metadata', onOpen);
     signal?.addEventListener('abort', () => call.cancel(), { once: true });
     try {
       for await (const ev of call) onEvent(ev as DeployEvent__Output);

@@ -3,7 +3,7 @@
 // rollback). A live feed, nothing replayed; slipway ui follows it beside its
 // Status polls. A watcher that stops reading is dropped (its stream ends and
 // it calls again) rather than buffered without end.
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import { appNameProblem } from '../../../common/names.js';
 import { serverStream } from '../rpc.js';
 import { check } from './common.js';
@@ -37,6 +37,8 @@ export function watchHandlers(deps: WatchHandlerDeps): Pick<AgentHandlers, 'Watc
           call.write(e);
         };
         deps.events.on('step', onStep);
+        // Headers now, not with the first event: the watcher knows it is subscribed.
+        call.sendMetadata(new grpc.Metadata());
         call.on('cancelled', done);
         call.on('close', done);
         if (call.cancelled) done();
