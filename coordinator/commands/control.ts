@@ -53,9 +53,11 @@ export function register(program: Command): void {
         if (json) {
           printJson({ command: verb, ok, app, env: envName, hosts: hosts.map((h) => (h.ok
             ? { host: h.host, ok: true, events: h.events.map((e) => ({ event: e.event, message: e.message })), message: h.events.at(-1)?.message ?? '' }
-            : { host: h.host, ok: false, error: h.error })) });
+            : { host: h.host, ok: false, ...(h.outcome === 'unknown' ? { outcome: 'unknown' } : {}), error: h.error })) });
         } else {
-          process.stdout.write(`${table(['HOST', 'RESULT'], hosts.map((h) => [h.host, h.ok ? color.ok(h.events.at(-1)?.message ?? '') : color.bad(`failed: ${h.error?.message}`)]))}\n`);
+          // A host whose outcome was not seen (cut off mid-way) is not said to have failed.
+          const result = (h: HostDeploy) => (h.ok ? color.ok(h.events.at(-1)?.message ?? '') : h.outcome === 'unknown' ? color.warn(`UNKNOWN ? ${h.error?.message}`) : color.bad(`failed: ${h.error?.message}`));
+          process.stdout.write(`${table(['HOST', 'RESULT'], hosts.map((h) => [h.host, result(h)]))}\n`);
         }
         return ok ? 0 : 1;
       }));
