@@ -2,6 +2,7 @@
 // Each host's own settings for the app (its shared/env): node names,
 // secrets, anything that must not live in a release.
 import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
 import { environment } from '../config.js';
 import { Fleet } from '../fleet.js';
 import { UsageError } from '../errors.js';
@@ -18,10 +19,42 @@ export function parseAssignments(words: string[]): Record<string, string> {
   return set;
 }
 
-/** Values are shown as their first two characters and a length, unless asked. */
+/** A value shown without any of its characters (secrets live here): only whether it is empty, and its length. */
 export function redact(value: string): string {
-  if (value.length <= 4) return '****';
-  return `${value.slice(0, 2)}… (${value.length} chars)`;
+  return value.length === 0 ? '(empty)' : `•••••• (${value.length} chars)`;
+}
+
+/**
+ * KEY=VALUE lines of an env file (as `docker --env-file` and systemd's
+ * EnvironmentFile take them): blank lines and # comments skipped, a value
+ * may be in single or double quotes (kept as written inside them), `export `
+ * before a key is allowed. A value never goes on the command line this way,
+ * so it stays out of the shell history and `ps`.
+ */
+export function parseEnvFile(text: string, source: string): Record<string, string> {
+  const set: Record<string, string> = {};
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+    if (!m) throw new UsageError(`${source} line ${i + 1}: not KEY=VALUE (keys are letters, digits and _, not starting with a digit)`);
+    const v = m[2];
+    const q = /^(['"])(.*)\1$/.exec(v);
+    set[m[1]] = q ? q[2] : v;
+  });
+  return set;
+}
+
+function readEnvSource(file: string): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${file === '-' ? 'standard input' : file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const set = parseEnvFile(text, file === '-' ? 'standard input' : file);
+  if (Object.keys(set).length === 0) throw new UsageError(`${file === '-' ? 'standard input' : file} has no KEY=VALUE line`);
+  return set;
 }
 
 export function register(program: Command): void {
@@ -29,20 +62,24 @@ export function register(program: Command): void {
     .description('per-host settings of the app (shared/env): set KEY=VALUE…, unset KEY…, or list')
     .option('--host <host>', 'only this host (default: every host of ENV)')
     .option('--show', 'list: show the values instead of redacting them')
+    .option('--from-file <file>', 'set: take KEY=VALUE lines from FILE (- for standard input), so that secrets stay out of the shell history')
     .addHelpText('after', `
 Changes apply at the next start or activation; \`slipway restart ENV\` applies
 them now with a hot swap. The file is owner-only on each host.
 Examples:
   slipway env production --host app1.internal:7070 set NODE_NAME=app1@app1.internal
+  slipway env production set --from-file secrets.env
+  pass show shop/prod | slipway env production set --from-file -
   slipway env production unset DEBUG
   slipway env production list --show`)
-    .action(action(async (envName: string, verb: string, args: string[], opts: { host?: string; show?: boolean }, cmd: Command) => {
+    .action(action(async (envName: string, verb: string, args: string[], opts: { host?: string; show?: boolean; fromFile?: string }, cmd: Command) => {
       const json = globals(cmd).json === true;
       let set: Record<string, string> = {};
       let unset: string[] = [];
+      if (opts.fromFile !== undefined && verb !== 'set') throw new UsageError('--from-file goes with env set');
       if (verb === 'set') {
-        if (args.length === 0) throw new UsageError('env set needs KEY=VALUE…');
-        set = parseAssignments(args);
+        if (args.length === 0 && opts.fromFile === undefined) throw new UsageError('env set needs KEY=VALUE… or --from-file FILE');
+        set = { ...(opts.fromFile !== undefined ? readEnvSource(opts.fromFile) : {}), ...parseAssignments(args) };
       } else if (verb === 'unset') {
         if (args.length === 0) throw new UsageError('env unset needs KEY…');
         unset = args;

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFileSync, writeFileSync, statSync } from 'node:fs';
 import { tempDir, makeAppRepo, startAgents, stopAgents, cleanup, cli, get, appHost, type AppRepo } from '../helpers/env.js';
-import type { LocalAgent } from '../../scripts/local-fleet.js';
+import { CLI_BIN, type LocalAgent } from '../../scripts/local-fleet.js';
+import { spawnSync } from 'node:child_process';
 
 let dir: string;
 let agents: LocalAgent[];
@@ -52,7 +53,7 @@ test('run: a task on one host by default, in the current release, output prefixe
   assert.equal(seven.code, 7);
   assert.match(seven.stdout, new RegExp(`${agents[0].address} \\| seven`));
   const unknown = await cli(repo.dir, 'run', 'staging', 'nosuch');
-  assert.equal(unknown.code, 1);
+  assert.equal(unknown.code, 2, 'an unknown task is bad input');
   assert.match(unknown.stderr, /has no task "nosuch"; its tasks: migrate, code7/);
 });
 
@@ -81,8 +82,9 @@ test('env: set, list (redacted unless --show), unset; owner-only; a restart appl
   const set = await cli(repo.dir, 'env', 'staging', 'set', 'HELLO_GREETING=bonjour', 'SECRET=s3cr3t-value');
   assert.equal(set.code, 0, set.stderr);
   const list = await cli(repo.dir, 'env', 'staging', 'list');
-  assert.match(list.stdout, /SECRET\s+s3… \(12 chars\)/);
-  assert.doesNotMatch(list.stdout, /s3cr3t-value/);
+  assert.match(list.stdout, /SECRET\s+•••••• \(12 chars\)/);
+  // Not one character of a secret: not even its first two.
+  assert.doesNotMatch(list.stdout, /s3/);
   const shown = await cli(repo.dir, '--json', 'env', 'staging', 'list', '--show');
   const doc = JSON.parse(shown.stdout) as { hosts: { env: Record<string, string> }[] };
   assert.equal(doc.hosts[0].env.SECRET, 's3cr3t-value');
@@ -96,6 +98,20 @@ test('env: set, list (redacted unless --show), unset; owner-only; a restart appl
   assert.equal(bad.code, 1);
   assert.match(bad.stdout, /not an environment variable name/);
   assert.equal((await cli(repo.dir, 'env', 'staging', 'set', 'novalue')).code, 2);
+  // From a file (and from standard input with -): the values never touch the command line.
+  writeFileSync(join(dir, 'secrets.env'), '# shop secrets\nexport DB_PASSWORD="p@ss word"\n\nAPI_KEY=k-123\n');
+  assert.equal((await cli(repo.dir, 'env', 'staging', 'set', '--from-file', join(dir, 'secrets.env'))).code, 0);
+  const fromFile = JSON.parse((await cli(repo.dir, '--json', 'env', 'staging', 'list', '--show')).stdout) as { hosts: { env: Record<string, string> }[] };
+  assert.deepEqual([fromFile.hosts[0].env.DB_PASSWORD, fromFile.hosts[0].env.API_KEY], ['p@ss word', 'k-123']);
+  const piped = spawnSync(process.execPath, [CLI_BIN, 'env', 'staging', 'set', '--from-file', '-'], { cwd: repo.dir, input: 'API_KEY=k-456\n', encoding: 'utf8' });
+  assert.equal(piped.status, 0, piped.stderr);
+  const fromStdin = JSON.parse((await cli(repo.dir, '--json', 'env', 'staging', 'list', '--show')).stdout) as { hosts: { env: Record<string, string> }[] };
+  assert.equal(fromStdin.hosts[1].env.API_KEY, 'k-456');
+  writeFileSync(join(dir, 'bad.env'), 'OK=1\nnot a line\n');
+  const badFile = await cli(repo.dir, 'env', 'staging', 'set', '--from-file', join(dir, 'bad.env'));
+  assert.equal(badFile.code, 2);
+  assert.match(badFile.stderr, /bad\.env line 2: not KEY=VALUE/);
+  assert.equal((await cli(repo.dir, 'env', 'staging', 'unset', 'DB_PASSWORD', 'API_KEY')).code, 0);
 });
 
 test('history: every host\'s operations merged in time order', async () => {

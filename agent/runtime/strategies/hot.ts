@@ -20,7 +20,9 @@ export const hotStrategy: ActivationStrategy = {
     } catch (err) {
       throw new ActivationFailed(`could not start ${ctx.to.version}: ${(err as Error).message}`, [], ctx.from?.proc);
     }
-    ctx.emit('starting', { message: `started ${ctx.to.version} (pid ${proc.pid}) beside the running version`, pid: proc.pid });
+    // "Beside" only where something runs: a first deploy, or one after a stop, starts alone.
+    const beside = ctx.from?.proc.running() ? ` beside the running ${ctx.from.release.version}` : '';
+    ctx.emit('starting', { message: `started ${ctx.to.version} (pid ${proc.pid})${beside}`, pid: proc.pid });
     try {
       await ctx.waitReady(proc, ctx.to, ctx.signal);
       if (ctx.signal.aborted) throw new Error(cancelledMessage(ctx.signal));
