@@ -42,6 +42,7 @@ import type { AgentInfo } from '../proto/gen/slipway/v1/AgentInfo.js';
 
 export { SLIPWAY_VERSION as AGENT_VERSION } from '../common/package-info.js';
 import { SLIPWAY_VERSION as AGENT_VERSION } from '../common/package-info.js';
+import { readHostFacts, type HostFacts } from './monitoring/host-facts.js';
 
 export class Agent {
   private readonly startedAt = new Date();
@@ -61,6 +62,8 @@ export class Agent {
   private server?: grpc.Server;
   private uploadPort?: UploadPort;
   private http?: HttpEndpoint;
+  /** OS, CPU model, memory, file systems: read once after the start (monitoring/host-facts.ts), for /status. */
+  private hostFacts?: HostFacts;
   private certificates?: CertificateReload;
   private readonly tasks: ScheduledTask[] = [];
 
@@ -134,6 +137,7 @@ export class Agent {
     }
     for (const w of this.warnings()) log.warn(w);
     log.info({ grpc: address, upload: this.uploadPort?.address, http: httpAddress, http_scheme: this.http?.scheme, state_dir: config.state_dir, version: AGENT_VERSION, pid: process.pid }, 'agent listening');
+    readHostFacts().then((f) => { this.hostFacts = f; }, (err: Error) => log.warn({ err: err.message }, 'host facts not read (left out of /status)'));
     // The apps: re-attach to the supervising process (or start one), then reconcile now and on reconcile_schedule.
     await this.runner.connect();
     void this.runtimes.reconcileAll(log);
@@ -175,6 +179,7 @@ export class Agent {
     this.http = new HttpEndpoint({
       version: AGENT_VERSION, name: config.name, stateDir: config.state_dir, startedAt: this.startedAt,
       sampler: this.sampler, metrics: this.metrics, uploads: () => ({ ...this.store.counters }), warnings: () => this.warnings(),
+      facts: () => this.hostFacts,
     }, this.log, await httpSecurity({ ...config, http: config.http }, creds.current?.()));
     try {
       return await this.http.listen(config.http);

@@ -17,7 +17,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 declare const SLIPWAY_BUNDLED: boolean | undefined;
 
 /** Entry points of the bundled agent: the file name in dist/bin, per entry. */
-export const BUNDLED = { unpackWorker: 'unpack-worker.mjs', hashWorker: 'hash-worker.mjs', supervisor: 'supervisor.mjs' } as const;
+export const BUNDLED = { unpackWorker: 'unpack-worker.mjs', hashWorker: 'hash-worker.mjs', hostFactsWorker: 'host-facts-worker.mjs', supervisor: 'supervisor.mjs' } as const;
 
 /**
  * The compiled file of an entry point: in the bundle, `BUNDLED[entry]` beside

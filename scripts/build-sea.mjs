@@ -71,6 +71,7 @@ const entries = {
   supervisor: 'agent/runtime/supervisor/main.ts',
   'unpack-worker': 'agent/storage/unpack/worker.ts',
   'hash-worker': 'agent/storage/hash-worker.ts',
+  'host-facts-worker': 'agent/monitoring/host-facts-worker.ts',
 };
 await build({
   bundle: true, platform: 'node', target: 'node20', minify: true, legalComments: 'none', logLevel: 'warning',

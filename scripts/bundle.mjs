@@ -4,7 +4,7 @@
 //   slipway-cli.cjs      the CLI (CommonJS, so that it can run with a V8
 //                        code cache: coordinator/code-cache.ts)
 //   slipway-agent.mjs    the agent, and beside it its other entry points
-//   supervisor.mjs, unpack-worker.mjs, hash-worker.mjs (agent/worker-file.ts)
+//   supervisor.mjs, unpack-worker.mjs, hash-worker.mjs, host-facts-worker.mjs (agent/worker-file.ts)
 //   slipway.json, health.json, slipway.proto   the API descriptors
 // Why: a bundle loads one file instead of ~400 modules (node_modules'
 // sources with their comments stay out of memory: the agent's PSS drops by
@@ -41,6 +41,7 @@ await build({
     supervisor: 'agent/runtime/supervisor/main.ts',
     'unpack-worker': 'agent/storage/unpack/worker.ts',
     'hash-worker': 'agent/storage/hash-worker.ts',
+    'host-facts-worker': 'agent/monitoring/host-facts-worker.ts',
   },
 });
 

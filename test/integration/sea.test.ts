@@ -95,6 +95,12 @@ test('agent SIGKILL and restart: the app keeps its pid; then a rollback swaps ba
   }, 'hello running after the restart');
   assert.equal(st.pid, pid);
   assert.equal(st.version, '1.1.0');
+  // systeminformation, bundled into the executable, read what the host is (once, after the start).
+  const facts = await waitFor(async () => {
+    const r = await get(agent.httpAddress.slice(0, i), Number(agent.httpAddress.slice(i + 1)), '/status');
+    return (JSON.parse(r.body) as { host_facts: { os: { kernel: string }; cpu: { brand: string }; memory_total: number; filesystems: unknown[] } | null }).host_facts;
+  }, 'host_facts in /status');
+  assert.ok(facts.os.kernel.length > 0 && facts.cpu.brand.length > 0 && facts.memory_total > 0 && facts.filesystems.length > 0, JSON.stringify(facts));
   const r = await cli(repo.dir, 'deploy', 'staging', '1.0.0');
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.equal((await served()).version, '1.0.0');

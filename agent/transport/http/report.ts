@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import type { AppRuntime } from '../../runtime/app-runtime.js';
 import type { HostSampler } from '../../monitoring/host-sampler.js';
 import type { AgentMetrics } from '../../monitoring/metrics.js';
+import type { HostFacts } from '../../monitoring/host-facts.js';
 
 export const STATUS_SCHEMA = 1;
 
@@ -19,6 +20,8 @@ export interface ReportSource {
   metrics: AgentMetrics;
   uploads(): { bytes: number; uploads: number; deduplicated: number };
   warnings(): string[];
+  /** What the host is (read once at start; undefined until read, or when it could not be). */
+  facts?(): HostFacts | undefined;
 }
 
 /** Should this app run on this host? It was activated and no operator stopped it. */
@@ -75,6 +78,7 @@ export function statusReport(src: ReportSource): object {
       disk_path: host.disk_path, disk_total: Number(host.disk_total), disk_free: Number(host.disk_free),
       uptime_s: host.uptime_s, sampled_at: host.sampled_at,
     } : null,
+    host_facts: src.facts?.() ?? null,
     apps: src.sampler.runtimes().map((rt) => appReport(src, rt, now)),
   };
 }
