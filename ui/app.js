@@ -63,6 +63,7 @@
     const bits = [];
     if (reach === 'reachable') {
       bits.push(`agent ${esc(ag?.version || '?')}`, `rtt ${h.rtt_ms == null ? '–' : `${Math.round(h.rtt_ms)} ms`}`);
+      if (h.watching) bits.push('<span title="activation steps stream as they happen (Watch)">steps live</span>');
       if (sys) bits.push(`cpu ${Math.round(sys.cpu_percent)}%`, `mem ${sys.memory_used_percent == null ? '–' : `${Math.round(sys.memory_used_percent)}%`}`, `disk ${bytes(sys.disk_free)} free`);
     }
     const warnings = (reach === 'reachable' ? ag?.warnings || [] : []).map((w) => `<span class="warn-text">⚠ ${esc(w)}</span>`).join('<br>');
@@ -102,7 +103,7 @@
   }
 
   function rowHtml(envName, h, apps) {
-    return `<div class="row" role="row" data-host="${esc(h.host)}" data-reach="${esc(h.reach)}">${hostHeader(envName, h)}${apps.map((a) => cell(envName, h, a)).join('')}</div>`;
+    return `<div class="row" role="row" data-host="${esc(h.host)}" data-reach="${esc(h.reach)}" data-watching="${h.watching ? 'yes' : 'no'}">${hostHeader(envName, h)}${apps.map((a) => cell(envName, h, a)).join('')}</div>`;
   }
 
   function summary(env) {

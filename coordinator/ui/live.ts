@@ -62,6 +62,7 @@ class HostPoller {
   private historyDue = true;
   private readonly watchStop = new AbortController();
   private watchTimer?: NodeJS.Timeout;
+  private watching = false;
 
   constructor(readonly env: string, readonly host: string, readonly conn: AgentConnection, private readonly live: LiveFleet, readonly key: string) {
     this.view = waitingView(host);
@@ -76,14 +77,23 @@ class HostPoller {
   private async watch(backoffMs: number): Promise<void> {
     const t0 = Date.now();
     try {
-      await this.conn.watch('', (e) => this.step(e), this.watchStop.signal);
+      await this.conn.watch('', (e) => this.step(e), this.watchStop.signal, () => this.setWatching(true));
     } catch (err) {
       if (err instanceof HostError && err.status === grpc.status.UNIMPLEMENTED) return; // an older agent: polling alone
+    } finally {
+      this.setWatching(false);
     }
     if (this.stopped) return;
     // A stream that lasted is called again soon; one that fails at once waits longer each time.
     const wait = Date.now() - t0 > WATCH_BACKOFF_MS[1] ? WATCH_BACKOFF_MS[0] : backoffMs;
     this.watchTimer = setTimeout(() => void this.watch(Math.min(wait * 2, WATCH_BACKOFF_MS[1])), wait);
+  }
+
+  private setWatching(on: boolean): void {
+    if (this.watching === on || this.stopped) return;
+    this.watching = on;
+    this.view = { ...this.view, watching: on };
+    this.live.emit('host', this.env, this.view);
   }
 
   private step(e: Parameters<typeof stepHappening>[2]): void {
@@ -135,6 +145,7 @@ class HostPoller {
 
   private async apply(next: HostView): Promise<void> {
     const prev = this.view;
+    next.watching = this.watching;
     if (next.reach === 'reachable') {
       for (const [app, c] of Object.entries(next.apps)) {
         if (wantsOutput(prev.apps[app], c)) c.output = await this.output(app);

@@ -33,6 +33,8 @@ export interface HostView {
   rtt_ms: number | null;
   agent: { version: string; hostname: string; started_at: string; open_files_limit: number | null; warnings: string[] } | null;
   system: { cpu_percent: number; load1: number; memory_used_percent: number | null; disk_free: number; disk_used_percent: number | null } | null;
+  /** Whether the agent's Watch stream is open: activation steps show as they happen (absent or false: polled only). */
+  watching?: boolean;
   /** By app name; on an unreachable host, the last cells seen (the page shows them as not current). */
   apps: Record<string, CellView>;
 }
@@ -95,7 +97,7 @@ export function failedView(prev: HostView, reach: 'unreachable' | 'error', messa
 
 /** What a person would see change (the poll time and round trip alone are not a change worth sending at once). */
 export function visibleKey(v: HostView): string {
-  return JSON.stringify([v.reach, v.error, v.agent, v.system, v.apps]);
+  return JSON.stringify([v.reach, v.error, v.agent, v.system, v.apps, v.watching ?? false]);
 }
 
 /** One line of the live activity: what changed on a host between two polls. */

@@ -123,12 +123,24 @@ test('the grid: every host of every environment, each cell the version and state
 
 test('a deploy from another terminal changes the cells live (no reload), with activity lines', { skip }, async () => {
   const nav = await page.evaluate(() => performance.getEntriesByType('navigation').length);
+  // Each agent's Watch stream is open (the row says "steps live"): the deploy's steps will come as they happen.
+  for (const a of agents) {
+    await page.locator(cellSel(a, '')).scrollIntoViewIfNeeded();
+    await page.waitForSelector(`.row[data-host="${a.address}"][data-watching="yes"]`, { timeout: 60_000, state: 'attached' });
+  }
   const d = await cli(repo.dir, 'deploy', 'staging', '1.1.0');
   assert.equal(d.code, 0, d.stdout + d.stderr);
   for (const a of agents) await waitCell(a, '[data-state="running"][data-version="1.1.0"]');
   assert.equal(await page.evaluate(() => performance.getEntriesByType('navigation').length), nav, 'the page was not reloaded');
   await page.waitForSelector(`#happenings li[data-kind="done"][data-host="${agents[0].address}"]`, { timeout: 30_000, state: 'attached' });
   assert.match(await page.textContent('#happenings') ?? '', /now runs 1\.1\.0 \(was 1\.0\.0\)/);
+  // Each host's activation steps, from the agents' Watch streams, with the agents' times.
+  for (const a of agents) {
+    for (const word of ['ready', 'done']) {
+      await page.waitForFunction(({ host, w }) => [...document.querySelectorAll(`#happenings li[data-kind="step"][data-host="${host}"]`)].some((li) => li.textContent?.includes(`: ${w}`)), { host: a.address, w: word }, { timeout: 30_000 });
+    }
+  }
+  assert.match(await page.textContent(`#happenings li[data-kind="step"][data-host="${agents[0].address}"]`) ?? '', /hello.*step: done after \d+\.\d s: hello 1\.1\.0 is running/);
   await shot('2-deployed');
 });
 
