@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
-import { reachableView, failedView, happenings, visibleKey, waitingView, wantsOutput, type HostView } from '../../coordinator/ui/model.js';
+import { reachableView, failedView, happenings, stepHappening, visibleKey, waitingView, wantsOutput, type HostView } from '../../coordinator/ui/model.js';
 import { actionArgs, stepLines } from '../../coordinator/ui/actions.js';
 import { Guard } from '../../coordinator/ui/guard.js';
 import { parseListen } from '../../coordinator/commands/ui.js';
@@ -133,4 +133,16 @@ test('a rollout\'s --json answer as activity lines: batch, steps with the agents
   ]);
   assert.deepEqual(lines[1].output, ['boom']);
   for (const bad of [null, 'x', 1, { hosts: 'x' }, { hosts: [{ host: 'a', events: [null] }] }]) assert.deepEqual(stepLines(bad, 'p', 'a', ''), []);
+});
+
+test('a Watch event becomes an activity line: the event word first, the agent time, output on failed; nonsense gives none', () => {
+  const ready = stepHappening('staging', 'h1', { app: 'hello', version: '1.1.0', event: 'ready', message: 'answers /healthz', at: '2030-01-02T03:04:06.500Z', elapsed_s: 1.25, output: [] }, AT);
+  assert.deepEqual(ready, { at: '2030-01-02T03:04:06.500Z', env: 'staging', host: 'h1', app: 'hello', kind: 'step', version: '1.1.0', text: 'ready after 1.3 s: answers /healthz' });
+  const failed = stepHappening('staging', 'h1', { app: 'hello', version: '1.1.0', event: 'failed', message: 'exited with code 3', at: '', elapsed_s: 0, output: ['boom'] }, AT);
+  assert.equal(failed?.kind, 'failed');
+  assert.equal(failed?.at, AT.toISOString());
+  assert.equal(failed?.text, 'failed: exited with code 3');
+  assert.deepEqual(failed?.output, ['boom']);
+  assert.equal(stepHappening('staging', 'h1', { event: 'done' }, AT), undefined);
+  assert.equal(stepHappening('staging', 'h1', { app: 'hello', event: 42 as unknown as string }, AT), undefined);
 });
