@@ -89,9 +89,11 @@ class HostPoller {
     this.watchTimer = setTimeout(() => void this.watch(Math.min(wait * 2, WATCH_BACKOFF_MS[1])), wait);
   }
 
+  /** An open stream shows at once; a closed one with the next poll (a dead agent's row is then redrawn once, as unreachable). */
   private setWatching(on: boolean): void {
     if (this.watching === on || this.stopped) return;
     this.watching = on;
+    if (!on) return;
     this.view = { ...this.view, watching: on };
     this.live.emit('host', this.env, this.view);
   }

@@ -59,7 +59,8 @@ const cellSel = (a: LocalAgent, attrs: string) => `.cell[data-host="${a.address}
 
 async function waitCell(a: LocalAgent, attrs: string, timeout = 60_000): Promise<void> {
   // Rows far from the viewport are redrawn when scrolled near: look at the row, as a person would.
-  await page.locator(cellSel(a, '')).scrollIntoViewIfNeeded();
+  // A row redrawn (its host changed) just as it is scrolled to is found again.
+  await waitFor(() => page.locator(cellSel(a, '')).scrollIntoViewIfNeeded({ timeout: 10_000 }).then(() => true, () => false), 'the cell scrolled into view');
   await page.waitForSelector(cellSel(a, attrs), { timeout, state: 'attached' });
 }
 
