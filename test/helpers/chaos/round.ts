@@ -84,6 +84,9 @@ async function prepare(h: ChaosHost, r: Round): Promise<Prepared> {
   }
 }
 
+/** systemd's RestartSec in the agent's unit (systemd/slipway-agent.service). */
+const AGENT_RESTART_DELAY_MS = 2000;
+
 /** Sends SIGKILL to the victim; returns what was wrong, if it could not. */
 function kill(h: ChaosHost, r: Round): string | undefined {
   if (r.victim === 'agent') {
@@ -158,11 +161,22 @@ export async function runRound(h: ChaosHost, r: Round): Promise<RoundResult> {
   let eventsBeforeKill: string[] = [];
   let toldToStop: number[] = [];
   const cli = p.args.length ? new CliRun(h.repo.dir, p.args) : undefined;
+  // A killed agent comes back as systemd brings it back (Restart=always, RestartSec=2s): while the CLI
+  // still runs, which may wait for the host to answer again (a revert's grace for a host whose outcome is unknown).
+  let restarted: Promise<void> | undefined;
 
   const fire = () => {
     if (killedAt !== undefined) return;
     const problem = kill(h, r);
     killedAt = performance.now();
+    if (r.victim === 'agent' && !problem) {
+      restarted = (async () => {
+        await h.agent.stop('SIGKILL');
+        await new Promise((res) => setTimeout(res, AGENT_RESTART_DELAY_MS));
+        await h.agent.start(60_000);
+        h.reconnect();
+      })().catch((err: unknown) => { violations.push(`the agent did not start again after the kill: ${(err as Error).message.split('\n')[0]}`); });
+    }
     landing = snapshot(h.stateDir, h.repo.app);
     eventsBeforeKill = [...(cli?.events ?? [])];
     toldToStop = drainedPids(cli?.lines ?? []);
@@ -199,11 +213,7 @@ export async function runRound(h: ChaosHost, r: Round): Promise<RoundResult> {
   let recoveryMs: number | undefined;
   let rerun: RoundResult['rerun'];
   if (killedAt !== undefined) {
-    if (r.victim === 'agent') {
-      await h.agent.stop('SIGKILL');
-      await h.agent.start(60_000);
-      h.reconnect();
-    }
+    if (r.victim === 'agent') await restarted;
     if (await recovered(h, killedAt)) recoveryMs = Math.round(performance.now() - killedAt);
     else violations.push(`the agent did not report the app running on its desired release within ${RECOVERY_DEADLINE_MS / 1000} s of the kill: ${JSON.stringify(await h.quickStatus())}`);
     violations.push(...await checkRecovery(invariantContext(h), toldToStop, performance.now()));
