@@ -170,7 +170,8 @@ describe('buildRelease', () => {
     for (const t of ['1.0.0', '1.1.0', 'v1.3.0-rc.1', '1.2.4', '0.9.0', 'not-a-version']) git(dir, ['tag', t]);
     await assert.rejects(buildRelease(opts({ root: dir, version: '9.9.9' })), (err: unknown) => {
       assert.ok(err instanceof BuildError);
-      assert.equal(err.usage, false);
+      // A version named on the command line that has no tag: bad input, exit 2.
+      assert.equal(err.usage, true);
       assert.match(err.message, /no git tag 9\.9\.9 \(or v9\.9\.9\)/);
       assert.match(err.message, /v1\.3\.0-rc\.1, 1\.2\.4, 1\.2\.3, 1\.1\.0, 1\.0\.0$/);
       return true;
