@@ -78,7 +78,7 @@ test('a certificate from another CA is refused by the agent; the coordinator nam
   assert.equal(res.code, grpc.status.UNAVAILABLE, JSON.stringify(res));
   // With the agent's CA as tls.ca, our own pair does not check out locally:
   const r = await cli(dir, '-c', writeRepo('stranger', `{ ca: ${pki.ca}, cert: ${stranger.cert}, key: ${stranger.key} }`), 'status', 'staging');
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 2, 'our own credentials are config: exit 2');
   assert.match(r.stderr, /was not signed by the CA in/);
   // With the other CA as tls.ca (the coordinator lives in another PKI), the agent's refusal is named:
   const why = await explainTlsFailure(agent.address, { ca: stranger.ca, cert: stranger.cert, key: stranger.key });
@@ -89,7 +89,7 @@ test('an expired deployer certificate: named with its date by the coordinator, r
   const day = 86_400_000;
   const old = await issue(pki.dir, 'old-ci', 'deployer', { validity: { notBefore: new Date(Date.now() - 10 * day), notAfter: new Date(Date.now() - day) } });
   const r = await cli(dir, '-c', writeRepo('expired', `{ ca: ${pki.ca}, cert: ${old.cert}, key: ${old.key} }`), 'status', 'staging');
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 2, 'our own credentials are config: exit 2');
   assert.match(r.stderr, /certificate for deployer old-ci expired on \d{4}-\d\d-\d\dT/);
   const res = await status(raw(grpc.credentials.createSsl(readFileSync(pki.ca), readFileSync(old.key), readFileSync(old.cert))));
   assert.equal(res.code, grpc.status.UNAVAILABLE, JSON.stringify(res));
@@ -105,7 +105,7 @@ test('an agent certificate used as a client gets PERMISSION_DENIED naming the ro
   await waitFor(() => agent.logged('without the deployer role').length > 0, 'the refusal in the agent log');
   // The CLI refuses to use it in the first place.
   const r = await cli(dir, '-c', writeRepo('agentrole', `{ ca: ${pki.ca}, cert: ${other.cert}, key: ${other.key} }`), 'status', 'staging');
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 2, 'our own credentials are config: exit 2');
   assert.match(r.stderr, /has role agent; agents accept only deployer certificates/);
 });
 
