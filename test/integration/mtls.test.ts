@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync, copyFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:tls';
+import { connect, createServer as createTlsServer } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { tempDir, cleanup, cli, waitFor } from '../helpers/env.js';
@@ -127,17 +127,19 @@ test('the agent presents a certificate for another name: the coordinator says wh
 
 test('a deployer certificate presented by an "agent" is refused by the coordinator (role agent required)', async () => {
   const fake = await issue(pki.dir, 'impostor', 'deployer');
-  const fakeAgent = new LocalAgent({ dir: join(dir, 'agent-impostor'), name: 'impostor', tls: { ca: pki.ca, cert: fake.cert, key: fake.key }, trustedKeys: [pki.signing.public] });
-  await fakeAgent.start();
+  // A real agent refuses to start with it (its start checks the role, as --check does: agent-start.test.ts),
+  // so the impostor is a plain TLS server presenting it, as a host that is not ours might.
+  const server = createTlsServer({ cert: readFileSync(fake.cert), key: readFileSync(fake.key), ca: readFileSync(pki.ca), requestCert: true, ALPNProtocols: ['h2'] }, (sock) => sock.destroy());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const address = `127.0.0.1:${(server.address() as { port: number }).port}`;
   try {
-    const r = await cli(dir, '-c', writeRepo('impostor', pki.coordinatorTls, fakeAgent.address), 'status', 'staging');
+    const r = await cli(dir, '-c', writeRepo('impostor', pki.coordinatorTls, address), 'status', 'staging');
     assert.equal(r.code, 1);
     // OpenSSL's purpose check (no serverAuth) comes before our role check; either way the words name it.
     assert.match(r.stdout + r.stderr, /not a server certificate .*is it an agent certificate\?/);
     assert.doesNotMatch(r.stdout + r.stderr, /UNAVAILABLE|No connection established/);
   } finally {
-    await fakeAgent.stop('SIGKILL');
-    killAppsUnder(fakeAgent.stateDir);
+    server.close();
   }
 });
 
