@@ -59,7 +59,12 @@ export class StateDirLock {
     }
     server.unref();
     const start = processStartTicks(process.pid);
-    await writeFileAtomic(join(stateDir, PID_FILE), `${JSON.stringify({ pid: process.pid, start_ticks: start ?? 0 })}\n`, 0o644);
+    try {
+      await writeFileAtomic(join(stateDir, PID_FILE), `${JSON.stringify({ pid: process.pid, start_ticks: start ?? 0 })}\n`, 0o644);
+    } catch {
+      // A full disk must not keep the agent from starting (it is how the disk gets freed): the socket is the lock;
+      // the pid file only names the holder, and a stale one names a process that is gone.
+    }
     return new StateDirLock(server, stateDir);
   }
 
