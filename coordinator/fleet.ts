@@ -41,6 +41,17 @@ export function tlsFor(loaded: LoadedConfig, envName: string, env: EnvironmentCo
  */
 export const READ_CONCURRENCY = 64;
 
+/**
+ * The hosts of ENV a command acts on: all of them, or those `--host` names
+ * (NAME or NAME:PORT); a `--host` that is not in ENV is a usage error (exit 2).
+ */
+export function selectHosts(envName: string, env: Pick<EnvironmentConfig, 'hosts'>, hostFilter?: string): string[] {
+  if (!hostFilter) return env.hosts;
+  const hosts = env.hosts.filter((h) => h === hostFilter || h.startsWith(`${hostFilter}:`));
+  if (hosts.length === 0) throw new UsageError(`--host ${hostFilter} is not in environment "${envName}", whose hosts are: ${env.hosts.join(', ')}`);
+  return hosts;
+}
+
 export class Fleet {
   readonly connections: AgentConnection[];
 
@@ -49,11 +60,7 @@ export class Fleet {
   }
 
   static forEnv(loaded: LoadedConfig, envName: string, env: EnvironmentConfig, hostFilter?: string): Fleet {
-    let hosts = env.hosts;
-    if (hostFilter) {
-      hosts = hosts.filter((h) => h === hostFilter || h.startsWith(`${hostFilter}:`));
-      if (hosts.length === 0) throw new UsageError(`--host ${hostFilter} is not in environment "${envName}", whose hosts are: ${env.hosts.join(', ')}`);
-    }
+    const hosts = selectHosts(envName, env, hostFilter);
     return new Fleet(hosts, tlsFor(loaded, envName, env), loaded.config.deadline_s * 1000, env.concurrency);
   }
 

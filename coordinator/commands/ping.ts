@@ -3,7 +3,7 @@
 // round trip is their median.
 import type { Command } from 'commander';
 import { environment } from '../config.js';
-import { Fleet, tlsFor, READ_CONCURRENCY } from '../fleet.js';
+import { Fleet, tlsFor, selectHosts, READ_CONCURRENCY } from '../fleet.js';
 import { table, color } from '../output.js';
 import { action, load, globals, printJson } from './common.js';
 import { UsageError } from '../errors.js';
@@ -20,11 +20,7 @@ export function register(program: Command): void {
       if (!Number.isInteger(count) || count < 1 || count > 100) throw new UsageError(`--count must be a whole number from 1 to 100, not ${opts.count}`);
       const loaded = load(cmd);
       const env = environment(loaded, envName);
-      let hosts = env.hosts;
-      if (opts.host) {
-        hosts = hosts.filter((h) => h === opts.host || h.startsWith(`${opts.host}:`));
-        if (hosts.length === 0) throw new UsageError(`--host ${opts.host} is not in environment "${envName}" (${env.hosts.join(', ')})`);
-      }
+      const hosts = selectHosts(envName, env, opts.host);
       const fleet = new Fleet(hosts, tlsFor(loaded, envName, env), loaded.config.deadline_s * 1000, Math.max(1, Math.min(hosts.length, READ_CONCURRENCY)));
       const outcomes = await fleet.each(async (c) => {
         const first = await c.health();

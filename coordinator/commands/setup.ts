@@ -7,6 +7,7 @@ import { color } from '../output.js';
 import { UsageError } from '../errors.js';
 import { setupInputs } from '../setup/desired.js';
 import { setupAll, uninstallAll, type HostResult, type SetupContext } from '../setup/run.js';
+import { selectHosts } from '../fleet.js';
 import { action, load, globals, printJson } from './common.js';
 
 function report(results: HostResult[], opts: { dryRun: boolean; uninstall: boolean }): string {
@@ -56,11 +57,7 @@ Exit codes: 0 every host set up (or unchanged), 1 some host failed, 2 usage or c
       if (opts.purge && !opts.uninstall) throw new UsageError('--purge goes with --uninstall');
       const loaded = load(cmd);
       const env = environment(loaded, envName);
-      let hosts = env.hosts;
-      if (opts.host) {
-        hosts = hosts.filter((h) => h === opts.host || h.startsWith(`${opts.host}:`));
-        if (hosts.length === 0) throw new UsageError(`--host ${opts.host} is not in environment "${envName}" (${env.hosts.join(', ')})`);
-      }
+      const hosts = selectHosts(envName, env, opts.host);
       const json = globals(cmd).json === true;
       const tty = !json && process.stderr.isTTY;
       const ctx: SetupContext = {

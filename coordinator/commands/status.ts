@@ -2,7 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Command } from 'commander';
 import { environment, type LoadedConfig } from '../config.js';
-import { Fleet, tlsFor, READ_CONCURRENCY, type Outcome } from '../fleet.js';
+import { Fleet, tlsFor, selectHosts, READ_CONCURRENCY, type Outcome } from '../fleet.js';
 import { UsageError } from '../errors.js';
 import { table, color, formatDuration, formatBytes } from '../output.js';
 import { action, load, globals, printJson } from './common.js';
@@ -17,11 +17,7 @@ import { unknownOutcomes, type UnknownOutcome } from '../unknown-outcomes.js';
  */
 function statusFleet(loaded: LoadedConfig, envName: string, hostFilter?: string): Fleet {
   const env = environment(loaded, envName);
-  let hosts = env.hosts;
-  if (hostFilter) {
-    hosts = hosts.filter((h) => h === hostFilter || h.startsWith(`${hostFilter}:`));
-    if (hosts.length === 0) throw new UsageError(`--host ${hostFilter} is not in environment "${envName}", whose hosts are: ${env.hosts.join(', ')}`);
-  }
+  const hosts = selectHosts(envName, env, hostFilter);
   return new Fleet(hosts, tlsFor(loaded, envName, env), loaded.config.deadline_s * 1000, Math.max(1, Math.min(hosts.length, READ_CONCURRENCY)));
 }
 
