@@ -1,3 +1,4 @@
+// Longer than ~300 lines on purpose: one benchmark of the deploy pipeline (upload, unpack, hashing) whose parts share the agent, the release and the report.
 // The pipeline benchmark: what a deploy costs on the wire and on disk, each
 // figure against a baseline the machine sets.
 //   (a) upload: AgentConnection.upload to a real agent over loopback without

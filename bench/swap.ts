@@ -1,3 +1,4 @@
+// Longer than ~300 lines on purpose: one benchmark, the same paced load against slipway's hot swaps and PM2's reloads, measured and reported side by side.
 // The swap benchmark: a steady load at a fixed rate during N hot swaps of
 // examples/hello on one local agent, then the same load during N `pm2 reload`s
 // of the same kind of app in PM2 cluster mode (2 instances).

@@ -1,3 +1,4 @@
+// Longer than ~300 lines on purpose: one benchmark, the same crash loop under slipway, a bare respawn loop and PM2, measured and reported side by side.
 // The watchdog benchmark: how fast a crashed app serves again, and what the
 // supervision costs in memory, beside a bare respawn loop (the floor) and
 // PM2 with its default settings.

@@ -1,3 +1,4 @@
+// Longer than ~300 lines on purpose: every credential of both sides (server, client, role check, reload) in one place, so that no other module builds TLS settings.
 // The one place that creates gRPC credentials, for both sides.
 //
 // mTLS: the agent requires a client certificate signed by its CA (TLS does

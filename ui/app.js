@@ -1,3 +1,4 @@
+// Longer than ~300 lines on purpose: the page's one script (no build step, no modules under its CSP): state from the server's events and the drawing of it.
 // slipway ui's page: hand-written, no framework, no build step. It keeps the
 // fleet's state from the server's events (/api/events: snapshot, hosts,
 // happenings, history, notice) and redraws only the rows that changed.

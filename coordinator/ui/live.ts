@@ -9,6 +9,7 @@
 // as it happens (whoever started it): a line of the activity each, and a poll
 // soon after an activation ends. A stream that ends is called again after a
 // backoff; an older agent without Watch (UNIMPLEMENTED) is polled alone.
+import type { MergedEntry } from '../commands/history.js';
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { AgentConnection, HostError } from '../client.js';
@@ -22,17 +23,9 @@ export interface EnvSource {
   deadlineMs: number;
 }
 
-export interface HistoryRow {
-  host: string;
-  at: string;
+/** A history entry as `slipway history` merges them, with the app it is about. */
+export interface HistoryRow extends MergedEntry {
   app: string;
-  action: string;
-  who: string;
-  from_version: string;
-  to_version: string;
-  result: string;
-  duration_s: number;
-  message: string;
 }
 
 export interface LiveEvents {

@@ -1,5 +1,5 @@
 // Bare hosts for `slipway setup`, on this one machine (root only): each host
-// is a network namespace on a bridge (as /work/shared/tools/fleet-netns.sh
+// is a network namespace on a bridge (as the shared tools' fleet-netns.sh
 // builds them) with its own filesystem view, a mount namespace where
 //   /etc        is a copy of this machine's /etc (its own passwd, ssh keys, slipway files)
 //   /var/lib    is an empty directory of its own (the agent's state goes there)

@@ -1,3 +1,4 @@
+// Longer than ~300 lines on purpose: one streaming pass (gunzip, check each entry, feed GNU tar, verify, flush) whose steps share the pipeline's state; the rules themselves live in rules.ts and scan.ts.
 // The agent's release unpacker: validate, extract with GNU tar, verify, sync.
 //
 // Why not node-tar's extractor: it costs about 1 ms per entry (lstat, mkdir
