@@ -58,8 +58,16 @@ export async function waitReady(o: ReadyOptions): Promise<Evidence> {
     const got = await Promise.race([Promise.race(evidence), exited, timedOut, aborted]);
     const confirm = confirmCheck(o.run, o.proc.sockets);
     if (confirm) {
-      await Promise.race([poll(confirm.check, intervalMs, ac.signal), exited, timedOut, aborted]).catch((err: unknown) => {
-        if (err instanceof Stop && err.timeout) throw new Stop(`the new version did not pass its ${confirm.what} check within health.timeout_s = ${timeoutS} s`, true);
+      let last = '';
+      const attempt = async () => {
+        const r = await confirm.check();
+        last = r.why;
+        return r.ok;
+      };
+      await Promise.race([poll(attempt, intervalMs, ac.signal), exited, timedOut, aborted]).catch((err: unknown) => {
+        if (err instanceof Stop && err.timeout) {
+          throw new Stop(`the new version did not pass its ${confirm.what} check within health.timeout_s = ${timeoutS} s${last ? ` (last attempt: ${last})` : ''}`, true);
+        }
         throw err;
       });
     }
@@ -74,9 +82,15 @@ export async function waitReady(o: ReadyOptions): Promise<Evidence> {
   }
 }
 
+/** One attempt of an http/tcp check: whether it passed, and what was seen (for the error when none passes). */
+export interface CheckResult {
+  ok: boolean;
+  why: string;
+}
+
 interface Confirm {
   what: string;
-  check: () => Promise<boolean>;
+  check: () => Promise<CheckResult>;
 }
 
 /** The http/tcp check of the manifest, aimed at the right address, or undefined. */
@@ -99,23 +113,37 @@ export function confirmCheck(run: RunSpec, sockets: readonly SocketSpec[]): Conf
   return undefined;
 }
 
-export function httpOk(host: string, port: number, path: string, timeoutMs = 2000): Promise<boolean> {
+export function httpOk(host: string, port: number, path: string, timeoutMs = 2000): Promise<CheckResult> {
   return new Promise((resolve) => {
     const req = http.get({ host, port, path, timeout: timeoutMs, agent: false, headers: { 'user-agent': 'slipway-agent health', connection: 'close' } }, (res) => {
       res.resume();
-      resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300);
+      const code = res.statusCode ?? 0;
+      resolve({ ok: code >= 200 && code < 300, why: `HTTP ${code}` });
     });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', (err) => resolve({ ok: false, why: checkError(err) }));
   });
 }
 
-export function tcpOk(host: string, port: number, timeoutMs = 2000): Promise<boolean> {
+export function tcpOk(host: string, port: number, timeoutMs = 2000): Promise<CheckResult> {
   return new Promise((resolve) => {
-    const s = net.connect({ host, port, timeout: timeoutMs }, () => { s.destroy(); resolve(true); });
-    s.on('timeout', () => { s.destroy(); resolve(false); });
-    s.on('error', () => resolve(false));
+    const s = net.connect({ host, port, timeout: timeoutMs }, () => { s.destroy(); resolve({ ok: true, why: 'connected' }); });
+    s.on('timeout', () => { s.destroy(); resolve({ ok: false, why: `no connection within ${timeoutMs} ms` }); });
+    s.on('error', (err) => resolve({ ok: false, why: checkError(err) }));
   });
+}
+
+/** "connection refused (ECONNREFUSED)", or the error's own message. */
+function checkError(err: NodeJS.ErrnoException): string {
+  const words: Record<string, string> = {
+    ECONNREFUSED: 'connection refused',
+    ECONNRESET: 'connection reset',
+    EHOSTUNREACH: 'host unreachable',
+    EMFILE: 'the agent has no file descriptor left',
+    EADDRNOTAVAIL: 'address not available',
+  };
+  const word = err.code ? words[err.code] : undefined;
+  return word ? `${word} (${err.code})` : err.message;
 }
 
 function runCheck(cmd: string[], cwd: string, env: Record<string, string>): Promise<boolean> {

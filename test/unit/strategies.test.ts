@@ -143,6 +143,17 @@ test('restart: a new version that exits before it is ready is stopped and the ol
   assert.notEqual(err.restored, from.proc);
 });
 
+test('restart: when the old version cannot start again either, it is stopped and the error says why nothing serves', async () => {
+  const r = rig();
+  const from = await old(r);
+  r.runner.behaviour.set('1.1.0', 'crash');
+  r.runner.behaviour.set('1.0.0', 'crash');
+  const err = await failure(restartStrategy.activate(r.ctx(from)));
+  assert.match(err.message, /^the new version exited with code 3 before it was ready; starting 1\.0\.0 again failed too: the new version exited with code 3/);
+  assert.deepEqual(r.log, ['stop 1.0.0', 'start 1.1.0', 'stop 1.1.0', 'start 1.0.0', 'stop 1.0.0']);
+  assert.equal(err.restored, undefined);
+});
+
 test('restart: with nothing running before, a failure restores nothing', async () => {
   const r = rig();
   r.runner.behaviour.set('1.1.0', 'fail-start');

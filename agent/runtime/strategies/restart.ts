@@ -17,12 +17,12 @@ export const restartStrategy: ActivationStrategy = {
       ctx.emit('draining', { message: `stopping ${from.release.version} (pid ${from.proc.pid})`, pid: from.proc.pid });
       await ctx.stop(from.proc, from.release);
     }
-    if (ctx.signal.aborted) throw new ActivationFailed(cancelledMessage(ctx.signal), [], await restore(ctx));
+    if (ctx.signal.aborted) throw await failedAndRestored(ctx, cancelledMessage(ctx.signal), []);
     let proc;
     try {
       proc = await ctx.start(ctx.to);
     } catch (err) {
-      throw new ActivationFailed(`could not start ${ctx.to.version}: ${(err as Error).message}`, [], await restore(ctx));
+      throw await failedAndRestored(ctx, `could not start ${ctx.to.version}: ${(err as Error).message}`, []);
     }
     ctx.emit('starting', { message: `started ${ctx.to.version} (pid ${proc.pid})`, pid: proc.pid });
     try {
@@ -31,7 +31,7 @@ export const restartStrategy: ActivationStrategy = {
     } catch (err) {
       const output = err instanceof NotReadyError ? err.output : await proc.lastOutput(20);
       await ctx.stop(proc, ctx.to);
-      throw new ActivationFailed(ctx.signal.aborted ? cancelledMessage(ctx.signal) : (err as Error).message, output, await restore(ctx));
+      throw await failedAndRestored(ctx, ctx.signal.aborted ? cancelledMessage(ctx.signal) : (err as Error).message, output);
     }
     ctx.emit('ready', { message: `${ctx.to.version} is ready (pid ${proc.pid})`, pid: proc.pid });
     return { proc };
@@ -39,18 +39,23 @@ export const restartStrategy: ActivationStrategy = {
 };
 
 /**
- * Starts the old version again after a failure or a cancellation (never
- * itself cancelled: it puts back what was there); undefined if there was
- * none or it fails too.
+ * The failure, once the old version has been started again (never itself
+ * cancelled: it puts back what was there). When that fails too, the message
+ * says why, so that "nothing serves" never comes without a reason.
  */
-async function restore(ctx: SwapContext) {
+async function failedAndRestored(ctx: SwapContext, message: string, output: string[]): Promise<ActivationFailed> {
   const from = ctx.from;
-  if (!from) return undefined;
+  if (!from) return new ActivationFailed(message, output);
   try {
     const proc = await ctx.start(from.release);
-    await ctx.waitReady(proc, from.release);
-    return proc;
-  } catch {
-    return undefined;
+    try {
+      await ctx.waitReady(proc, from.release);
+    } catch (err) {
+      await ctx.stop(proc, from.release);
+      throw err;
+    }
+    return new ActivationFailed(message, output, proc);
+  } catch (err) {
+    return new ActivationFailed(`${message}; starting ${from.release.version} again failed too: ${(err as Error).message}`, output);
   }
 }
