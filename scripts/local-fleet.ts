@@ -6,6 +6,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { socketDirFor } from '../agent/runtime/supervisor/protocol.js';
+import { processStartTicks } from '../agent/runtime/process/proc.js';
 import type { Pki } from './pki.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -141,39 +142,69 @@ function pidFile(stateDir: string, name: string): number | undefined {
 /**
  * Ends the supervising process and every process of the apps an agent
  * started (they run in their own sessions, and outlive the agent by design).
+ * A pid is signalled only once /proc shows it is still that process (its
+ * command line names this state dir's socket, or its start time or its
+ * environment match): pids wrap (pid_max is often 32768), and a stale pid
+ * file must never kill another agent's process.
  */
 export function killAppsUnder(stateDir: string): void {
-  const sup = supervisorPid(stateDir);
-  if (sup) {
-    // Its process group holds its holder too (which would start a successor): both go at once.
+  const socket = join(socketDirFor(stateDir), 'supervisor.sock');
+  const isOurSupervisor = (pid: number) => {
     try {
-      const argv = readFileSync(`/proc/${sup}/cmdline`, 'utf8').split('\0');
-      const stat = readFileSync(`/proc/${sup}/stat`, 'utf8');
-      const pgid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
-      if (argv[argv.indexOf('--socket') + 1] === join(socketDirFor(stateDir), 'supervisor.sock') && pgid > 1) process.kill(-pgid, 'SIGKILL');
-    } catch { /* gone */ }
-    try { process.kill(sup, 'SIGKILL'); } catch { /* gone */ }
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return argv.indexOf('--socket') > 0 && argv[argv.indexOf('--socket') + 1] === socket;
+    } catch {
+      return false;
+    }
+  };
+  const sup = supervisorPid(stateDir);
+  if (sup && isOurSupervisor(sup)) {
+    // Its process group holds its holder too (which would start a successor): both go at once.
+    // (A group's id is not reused while any member lives, and this one's member was just checked.)
+    const pgid = processGroupOf(sup);
+    if (pgid !== undefined && pgid > 1) tryKill(-pgid);
+    tryKill(sup);
   }
   // An agent killed right after it listened may have spawned its supervising
   // process before that process wrote its pid file: found by its --socket.
-  const socket = join(socketDirFor(stateDir), 'supervisor.sock');
-  try {
-    for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-      try {
-        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-        if (argv[argv.indexOf('--socket') + 1] === socket && argv.indexOf('--socket') > 0) process.kill(Number(pid), 'SIGKILL');
-      } catch { /* gone, or not ours to read */ }
-    }
-  } catch { /* no /proc */ }
+  for (const pid of procPids()) if (isOurSupervisor(pid)) tryKill(pid);
   // The state files record each app's processes; the agent's own stop leaves them running by design.
   try {
     for (const app of readdirSync(join(stateDir, 'apps'))) {
       try {
-        const st = JSON.parse(readFileSync(join(stateDir, 'apps', app, 'state.json'), 'utf8')) as { processes?: { pid: number }[] };
+        const st = JSON.parse(readFileSync(join(stateDir, 'apps', app, 'state.json'), 'utf8')) as { processes?: { pid: number; start_ticks?: number }[] };
         for (const p of st.processes ?? []) {
-          try { process.kill(-p.pid, 'SIGKILL'); } catch { /* gone */ }
+          if (p.start_ticks !== undefined && processStartTicks(p.pid) === p.start_ticks) tryKill(-p.pid);
         }
       } catch { /* no state */ }
     }
   } catch { /* no apps */ }
+  // Any app process started from a release under this state dir (one not recorded yet, or a child left behind).
+  const prefix = `SLIPWAY_RELEASE_DIR=${stateDir}/`;
+  for (const pid of procPids()) {
+    try {
+      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').some((e) => e.startsWith(prefix))) tryKill(pid);
+    } catch { /* gone, or not ours to read */ }
+  }
+}
+
+function procPids(): number[] {
+  try {
+    return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function processGroupOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+  } catch {
+    return undefined;
+  }
+}
+
+function tryKill(pid: number): void {
+  try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
 }
