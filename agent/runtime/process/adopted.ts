@@ -9,7 +9,7 @@
 import net from 'node:net';
 import type { Readable } from 'node:stream';
 import { LineTail, type AppLog } from './app-log.js';
-import { isSameProcess, signalGroup, zombieExitStatus } from './proc.js';
+import { isSameProcess, signalOwnGroup, zombieExitStatus } from './proc.js';
 import { describeExit, watchReady, type ExitInfo, type SupervisedProcess } from './runner.js';
 import type { HeldProcess, PipeName, RawHandle } from '../supervisor/handover.js';
 import type { SocketSpec } from '../supervisor/protocol.js';
@@ -86,17 +86,17 @@ export class AdoptedProcess implements SupervisedProcess {
     // A stop already under way (begun by the predecessor) keeps its own deadline.
     if (!this.requested) {
       this.requested = true;
-      signalGroup(this.pid, signal);
+      signalOwnGroup(this.pid, this.startTicks, signal);
       this.killAt(timeoutMs);
     }
     const info = await this.exited;
-    signalGroup(this.pid, 'SIGKILL');
+    signalOwnGroup(this.pid, this.startTicks, 'SIGKILL');
     return info;
   }
 
   private killAt(ms: number): void {
     clearTimeout(this.killTimer);
-    this.killTimer = setTimeout(() => signalGroup(this.pid, 'SIGKILL'), Math.max(0, ms));
+    this.killTimer = setTimeout(() => signalOwnGroup(this.pid, this.startTicks, 'SIGKILL'), Math.max(0, ms));
   }
 
   /** Gone (or a zombie, whose status we then read)? Then report the exit once the pipes have given their last bytes. */

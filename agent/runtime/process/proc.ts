@@ -54,6 +54,19 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
 }
 
 /**
+ * Signals the group of the process that started at `startTicks`, also once
+ * that process is gone and only its children are left in the group; never a
+ * new process that got the same number since (a group's id is not reused
+ * while any member lives, so a live process with that pid and another start
+ * time means the old group is empty). False if nothing was signalled.
+ */
+export function signalOwnGroup(pgid: number, startTicks: number, signal: NodeJS.Signals): boolean {
+  const now = processStartTicks(pgid);
+  if (now !== undefined && now !== startTicks) return false;
+  return signalGroup(pgid, signal);
+}
+
+/**
  * Ends a process (and its group) that this agent did not start itself, e.g.
  * one left by a killed agent: the stop signal, then SIGKILL at the deadline.
  * Does nothing unless pid still has the recorded start time.

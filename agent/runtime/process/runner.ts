@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { AppLog, LineTail } from './app-log.js';
-import { processStartTicks, signalGroup } from './proc.js';
+import { processStartTicks, signalGroup, signalOwnGroup } from './proc.js';
 import type { BoundSocket } from '../sockets.js';
 import type { SocketSpec, StartArgs } from '../supervisor/protocol.js';
 import type { PipeName, RawHandle } from '../supervisor/handover.js';
@@ -189,15 +189,15 @@ export class LocalProcess implements SupervisedProcess {
     let timer: NodeJS.Timeout | undefined;
     const killed = new Promise<void>((resolve) => {
       timer = setTimeout(() => {
-        signalGroup(this.pid, 'SIGKILL');
+        signalOwnGroup(this.pid, this.startTicks, 'SIGKILL');
         resolve();
       }, timeoutMs);
     });
     await Promise.race([this.exited, killed]);
     clearTimeout(timer);
     const info = await this.exited;
-    // Whatever the app left in its group goes with it.
-    signalGroup(this.pid, 'SIGKILL');
+    // Whatever the app left in its group goes with it (the app itself is reaped: its number may be another process's now).
+    signalOwnGroup(this.pid, this.startTicks, 'SIGKILL');
     return info;
   }
 }
