@@ -164,7 +164,8 @@ export function get(host: string, port: number, path = '/version'): Promise<{ st
 }
 
 /** Polls fn until it returns a truthy value or the deadline passes (generous: tests never depend on timing). */
-export async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 30_000): Promise<T> {
+/** Polls fn until it gives a value. `what` may be a function: it is asked at the timeout, to say what was seen last. */
+export async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, what: string | (() => string), timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -176,7 +177,8 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | 
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+  const said = typeof what === 'function' ? what() : what;
+  throw new Error(`timed out waiting for ${said}${last ? `: ${String(last)}` : ''}`);
 }
 
 export function appHost(agent: LocalAgent): string {

@@ -95,10 +95,12 @@ async function untilIdle(): Promise<void> {
 
 /** The state a cancelled activation leaves: 1.0.0 running and answering, the new pid gone, the cancel recorded in status and history. */
 async function assertOldServes(newPid: number | undefined, historyBefore: number): Promise<number> {
+  let seen = '';
   const st = await waitFor(async () => {
     const app = (await conn.status('hello')).apps[0];
+    seen = `state ${app.state}, version ${app.version || 'none'}, last activation ${app.last_activation?.version ?? 'none'} ${app.last_activation?.result ?? ''}: ${app.last_activation?.message ?? ''}`;
     return app.last_activation?.version === '1.1.0' && app.state === 'running' ? app : undefined;
-  }, 'the cancelled activation to be recorded');
+  }, () => `the cancelled activation to be recorded (last seen: ${seen})`);
   assert.equal(st.version, '1.0.0');
   assert.equal(st.desired_version, '1.0.0');
   assert.equal(st.last_activation?.result, 'failed');

@@ -43,8 +43,10 @@ before(async () => {
   const file = join(dir, 'uploads', 'warm-up.tar.gz');
   writeFileSync(file, warm);
   await conn.upload(file, { app: APP, version: '0.0.1', sha256: sha(warm), size: warm.length });
-  await conn.activate({ app: APP, version: '0.0.1', sha256: sha(warm) }, () => undefined, TIME_BOUND_MS).catch(() => undefined);
-  await waitFor(() => existsSync(join(agent.stateDir, 'apps', APP, 'state.json')) && supervisorPid(agent.stateDir) !== undefined, 'the app\'s first-use state to settle');
+  const warmed = await conn.activate({ app: APP, version: '0.0.1', sha256: sha(warm) }, () => undefined, TIME_BOUND_MS).then((e) => `${e?.event}: ${e?.message}`, (err: Error) => err.message);
+  const state = join(agent.stateDir, 'apps', APP, 'state.json');
+  await waitFor(() => existsSync(state) && supervisorPid(agent.stateDir) !== undefined,
+    () => `the app's first-use state to settle (state.json ${existsSync(state) ? 'written' : 'missing'}, supervising process pid ${supervisorPid(agent.stateDir) ?? 'missing'}; the warm-up activation: ${warmed})`);
 });
 
 after(async () => {
