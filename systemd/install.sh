@@ -4,7 +4,9 @@
 #   - /etc/slipway (0750 root:root) and a commented /etc/slipway/agent.yaml
 #     (0640) if there is none (an existing one is never touched),
 #   - /var/lib/slipway (the state dir, 0750 root:slipway),
-#   - /etc/systemd/system/slipway-agent.service (0644), enabled.
+#   - /etc/systemd/system/slipway-agent.service (0644), enabled, and the
+#     launcher its ExecStart runs, /usr/local/lib/slipway/agent-launcher.sh
+#     (0755; agent upgrades and their rollback: docs/operating.md).
 # Running it again changes nothing that is already right (idempotent).
 #
 #   sh systemd/install.sh [--bin PATH] [--root DIR]
@@ -64,6 +66,8 @@ state_dir=$root/var/lib/slipway
 run_dir=$root/run/slipway
 unit_dir=$root/etc/systemd/system
 unit=$unit_dir/$UNIT_NAME
+lib_dir=$root/usr/local/lib/slipway
+launcher=$lib_dir/agent-launcher.sh
 
 say() { echo "slipway install: $*"; }
 
@@ -124,6 +128,19 @@ install_unit() {
   fi
 }
 
+install_launcher() {
+  src=$here/agent-launcher.sh
+  [ -f "$src" ] || { echo "$src is missing" >&2; exit 1; }
+  mkdir -p "$lib_dir"
+  if [ -f "$launcher" ] && cmp -s "$src" "$launcher"; then return 0; fi
+  tmp=$launcher.tmp.$$
+  cp "$src" "$tmp"
+  chmod 0755 "$tmp"
+  chown 0:0 "$tmp"
+  mv -f "$tmp" "$launcher"
+  say "installed $launcher"
+}
+
 do_install() {
   if [ -z "$bin" ]; then
     if [ -z "$root" ] && command -v slipway-agent >/dev/null 2>&1; then bin=$(command -v slipway-agent); else bin=$DEFAULT_BIN; fi
@@ -167,6 +184,7 @@ do_install() {
   chown "0:$gid" "$state_dir"
   chmod 0750 "$state_dir"
 
+  install_launcher
   install_unit
   if live_systemd; then
     systemctl daemon-reload
@@ -187,6 +205,11 @@ do_uninstall() {
     say "removed $unit"
   fi
   if live_systemd; then systemctl daemon-reload; fi
+  if [ -e "$launcher" ]; then
+    rm -f "$launcher"
+    rmdir "$lib_dir" 2>/dev/null || true
+    say "removed $launcher"
+  fi
   if [ -f "$config" ]; then
     if [ "$purge" = 1 ] || config_template | cmp -s - "$config"; then
       rm -f "$config"

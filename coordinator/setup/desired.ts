@@ -58,6 +58,7 @@ export interface SetupInputs {
   exeSha: string;
   exeArch: string;
   unit: Buffer;
+  launcher: Buffer;
   caDir: string;
   ca: Buffer;
   trustedKey: { name: string; pem: Buffer };
@@ -79,7 +80,7 @@ export async function setupInputs(loaded: LoadedConfig, env: EnvironmentConfig):
   const pem = Buffer.from(pub.export({ type: 'spki', format: 'pem' }) as string);
   const unitFile = packageFile('systemd/slipway-agent.service');
   return {
-    exe, exeSha: await sha256File(exe), exeArch: elfArch(exe), unit: readFileSync(unitFile), caDir, ca: readFileSync(join(caDir, CA_FILE)),
+    exe, exeSha: await sha256File(exe), exeArch: elfArch(exe), unit: readFileSync(unitFile), launcher: readFileSync(packageFile('systemd/agent-launcher.sh')), caDir, ca: readFileSync(join(caDir, CA_FILE)),
     trustedKey: { name: `release-${keyIdOf(pub).slice(0, 16)}.pub`, pem }, http: c.setup?.http ?? '127.0.0.1:7071',
   };
 }
@@ -110,6 +111,7 @@ export async function hostFiles(host: string, inp: SetupInputs, dryRun: boolean)
   const add = (path: string, mode: string, data: Buffer) => files.push({ path, mode, sha256: sha(data), source: { data }, restarts: true });
   files.push({ path: REMOTE.bin, mode: '0755', sha256: inp.exeSha, source: { file: inp.exe }, restarts: true });
   add(REMOTE.unit, '0644', inp.unit);
+  add(REMOTE.launcher, '0755', inp.launcher);
   add(`${REMOTE.etc}/agent.yaml`, '0640', Buffer.from(agentYaml(name, port, inp)));
   add(`${REMOTE.etc}/ca.pem`, '0644', inp.ca);
   add(`${REMOTE.etc}/keys/${inp.trustedKey.name}`, '0644', inp.trustedKey.pem);

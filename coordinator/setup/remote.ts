@@ -13,6 +13,10 @@
 /** Where setup puts things on a host (the unit's ExecStart names the binary). */
 export const REMOTE = {
   bin: '/usr/local/bin/slipway-agent',
+  /** The unit's ExecStartPre and ExecStart run it (systemd/agent-launcher.sh): agent upgrades and their rollback. */
+  launcher: '/usr/local/lib/slipway/agent-launcher.sh',
+  /** The launcher's --home: the builds an agent upgrade installed, and its links and markers. */
+  agentHome: '/var/lib/slipway/agent',
   unit: '/etc/systemd/system/slipway-agent.service',
   etc: '/etc/slipway',
   state: '/var/lib/slipway',
@@ -33,7 +37,7 @@ has_systemd() { [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>
 own_pid() {
   p=$(cat "$PIDFILE" 2>/dev/null) || return 1
   [ -n "$p" ] && kill -0 "$p" 2>/dev/null || return 1
-  case "$(readlink "/proc/$p/exe" 2>/dev/null)" in "$BIN"|"$BIN (deleted)") echo "$p" ;; *) return 1 ;; esac
+  case "$(readlink "/proc/$p/exe" 2>/dev/null)" in "$BIN"|"$BIN (deleted)"|${REMOTE.agentHome}/builds/*) echo "$p" ;; *) return 1 ;; esac
 }
 running() { if has_systemd; then systemctl is-active --quiet slipway-agent; else own_pid >/dev/null; fi; }
 `;

@@ -73,8 +73,8 @@ test('docs/operating.md quotes the unit\'s current systemd-analyze security expo
   }
 });
 
-test('install.sh is shellcheck-clean', { skip: !has('shellcheck') && 'shellcheck is not installed' }, () => {
-  const r = spawnSync('shellcheck', [INSTALL], { encoding: 'utf8' });
+test('install.sh and the launcher are shellcheck-clean', { skip: !has('shellcheck') && 'shellcheck is not installed' }, () => {
+  const r = spawnSync('shellcheck', [INSTALL, join(ROOT, 'systemd', 'agent-launcher.sh')], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stdout);
 });
 
@@ -121,11 +121,14 @@ test('install.sh into a temporary root twice, then --uninstall keeps state, then
       var: '0:0 755 dir',
       'var/lib': '0:0 755 dir',
       'var/lib/slipway': `0:${gid} 750 dir`,
+      usr: '0:0 755 dir', 'usr/local': '0:0 755 dir', 'usr/local/lib': '0:0 755 dir', 'usr/local/lib/slipway': '0:0 755 dir',
+      'usr/local/lib/slipway/agent-launcher.sh': '0:0 755',
     };
     // useradd may keep shadow files too where the root has them; this root has none.
     assert.deepEqual(tree(root), expected);
     const unit = readFileSync(join(root, 'etc/systemd/system/slipway-agent.service'), 'utf8');
-    assert.match(unit, /^ExecStart=\/opt\/slipway\/bin\/slipway-agent --config \/etc\/slipway\/agent.yaml$/m);
+    assert.match(unit, /^ExecStart=\/bin\/sh \/usr\/local\/lib\/slipway\/agent-launcher.sh --home \/var\/lib\/slipway\/agent --installed \/opt\/slipway\/bin\/slipway-agent -- --config \/etc\/slipway\/agent.yaml$/m);
+    assert.equal(readFileSync(join(root, 'usr/local/lib/slipway/agent-launcher.sh'), 'utf8'), readFileSync(join(ROOT, 'systemd', 'agent-launcher.sh'), 'utf8'));
     assert.equal(unit.replaceAll('/opt/slipway/bin/slipway-agent', '/usr/local/bin/slipway-agent'), readFileSync(UNIT, 'utf8'));
     const config = readFileSync(join(root, 'etc/slipway/agent.yaml'), 'utf8');
     assert.match(config, /^runtime_dir: \/run\/slipway$/m);
@@ -163,7 +166,7 @@ test('install.sh into a temporary root twice, then --uninstall keeps state, then
     run();
     run('--uninstall', '--purge');
     const purged = tree(root);
-    for (const p of ['etc/slipway', 'var/lib/slipway', 'etc/systemd/system/slipway-agent.service']) assert.equal(purged[p], undefined, p);
+    for (const p of ['etc/slipway', 'var/lib/slipway', 'etc/systemd/system/slipway-agent.service', 'usr/local/lib/slipway']) assert.equal(purged[p], undefined, p);
     assert.doesNotMatch(readFileSync(join(root, 'etc', 'passwd'), 'utf8'), /^slipway:/m);
     assert.doesNotMatch(readFileSync(join(root, 'etc', 'group'), 'utf8'), /^slipway:/m);
 
