@@ -11,10 +11,12 @@ import type { DeployEvent as _slipway_v1_DeployEvent, DeployEvent__Output as _sl
 import type { EnvResponse as _slipway_v1_EnvResponse, EnvResponse__Output as _slipway_v1_EnvResponse__Output } from './slipway/v1/EnvResponse.js';
 import type { FetchProgress as _slipway_v1_FetchProgress, FetchProgress__Output as _slipway_v1_FetchProgress__Output } from './slipway/v1/FetchProgress.js';
 import type { FetchRequest as _slipway_v1_FetchRequest, FetchRequest__Output as _slipway_v1_FetchRequest__Output } from './slipway/v1/FetchRequest.js';
+import type { FileSystemFact as _slipway_v1_FileSystemFact, FileSystemFact__Output as _slipway_v1_FileSystemFact__Output } from './slipway/v1/FileSystemFact.js';
 import type { GetEnvRequest as _slipway_v1_GetEnvRequest, GetEnvRequest__Output as _slipway_v1_GetEnvRequest__Output } from './slipway/v1/GetEnvRequest.js';
 import type { HistoryEntry as _slipway_v1_HistoryEntry, HistoryEntry__Output as _slipway_v1_HistoryEntry__Output } from './slipway/v1/HistoryEntry.js';
 import type { HistoryRequest as _slipway_v1_HistoryRequest, HistoryRequest__Output as _slipway_v1_HistoryRequest__Output } from './slipway/v1/HistoryRequest.js';
 import type { HistoryResponse as _slipway_v1_HistoryResponse, HistoryResponse__Output as _slipway_v1_HistoryResponse__Output } from './slipway/v1/HistoryResponse.js';
+import type { HostFacts as _slipway_v1_HostFacts, HostFacts__Output as _slipway_v1_HostFacts__Output } from './slipway/v1/HostFacts.js';
 import type { HostInfo as _slipway_v1_HostInfo, HostInfo__Output as _slipway_v1_HostInfo__Output } from './slipway/v1/HostInfo.js';
 import type { ListReleasesRequest as _slipway_v1_ListReleasesRequest, ListReleasesRequest__Output as _slipway_v1_ListReleasesRequest__Output } from './slipway/v1/ListReleasesRequest.js';
 import type { ListReleasesResponse as _slipway_v1_ListReleasesResponse, ListReleasesResponse__Output as _slipway_v1_ListReleasesResponse__Output } from './slipway/v1/ListReleasesResponse.js';
@@ -55,10 +57,12 @@ export interface ProtoGrpcType {
       EnvResponse: MessageTypeDefinition<_slipway_v1_EnvResponse, _slipway_v1_EnvResponse__Output>
       FetchProgress: MessageTypeDefinition<_slipway_v1_FetchProgress, _slipway_v1_FetchProgress__Output>
       FetchRequest: MessageTypeDefinition<_slipway_v1_FetchRequest, _slipway_v1_FetchRequest__Output>
+      FileSystemFact: MessageTypeDefinition<_slipway_v1_FileSystemFact, _slipway_v1_FileSystemFact__Output>
       GetEnvRequest: MessageTypeDefinition<_slipway_v1_GetEnvRequest, _slipway_v1_GetEnvRequest__Output>
       HistoryEntry: MessageTypeDefinition<_slipway_v1_HistoryEntry, _slipway_v1_HistoryEntry__Output>
       HistoryRequest: MessageTypeDefinition<_slipway_v1_HistoryRequest, _slipway_v1_HistoryRequest__Output>
       HistoryResponse: MessageTypeDefinition<_slipway_v1_HistoryResponse, _slipway_v1_HistoryResponse__Output>
+      HostFacts: MessageTypeDefinition<_slipway_v1_HostFacts, _slipway_v1_HostFacts__Output>
       HostInfo: MessageTypeDefinition<_slipway_v1_HostInfo, _slipway_v1_HostInfo__Output>
       ListReleasesRequest: MessageTypeDefinition<_slipway_v1_ListReleasesRequest, _slipway_v1_ListReleasesRequest__Output>
       ListReleasesResponse: MessageTypeDefinition<_slipway_v1_ListReleasesResponse, _slipway_v1_ListReleasesResponse__Output>

@@ -11,6 +11,7 @@ export interface DeployEvent {
   'output'?: (string)[];
   'from_version'?: (string);
   'elapsed_s'?: (number | string);
+  'unchanged'?: (boolean);
 }
 
 export interface DeployEvent__Output {
@@ -23,4 +24,5 @@ export interface DeployEvent__Output {
   'output': (string)[];
   'from_version': (string);
   'elapsed_s': (number);
+  'unchanged': (boolean);
 }
