@@ -53,7 +53,7 @@ export async function recordOutcomes(root: string, env: string, command: string,
     if (h.outcome === 'unknown') {
       mine[h.host] = { command, version, from: h.before?.version ?? '', at: now.toISOString(), message: h.error?.message ?? 'outcome unknown' };
       changed = true;
-    } else if (['switched', 'failed', 'reverted', 'revert_failed'].includes(h.outcome) && mine[h.host]) {
+    } else if (['switched', 'unchanged', 'failed', 'reverted', 'revert_failed'].includes(h.outcome) && mine[h.host]) {
       delete mine[h.host];
       changed = true;
     }

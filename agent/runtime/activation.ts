@@ -51,7 +51,7 @@ export async function activateRelease(h: AppHost, req: ActivateRequest, emit: Em
   if (req.undo) checkUndo(h, req);
   const cur = h.serving();
   if (!req.undo && !req.restart && cur && cur.release.sha256 === req.sha256 && h.lifecycle.name === 'running') {
-    emit('done', { message: `${h.app} ${req.version} is already running (pid ${cur.proc.pid})`, pid: cur.proc.pid });
+    emit('done', { message: `${h.app} ${req.version} is already running (pid ${cur.proc.pid}): unchanged`, pid: cur.proc.pid, unchanged: true });
     return;
   }
   const before = cur?.release.version ?? '';

@@ -26,7 +26,7 @@ export async function controlAll(fleet: HostSet<StepLink>, app: string, verb: 's
     app, name: verb, batch: Math.max(1, hosts.length), pauseS: 0, strategy: '', requestedBy: operatorName(), timeoutMs,
     steps: hosts.map((host) => ({ host, action: { kind: 'control', action: verb }, from: null, back: null })),
   }, fleet, { emit: (e) => { records.apply(e); out(e); } });
-  return records.list().map((r) => ({ ...r, ok: r.outcome === 'switched' }));
+  return records.list().map((r) => ({ ...r, ok: r.outcome === 'switched' || r.outcome === 'unchanged' }));
 }
 
 export function register(program: Command): void {

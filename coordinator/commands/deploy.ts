@@ -5,7 +5,7 @@ import { Fleet } from '../fleet.js';
 import { holdLocks } from '../locks.js';
 import { localRelease } from '../release-file.js';
 import { deploy } from '../rollout/deploy.js';
-import { rendererFor, summaryTable } from '../rollout/render.js';
+import { rendererFor, summaryTable, switchCounts } from '../rollout/render.js';
 import { withCleanup, once } from '../cleanup.js';
 import { UsageError } from '../errors.js';
 import { color, formatBytes } from '../output.js';
@@ -32,7 +32,9 @@ release is published there once and every host fetches it); then batches are act
 another, each done when all its hosts are ready, with rollout.pause_s between.
 When a host fails the rollout stops and, with rollout.revert: all (the
 default), every host it switched goes back to the version it had.
-Ctrl-C stops after the current batch.
+Ctrl-C stops after the current batch; pressed during the last batch or
+after it, it stops nothing and the deploy ends as it would have.
+A host that already runs VERSION is "unchanged" (counted apart from "switched").
 
 A host whose activation was not seen to end (cut off mid-way) is "unknown",
 never failed or done: the rollout stops, and the revert asks it what it runs
@@ -88,12 +90,13 @@ Example: slipway deploy staging 1.1.0 --batch 25%`)
             if (r.exitCode !== 0) throw new HookFailed(r.message);
           } : undefined,
         });
-        ctrlC.dispose();
         stopView();
-        const interrupted = ctrlC.interrupted();
         const { hosts } = result;
-        const deployed = hosts.every((r) => r.ok) && !interrupted;
+        // Ctrl-C once every host had switched (the last batch, the settling, a hook) stopped nothing: the deploy is done.
+        const deployed = hosts.every((r) => r.ok);
         const ok = await hooks.end(deployed, hosts.filter((r) => !r.ok).map((r) => r.host)) && deployed;
+        ctrlC.dispose();
+        const interrupted = ctrlC.interrupted();
         if (!opts.uploadOnly) await recordOutcomes(loaded.root, envName, 'deploy', hosts, rel.version, new Date());
         const unknown = hosts.filter((r) => r.outcome === 'unknown').map((r) => r.host);
         if (json) {
@@ -101,8 +104,10 @@ Example: slipway deploy staging 1.1.0 --batch 25%`)
         } else {
           process.stdout.write(`${summaryTable(hosts)}\n`);
           const failed = hosts.filter((r) => !r.ok).length;
-          process.stdout.write(deployed ? `${rel.app} ${rel.version} ${opts.uploadOnly ? 'uploaded to' : 'runs on'} every host of ${envName}\n`
+          const counts = opts.uploadOnly ? '' : switchCounts(hosts);
+          process.stdout.write(deployed ? `${rel.app} ${rel.version} ${opts.uploadOnly ? 'uploaded to' : 'runs on'} every host of ${envName}${counts ? ` (${counts})` : ''}\n`
             : color.bad(`${failed} of ${hosts.length} host(s) do not run ${rel.version}${interrupted ? ' (interrupted)' : ''}\n`));
+          if (deployed && interrupted) process.stdout.write(`Ctrl-C came after every host had ${opts.uploadOnly ? 'the release' : 'switched'}: the deploy completed\n`);
           if (deployed && !ok) process.stdout.write(color.bad('the post_deploy hook failed\n'));
           process.stdout.write(color.bad(unknownLines(hosts, rel.version, envName)));
         }

@@ -67,7 +67,8 @@ Example: slipway rollback staging   |   slipway rollback staging 1.0.0 --batch 2
         ctrlC.dispose();
         stopView();
         const interrupted = ctrlC.interrupted();
-        const ok = result.hosts.every((r) => r.ok) && !interrupted;
+        // Ctrl-C once every host had gone back stopped nothing: the rollback is done.
+        const ok = result.hosts.every((r) => r.ok);
         await recordOutcomes(loaded.root, envName, 'rollback', result.hosts, target ?? '', new Date());
         const unknown = result.hosts.filter((r) => r.outcome === 'unknown').map((r) => r.host);
         if (json) printJson({ command: 'rollback', ok, app, env: envName, version: target, interrupted, batches: result.batches, unknown, hosts: result.hosts });
@@ -75,6 +76,7 @@ Example: slipway rollback staging   |   slipway rollback staging 1.0.0 --batch 2
           process.stdout.write(`${summaryTable(result.hosts)}\n`);
           process.stdout.write(ok ? `${app} is back on ${target} on every host of ${envName}\n`
             : color.bad(`some hosts failed to go back${interrupted ? ' (interrupted)' : ''}\n`));
+          if (ok && interrupted) process.stdout.write('Ctrl-C came after every host had gone back: the rollback completed\n');
           process.stdout.write(color.bad(unknownLines(result.hosts, target ?? '', envName)));
         }
         return ok ? 0 : 1;

@@ -14,6 +14,8 @@ export interface AgentEvent {
   pid: number;
   /** On `failed`: the last lines the new version printed. */
   output: string[];
+  /** On `done`: the host already ran the release asked for, so nothing changed. */
+  unchanged?: boolean;
 }
 
 /** How a host is moved: an Activate to a release, or a Control action on what it has. */

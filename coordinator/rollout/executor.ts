@@ -111,7 +111,8 @@ export async function runRollout(rollout: Rollout, fleet: HostSet<StepLink>, run
       results.set(host, outcome === 'done' ? 'switched' : outcome);
     });
     if (batch.some((h) => results.get(h) === 'failed' || results.get(h) === 'unknown')) break;
-    if (run.interrupted?.()) {
+    // Ctrl-C during the last batch stops nothing: every host has been moved (or failed) already.
+    if (i < batches.length - 1 && run.interrupted?.()) {
       interrupted = true;
       emit({ type: 'interrupted' });
       break;

@@ -8,9 +8,10 @@ import type { RolloutEvent } from './events.js';
 /**
  * unknown: the host's step (forward, or its revert) was not seen to end, and
  * asking it afterwards settled nothing: it may run either version. Never
- * reported as done or failed.
+ * reported as done or failed. unchanged: the host already ran the release
+ * (a re-deploy of what runs): it counts as done, but nothing moved.
  */
-export type HostOutcome = 'switched' | 'failed' | 'unknown' | 'reverted' | 'revert_failed' | 'not_reached' | 'upload_failed' | 'uploaded';
+export type HostOutcome = 'switched' | 'unchanged' | 'failed' | 'unknown' | 'reverted' | 'revert_failed' | 'not_reached' | 'upload_failed' | 'uploaded';
 
 export interface HostDeploy {
   host: string;
@@ -39,6 +40,8 @@ function newRecord(host: string): HostDeploy {
 /** The records of a fleet's hosts, in the fleet's order, updated by apply(). */
 export class HostRecords {
   private readonly byHost: Map<string, HostDeploy>;
+  /** Hosts whose last agent event said the release already ran. */
+  private readonly unchanged = new Set<string>();
 
   constructor(hosts: readonly string[]) {
     this.byHost = new Map(hosts.map((h) => [h, newRecord(h)]));
@@ -78,9 +81,13 @@ export class HostRecords {
         r.events.push({ event: e.event.event, at: e.event.at, message: e.event.message });
         if (e.event.pid) r.pid = e.event.pid;
         if (e.event.event === 'failed') r.output = e.event.output;
+        if (e.phase === 'forward') {
+          if (e.event.unchanged) this.unchanged.add(r.host);
+          else this.unchanged.delete(r.host);
+        }
         break;
       case 'host_result':
-        r.outcome = e.unknown ? 'unknown' : e.phase === 'forward' ? (e.ok ? 'switched' : 'failed') : (e.ok ? 'reverted' : 'revert_failed');
+        r.outcome = e.unknown ? 'unknown' : e.phase === 'forward' ? (e.ok ? (this.unchanged.has(r.host) ? 'unchanged' : 'switched') : 'failed') : (e.ok ? 'reverted' : 'revert_failed');
         if (e.ok) delete r.error;
         else r.error = e.error ?? { message: 'failed', unreachable: false };
         if (e.unknown && r.error) r.error = { ...r.error, message: `outcome unknown: ${r.error.message}` };

@@ -143,9 +143,16 @@ export function rendererFor(json: boolean, opts: RenderOptions): Renderer {
 }
 
 const OUTCOME_TEXT: Record<HostOutcome, string> = {
-  switched: 'switched', failed: 'failed', unknown: 'UNKNOWN ?', reverted: 'put back', revert_failed: 'put back failed',
+  switched: 'switched', unchanged: 'unchanged', failed: 'failed', unknown: 'UNKNOWN ?', reverted: 'put back', revert_failed: 'put back failed',
   not_reached: 'not reached', upload_failed: 'upload failed', uploaded: 'uploaded',
 };
+
+/** "2 switched, 1 unchanged": how the hosts that run the target got there (empty when none does). */
+export function switchCounts(results: readonly Pick<HostDeploy, 'outcome'>[]): string {
+  const switched = results.filter((r) => r.outcome === 'switched').length;
+  const unchanged = results.filter((r) => r.outcome === 'unchanged').length;
+  return [switched ? `${switched} switched` : '', unchanged ? `${unchanged} unchanged` : ''].filter(Boolean).join(', ');
+}
 
 /** The table after a deploy or rollback: one row per host. */
 export function summaryTable(results: HostDeploy[]): string {
@@ -155,6 +162,6 @@ export function summaryTable(results: HostDeploy[]): string {
     r.ok ? color.ok(OUTCOME_TEXT[r.outcome]) : r.outcome === 'not_reached' || r.outcome === 'reverted' ? color.warn(OUTCOME_TEXT[r.outcome]) : color.bad(OUTCOME_TEXT[r.outcome]),
     r.state || '-',
     r.pid ? String(r.pid) : '-',
-    r.error?.message ?? (r.outcome === 'reverted' ? `back on ${r.before?.version} after another host failed` : ''),
+    r.error?.message ?? (r.outcome === 'reverted' ? `back on ${r.before?.version} after another host failed` : r.outcome === 'unchanged' ? 'it ran this release already' : ''),
   ]));
 }

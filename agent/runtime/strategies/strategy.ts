@@ -13,6 +13,8 @@ export interface EventDetail {
   message?: string;
   pid?: number;
   output?: string[];
+  /** On done: the release asked for already ran, so nothing changed. */
+  unchanged?: boolean;
 }
 
 export type Emit = (event: ActivationEvent, detail?: EventDetail) => void;

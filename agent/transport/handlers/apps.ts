@@ -85,7 +85,7 @@ function eventWriter<Req>(call: grpc.ServerWritableStream<Req, DeployEvent>, app
     if (call.cancelled) return;
     call.write({
       event, app, version: version(), message: d.message ?? '', at: new Date().toISOString(),
-      pid: d.pid ?? 0, output: d.output ?? [], from_version: from, elapsed_s: (Date.now() - t0) / 1000,
+      pid: d.pid ?? 0, output: d.output ?? [], from_version: from, elapsed_s: (Date.now() - t0) / 1000, unchanged: d.unchanged === true,
     });
   };
 }
