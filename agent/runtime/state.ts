@@ -67,6 +67,7 @@ export interface AppState {
   history: ActivationRecord[];
   /** Processes the agent started and has not seen exit (two during a hot swap). */
   processes: ProcessRecord[];
+  /** Restarts after a crash of the version that runs now: 0 again after every activation of a release (a restart onto the same one keeps the count). */
   restarts: number;
   /** The activation in progress, if any. */
   activating: PendingActivation | null;
@@ -127,12 +128,13 @@ export function afterActivation(state: AppState, rec: ActivationRecord, undo = f
     activating: null,
     desired: { version: rec.version, sha256: rec.sha256 },
     stopped: false,
+    restarts: 0,
     stack: stack.slice(-STACK_MAX),
     history: [...state.history, rec].slice(-HISTORY_MAX),
   };
 }
 
-/** Pure: the state after a restart onto the same release: it runs again; only the history changes. */
+/** Pure: the state after a restart onto the same release: it runs again; only the history changes (the restart count is still that version's). */
 export function afterRestart(state: AppState, rec: ActivationRecord): AppState {
   return { ...state, activating: null, stopped: false, history: [...state.history, rec].slice(-HISTORY_MAX) };
 }
