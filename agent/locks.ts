@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { writeFileAtomic } from '../common/atomic.js';
 import { SlipwayError } from '../common/errors.js';
+import { formatTime } from '../common/time.js';
 import { explainDiskFull } from './storage/disk-space.js';
 import type { Logger } from './logger.js';
 
@@ -21,15 +22,8 @@ export interface Lease {
   expires_at: string;
 }
 
-/** "10:02:07 UTC" (the day too when it is not the day of `now`). */
-export function clock(iso: string, now: Date): string {
-  const d = new Date(iso);
-  const day = d.toISOString().slice(0, 10) === now.toISOString().slice(0, 10) ? '' : `${d.toISOString().slice(0, 10)} `;
-  return `${day}${d.toISOString().slice(11, 19)} UTC`;
-}
-
-export function describeLease(l: Lease, now: Date): string {
-  return `${l.app} is locked by ${l.holder} since ${clock(l.since, now)} (${l.reason || 'no reason given'}); the lease ends at ${clock(l.expires_at, now)} unless its holder renews it`;
+export function describeLease(l: Lease): string {
+  return `${l.app} is locked by ${l.holder} since ${formatTime(l.since)} (${l.reason || 'no reason given'}); the lease ends at ${formatTime(l.expires_at)} unless its holder renews it`;
 }
 
 export class LockTable {
@@ -80,7 +74,7 @@ export class LockTable {
     if (held && held.lease_id === leaseId && held.holder === holder) {
       lease = { ...held, expires_at: expires };
     } else if (held) {
-      throw new SlipwayError('SLIPWAY_ERR_LOCKED', describeLease(held, new Date(now)));
+      throw new SlipwayError('SLIPWAY_ERR_LOCKED', describeLease(held));
     } else {
       lease = { app, lease_id: leaseId || randomUUID(), holder, reason, since: new Date(now).toISOString(), expires_at: expires };
     }
@@ -97,7 +91,7 @@ export class LockTable {
     if (!held) return {};
     const mine = leaseId ? held.lease_id === leaseId : held.holder === holder;
     if (!mine && !force) {
-      throw new SlipwayError('SLIPWAY_ERR_LOCKED', `${describeLease(held, new Date(this.now()))}; only ${held.holder} can release it (or use --force)`);
+      throw new SlipwayError('SLIPWAY_ERR_LOCKED', `${describeLease(held)}; only ${held.holder} can release it (or use --force)`);
     }
     await this.change(app, undefined, 'the lease was not released');
     return { released: held };

@@ -11,6 +11,7 @@ import { ReleaseVerifier } from './storage/signatures.js';
 import { lookupAppUser } from './storage/app-user.js';
 import { hostOf, portOf, type AgentConfig } from './config.js';
 import { recordedHolder } from './state-lock.js';
+import { formatTime } from '../common/time.js';
 
 export interface Finding {
   ok: boolean;
@@ -36,11 +37,11 @@ export function tlsFindings(tls: AgentConfig['tls'], now: Date): Finding[] {
   const out: Finding[] = [];
   const notBefore = new Date(x.validFrom);
   const notAfter = new Date(x.validTo);
-  if (notAfter <= now) out.push({ ok: false, what: 'tls.cert', detail: `${tls.cert} expired on ${notAfter.toISOString()}; issue a new one: slipway certs issue NAME --agent HOSTS` });
-  else if (notBefore > now) out.push({ ok: false, what: 'tls.cert', detail: `${tls.cert} is not valid before ${notBefore.toISOString()}; check this host's clock` });
+  if (notAfter <= now) out.push({ ok: false, what: 'tls.cert', detail: `${tls.cert} expired on ${formatTime(notAfter)}; issue a new one: slipway certs issue NAME --agent HOSTS` });
+  else if (notBefore > now) out.push({ ok: false, what: 'tls.cert', detail: `${tls.cert} is not valid before ${formatTime(notBefore)}; check this host's clock` });
   else {
     const days = Math.floor((notAfter.getTime() - now.getTime()) / DAY_MS);
-    out.push({ ok: true, what: 'tls.cert', detail: `${tls.cert}: ${pair.subject}, signed by ${tls.ca}, key ${tls.key} matches, valid until ${notAfter.toISOString()} (${days} days)` });
+    out.push({ ok: true, what: 'tls.cert', detail: `${tls.cert}: ${pair.subject}, signed by ${tls.ca}, key ${tls.key} matches, valid until ${formatTime(notAfter)} (${days} days)` });
   }
   const roles = rolesOf(x.subjectAltName);
   if (!roles.includes('agent')) {

@@ -20,6 +20,7 @@ import { readFileSync } from 'node:fs';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { checkServerIdentity as tlsCheckServerIdentity, createSecureContext, type PeerCertificate, type SecureContext } from 'node:tls';
 import { SlipwayError } from './errors.js';
+import { formatTime } from './time.js';
 
 export type TlsSettings = { insecure: true } | { ca: string; cert: string; key: string };
 export type Role = 'agent' | 'deployer';
@@ -248,8 +249,8 @@ export function ownCertificateProblem(tls: { ca: string; cert: string; key: stri
   const cn = /(?:^|\n)CN=([^\n]*)/.exec(x.subject)?.[1] ?? '?';
   const roles = rolesOf(x.subjectAltName);
   const renew = `issue a new one: slipway certs issue ${cn} --client`;
-  if (new Date(x.validTo) <= now) return `certificate for deployer ${cn} expired on ${new Date(x.validTo).toISOString()} (${tls.cert}); ${renew}`;
-  if (new Date(x.validFrom) > now) return `certificate for deployer ${cn} is not valid before ${new Date(x.validFrom).toISOString()} (${tls.cert}); check this machine's clock`;
+  if (new Date(x.validTo) <= now) return `certificate for deployer ${cn} expired on ${formatTime(x.validTo)} (${tls.cert}); ${renew}`;
+  if (new Date(x.validFrom) > now) return `certificate for deployer ${cn} is not valid before ${formatTime(x.validFrom)} (${tls.cert}); check this machine's clock`;
   if (!roles.includes('deployer')) {
     return `${tls.cert} ("${cn}") has ${roles.length ? `role ${roles.join(', ')}` : 'no slipway role'}; agents accept only deployer certificates: ${renew}`;
   }

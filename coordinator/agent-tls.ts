@@ -28,6 +28,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { agentIdentityCheck, clientSecureContext, hostPart } from '../common/credentials.js';
 import type { TlsSettings } from '../common/credentials.js';
+import { formatTime } from '../common/time.js';
 
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 
@@ -66,10 +67,10 @@ export function agentCertificateProblem(peer: X509Certificate, host: string, ca:
     verdicts.set(key, v);
   }
   if (typeof v === 'string') return v;
-  if (now < v.notBefore) return `agent ${host}: its certificate is not valid before ${new Date(v.notBefore).toISOString()}; check the clocks`;
-  if (now > v.notAfter) return `agent ${host}: its certificate expired on ${new Date(v.notAfter).toISOString()}; renew it (slipway certs issue NAME --agent HOSTS --force) and send the agent SIGHUP`;
+  if (now < v.notBefore) return `agent ${host}: its certificate is not valid before ${formatTime(v.notBefore)}; check the clocks`;
+  if (now > v.notAfter) return `agent ${host}: its certificate expired on ${formatTime(v.notAfter)}; renew it (slipway certs issue NAME --agent HOSTS --force) and send the agent SIGHUP`;
   const caEnd = Date.parse(ca.validTo);
-  if (now > caEnd) return `our CA (tls.ca) expired on ${new Date(caEnd).toISOString()}`;
+  if (now > caEnd) return `our CA (tls.ca) expired on ${formatTime(caEnd)}`;
   return undefined;
 }
 

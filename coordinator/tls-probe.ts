@@ -7,6 +7,7 @@ import { connect } from 'node:tls';
 import { isIP } from 'node:net';
 import { X509Certificate } from 'node:crypto';
 import { agentIdentityCheck, hostPart, loadPair } from '../common/credentials.js';
+import { formatTime } from '../common/time.js';
 
 const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
@@ -24,8 +25,8 @@ const REFUSED: Record<string, string> = {
 
 /** Reasons for the agent's own certificate being refused by us (Node's verify error codes). */
 const OURS: Record<string, (cert?: X509Certificate) => string> = {
-  CERT_HAS_EXPIRED: (c) => `its certificate expired${c ? ` on ${new Date(c.validTo).toISOString()}` : ''}; renew it (slipway certs issue NAME --agent HOSTS --force) and send the agent SIGHUP`,
-  CERT_NOT_YET_VALID: (c) => `its certificate is not valid before ${c ? new Date(c.validFrom).toISOString() : 'a later date'}; check the clocks`,
+  CERT_HAS_EXPIRED: (c) => `its certificate expired${c ? ` on ${formatTime(c.validTo)}` : ''}; renew it (slipway certs issue NAME --agent HOSTS --force) and send the agent SIGHUP`,
+  CERT_NOT_YET_VALID: (c) => `its certificate is not valid before ${c ? formatTime(c.validFrom) : 'a later date'}; check the clocks`,
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: () => 'its certificate is not signed by our CA (tls.ca)',
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: () => 'its certificate is not signed by our CA (tls.ca)',
   SELF_SIGNED_CERT_IN_CHAIN: () => 'its certificate is not signed by our CA (tls.ca)',
@@ -96,7 +97,7 @@ export function explainTlsFailure(address: string, tls: { ca: string; cert: stri
 function ownHint(certPem: Buffer, now = new Date()): string {
   const x = new X509Certificate(certPem);
   const cn = /(?:^|\n)CN=([^\n]*)/.exec(x.subject)?.[1] ?? '?';
-  if (new Date(x.validTo) <= now) return `our certificate has expired (${cn}, on ${new Date(x.validTo).toISOString()})`;
-  if (new Date(x.validFrom) > now) return `our certificate is not valid yet (${cn}, from ${new Date(x.validFrom).toISOString()}); check the clocks`;
+  if (new Date(x.validTo) <= now) return `our certificate has expired (${cn}, on ${formatTime(x.validTo)})`;
+  if (new Date(x.validFrom) > now) return `our certificate is not valid yet (${cn}, from ${formatTime(x.validFrom)}); check the clocks`;
   return `it closed the connection after the handshake; is our certificate (${cn}) from the CA in the agent's tls.ca?`;
 }

@@ -40,13 +40,15 @@
     while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
     return `${n < 10 && i > 0 ? n.toFixed(1) : Math.round(n)} ${u[i]}`;
   }
+  // Times as everywhere in slipway (common/time.ts): UTC, "2026-12-02 14:05:09Z", never the browser's zone.
+  const utc = (d) => `${d.toISOString().slice(0, 10)} ${d.toISOString().slice(11, 19)}Z`;
   const time = (iso) => {
     const d = new Date(iso);
-    return Number.isNaN(d.getTime()) ? esc(iso) : `<time datetime="${esc(iso)}">${esc(d.toLocaleTimeString())}</time>`;
+    return Number.isNaN(d.getTime()) ? esc(iso) : `<time datetime="${esc(iso)}">${esc(utc(d).slice(11))}</time>`;
   };
   const dateTime = (iso) => {
     const d = new Date(iso);
-    return Number.isNaN(d.getTime()) ? esc(iso) : `<time datetime="${esc(iso)}">${esc(d.toLocaleString())}</time>`;
+    return Number.isNaN(d.getTime()) ? esc(iso) : `<time datetime="${esc(iso)}">${esc(utc(d))}</time>`;
   };
   const id = (s) => String(s).replace(/[^a-zA-Z0-9_-]/g, (c) => `_${c.charCodeAt(0)}`);
 
@@ -92,7 +94,7 @@
     const why = [];
     if (!current && h.error) why.push(h.error);
     if (c?.reason) why.push(c.reason);
-    if (c?.since) why.push(`since ${new Date(c.since).toLocaleString()}`);
+    if (c?.since) why.push(`since ${Number.isNaN(Date.parse(c.since)) ? c.since : utc(new Date(c.since))}`);
     if (c?.desired_version && c.desired_version !== c.version) why.push(`desired: ${c.desired_version}`);
     if (c?.last_activation) why.push(`last activation: ${c.last_activation.reason} ${c.last_activation.version} ${c.last_activation.result}${c.last_activation.message ? ` (${c.last_activation.message})` : ''}`);
     const tipId = `tip-${id(envName)}-${id(h.host)}-${id(app)}`;

@@ -5,6 +5,7 @@ import { initCa, issue, CertError, CA_KEY_FILE, type Issued } from '../certs.js'
 import { assertKeysIgnored } from '../git-safety.js';
 import { UsageError } from '../errors.js';
 import { action, globals, printJson } from './common.js';
+import { formatTime } from '../../common/time.js';
 
 function days(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -25,7 +26,7 @@ async function wrap<T>(fn: () => Promise<T>): Promise<T> {
 function where(r: Issued): string[] {
   if (r.role === 'ca') {
     return [
-      `created the CA, valid until ${r.not_after.slice(0, 10)}:`,
+      `created the CA, valid until ${formatTime(r.not_after)}:`,
       `  ${r.cert}        the CA certificate: goes to every agent (tls.ca) and every coordinator (slipway.yaml tls.ca)`,
       `  ${r.key}    the CA key (mode 0600): keep it here or offline; it never goes to a host`,
       'next: slipway certs issue NAME --agent HOST[,HOST…] for each agent, slipway certs issue NAME --client for each operator or CI',
@@ -33,7 +34,7 @@ function where(r: Issued): string[] {
   }
   if (r.role === 'agent') {
     return [
-      `issued agent certificate "${r.name}" for ${r.sans.filter((s) => !s.startsWith('URI:')).join(', ')}, valid until ${r.not_after.slice(0, 10)}:`,
+      `issued agent certificate "${r.name}" for ${r.sans.filter((s) => !s.startsWith('URI:')).join(', ')}, valid until ${formatTime(r.not_after)}:`,
       `  ${r.cert}    copy to the agent host, e.g. /etc/slipway/agent.pem        (agent.yaml tls.cert)`,
       `  ${r.key}    copy to the agent host, e.g. /etc/slipway/agent-key.pem (agent.yaml tls.key; mode 0600, owned by the agent's user)`,
       `  ${r.ca}    copy to the agent host, e.g. /etc/slipway/ca.pem         (agent.yaml tls.ca)`,
@@ -41,7 +42,7 @@ function where(r: Issued): string[] {
     ];
   }
   return [
-    `issued deployer certificate "${r.name}", valid until ${r.not_after.slice(0, 10)}:`,
+    `issued deployer certificate "${r.name}", valid until ${formatTime(r.not_after)}:`,
     `  ${r.cert}    stays with the operator or CI runner named ${r.name}`,
     `  ${r.key}    its key (mode 0600); never copy it to an agent`,
     `in slipway.yaml: tls: { ca: ${r.ca}, cert: ${r.cert}, key: ${r.key} }`,

@@ -6,6 +6,7 @@ import { UsageError } from '../errors.js';
 import { color, table } from '../output.js';
 import { action, load, globals, printJson } from './common.js';
 import { failureJson } from '../rollout/bounded.js';
+import { formatTime } from '../../common/time.js';
 
 export interface MergedEntry {
   host: string;
@@ -48,7 +49,7 @@ export function register(program: Command): void {
         return failed.length === 0 ? 0 : 1;
       }
       process.stdout.write(`${table(['WHEN', 'HOST', 'ACTION', 'WHO', 'VERSION', 'RESULT', 'TOOK', 'NOTE'], merged.map((e) => [
-        e.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), e.host, e.action, e.who || '-',
+        formatTime(e.at), e.host, e.action, e.who || '-',
         e.from_version && e.to_version && e.from_version !== e.to_version ? `${e.from_version} → ${e.to_version}` : e.to_version || '-',
         e.result === 'done' ? color.ok(e.result) : color.bad(e.result),
         e.duration_s ? `${e.duration_s.toFixed(2)}s` : '-', e.message,

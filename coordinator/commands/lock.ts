@@ -7,10 +7,8 @@ import { Fleet } from '../fleet.js';
 import { UsageError } from '../errors.js';
 import { color, table } from '../output.js';
 import { action, load, globals, printJson, operatorName } from './common.js';
+import { formatTime } from '../../common/time.js';
 
-function hhmm(iso: string): string {
-  return iso ? new Date(iso).toLocaleString(undefined, { hour12: false }) : '-';
-}
 
 export function register(program: Command): void {
   const lock = program.command('lock')
@@ -31,7 +29,7 @@ export function register(program: Command): void {
         printJson({ command: 'lock status', ok, app, env: envName, hosts: outcomes.map((o) => (o.ok ? { host: o.host, ok: true, lease: o.value.held ? o.value : null } : { host: o.host, ok: false, error: { message: o.error.message, unreachable: o.error.unreachable } })) });
       } else {
         process.stdout.write(`${table(['HOST', 'LOCK', 'HOLDER', 'REASON', 'SINCE', 'UNTIL'], outcomes.map((o) => (o.ok
-          ? (o.value.held ? [o.host, color.warn('locked'), o.value.holder, o.value.reason, hhmm(o.value.since), hhmm(o.value.expires_at)] : [o.host, 'free', '-', '-', '-', '-'])
+          ? (o.value.held ? [o.host, color.warn('locked'), o.value.holder, o.value.reason, formatTime(o.value.since), formatTime(o.value.expires_at)] : [o.host, 'free', '-', '-', '-', '-'])
           : [o.host, color.bad('unknown'), '-', o.error.message, '-', '-'])))}\n`);
       }
       return ok ? 0 : 1;
@@ -66,7 +64,7 @@ Examples:
       if (json) {
         printJson({ command: 'lock', ok, app, env: envName, hosts: outcomes.map((o) => (o.ok ? { host: o.host, ok: true, lease: o.value } : { host: o.host, ok: false, error: { message: o.error.message, unreachable: o.error.unreachable } })) });
       } else {
-        process.stdout.write(`${table(['HOST', 'RESULT'], outcomes.map((o) => [o.host, o.ok ? color.ok(`locked by ${o.value.holder} until ${hhmm(o.value.expires_at)}`) : color.bad(o.error.message)]))}\n`);
+        process.stdout.write(`${table(['HOST', 'RESULT'], outcomes.map((o) => [o.host, o.ok ? color.ok(`locked by ${o.value.holder} until ${formatTime(o.value.expires_at)}`) : color.bad(o.error.message)]))}\n`);
         if (!ok && outcomes.some((o) => o.ok)) process.stdout.write(color.warn(`the lock is held on some hosts only; slipway unlock ${envName} releases them\n`));
       }
       return ok ? 0 : 1;

@@ -78,7 +78,8 @@ interface RolloutDoc {
   hosts?: { host?: unknown; outcome?: unknown; events?: { event?: unknown; at?: unknown; message?: unknown }[]; output?: unknown }[];
 }
 
-const clock = (iso: string) => (/T(\d\d:\d\d:\d\d(\.\d+)?)/.exec(iso)?.[1] ?? iso);
+/** The UTC time of day, to the millisecond, as in common/time.ts ("10:00:00.123Z"): the steps of one activation share a day. */
+const clock = (iso: string) => { const m = /T(\d\d:\d\d:\d\d(\.\d+)?)Z?$/.exec(iso); return m ? `${m[1]}Z` : iso; };
 
 /**
  * A rollout's --json answer (deploy, rollback, restart) as activity lines:

@@ -58,7 +58,7 @@ test('a concurrent deploy is refused: locked by ci-1 since HH:MM (deploying 1.0.
   await waitFor(() => first.out().includes('pre_deploy'), 'the first deploy to reach its pre_deploy hook');
   const second = await cli(repo.dir, '-c', 'ci2.yaml', 'deploy', 'staging', '1.1.0');
   assert.equal(second.code, 1, second.stdout + second.stderr);
-  assert.match(second.stderr, /hello is locked by ci-1(?: \(claimed: [^)]+\))? since \d\d:\d\d:\d\d UTC \(deploying 1\.0\.0\)/);
+  assert.match(second.stderr, /hello is locked by ci-1(?: \(claimed: [^)]+\))? since \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \(deploying 1\.0\.0\)/);
   assert.doesNotMatch(second.stdout + second.stderr, /uploading/);
   const r = await first.done;
   assert.equal(r.code, 0, r.out);

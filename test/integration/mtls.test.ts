@@ -90,7 +90,7 @@ test('an expired deployer certificate: named with its date by the coordinator, r
   const old = await issue(pki.dir, 'old-ci', 'deployer', { validity: { notBefore: new Date(Date.now() - 10 * day), notAfter: new Date(Date.now() - day) } });
   const r = await cli(dir, '-c', writeRepo('expired', `{ ca: ${pki.ca}, cert: ${old.cert}, key: ${old.key} }`), 'status', 'staging');
   assert.equal(r.code, 2, 'our own credentials are config: exit 2');
-  assert.match(r.stderr, /certificate for deployer old-ci expired on \d{4}-\d\d-\d\dT/);
+  assert.match(r.stderr, /certificate for deployer old-ci expired on \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ/);
   const res = await status(raw(grpc.credentials.createSsl(readFileSync(pki.ca), readFileSync(old.key), readFileSync(old.cert))));
   assert.equal(res.code, grpc.status.UNAVAILABLE, JSON.stringify(res));
   const why = await explainTlsFailure(agent.address, { ca: pki.ca, cert: old.cert, key: old.key });

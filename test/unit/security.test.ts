@@ -78,7 +78,7 @@ test('LockTable: refuses others while live, renews by lease id, expires, persist
   try {
     const t = new LockTable(d, log, () => now);
     const { lease } = await t.acquire('hello', 'ci-1', 'deploying 1.4.2', 30);
-    await assert.rejects(t.acquire('hello', 'ci-2', 'x', 30), /hello is locked by ci-1 since 10:02:00 UTC \(deploying 1\.4\.2\)/);
+    await assert.rejects(t.acquire('hello', 'ci-2', 'x', 30), /hello is locked by ci-1 since 2026-11-27 10:02:00Z \(deploying 1\.4\.2\)/);
     now += 20_000;
     await t.acquire('hello', 'ci-1', 'deploying 1.4.2', 30, lease.lease_id); // renewal
     now += 20_000;
