@@ -155,7 +155,7 @@ export class Agent {
       apps: this.runtimes, releases: this.releases, store: this.store, uploadPort,
       fetcher: new ReleaseFetcher(this.store, fetchSettings(config.fetch), log), history: this.history, locks: this.locks,
       pruner: this.pruner, sampler: this.sampler, metrics: this.metrics, info: () => this.info(), stateDir: config.state_dir, log,
-      events: this.events,
+      events: this.events, facts: () => this.hostFacts,
     }));
     this.health.addToServer(server); // before bindAsync
     const port = await new Promise<number>((resolve, reject) =>

@@ -8,8 +8,11 @@ import { table, color, formatDuration, formatBytes } from '../output.js';
 import { action, load, globals, printJson } from './common.js';
 import { HostError, type AgentConnection } from '../client.js';
 import type { StatusResponse__Output } from '../../proto/gen/slipway/v1/StatusResponse.js';
+import type { HostFacts__Output } from '../../proto/gen/slipway/v1/HostFacts.js';
+import { chooseColumns, cutLine, type ColumnSpec } from '../table-fit.js';
 import { failureJson } from '../rollout/bounded.js';
 import { unknownOutcomes, type UnknownOutcome } from '../unknown-outcomes.js';
+import { formatTime } from '../../common/time.js';
 
 /**
  * Every host of the environment (or the one --host names), READ_CONCURRENCY
@@ -60,6 +63,17 @@ function hostEntry(o: Outcome<StatusResponse__Output>, app: string, now: number)
       open_files_limit: Number(a.open_files_limit) || null, releases_present: a.releases_present,
       last_activation: a.last_activation,
     } : null,
+    host_facts: hostFacts(o.value.facts),
+  };
+}
+
+/** What the host is, as the agent read it at its start (the shape of the agent's HTTP /status host_facts); null from an agent that has not read them, or an older one. */
+function hostFacts(f: HostFacts__Output | null | undefined) {
+  if (!f) return null;
+  return {
+    os: { distro: f.os_distro, release: f.os_release, kernel: f.kernel, arch: f.arch },
+    cpu: { manufacturer: f.cpu_manufacturer, brand: f.cpu_brand, cores: f.cpu_cores, physical_cores: f.cpu_physical_cores },
+    memory_total: Number(f.memory_total), filesystems: f.filesystems.map((x) => ({ mount: x.mount, type: x.type, size: Number(x.size) })), read_at: f.read_at,
   };
 }
 
@@ -95,20 +109,52 @@ async function fleetStatus(fleet: Fleet, app: string, envName: string, marks: Re
 
 type StatusDoc = Awaited<ReturnType<typeof fleetStatus>>['doc'];
 
+/**
+ * The columns of the status table; on a terminal narrower than the table,
+ * the highest `drop` goes first (output of a pipe keeps all). --wide adds
+ * what the host is (its facts).
+ */
+const STATUS_COLUMNS: ColumnSpec[] = [
+  { header: 'HOST', drop: 0 }, { header: 'APP', drop: 7 }, { header: 'VERSION', drop: 0 }, { header: 'STATE', drop: 0 },
+  { header: 'PID', drop: 3 }, { header: 'UPTIME', drop: 2 }, { header: 'RESTARTS', drop: 1 }, { header: 'RSS', drop: 4 },
+  { header: 'NOFILE', drop: 9 }, { header: 'CPU', drop: 5 }, { header: 'MEM', drop: 5 }, { header: 'DISK', drop: 6 }, { header: 'AGENT', drop: 8 },
+];
+const FACT_COLUMNS: ColumnSpec[] = [{ header: 'OS', drop: 10 }, { header: 'CPU MODEL', drop: 10 }, { header: 'RAM', drop: 10 }, { header: 'FILESYSTEMS', drop: 10 }];
+
+/** A host's facts as the --wide columns show them. */
+function factCells(f: HostEntry['host_facts'] | undefined): string[] {
+  if (!f) return ['-', '-', '-', '-'];
+  const cpu = [f.cpu.manufacturer, f.cpu.brand].filter(Boolean).join(' ');
+  return [
+    [f.os.distro, f.os.release, f.os.arch].filter(Boolean).join(' ') || '-',
+    cpu ? `${cpu} ×${f.cpu.cores}` : '-',
+    f.memory_total ? formatBytes(f.memory_total) : '-',
+    f.filesystems.map((x) => `${x.mount} ${x.type} ${formatBytes(x.size)}`).join(', ') || '-',
+  ];
+}
+
+export interface StatusView {
+  /** The terminal's width: columns are dropped (least important first) and lines cut to fit it; undefined: all of them. */
+  width?: number;
+  /** --wide: every column, the host facts too, nothing cut. */
+  wide?: boolean;
+}
+
 /** The table: not-running states, mixed versions and unreachable hosts stand out (colour on a terminal, a marker always). */
-export function renderStatus(d: StatusDoc): string {
+export function renderStatus(d: StatusDoc, view: StatusView = {}): string {
   const mixed = d.mixed_versions;
   const mixedAgents = d.agent_versions.length > 1;
   const rows = d.hosts.map((h) => {
     const hostCell = h.last_outcome_unknown ? color.warn(`${h.host} ?`) : h.host;
     if (!h.ok) {
       const what = h.error.unreachable ? 'unreachable' : 'error';
-      return [hostCell, d.app, '-', color.bad(`${what} !`), '-', '-', '-', '-', '-', '-', '-', '-', color.bad(h.error.message)];
+      // The reason goes in the last column shown (below), whichever that is.
+      return { cells: [hostCell, d.app, '-', color.bad(`${what} !`), '-', '-', '-', '-', '-', '-', '-', '-', '-', ...(view.wide ? factCells(undefined) : [])], error: color.bad(h.error.message) };
     }
     const a = h.app;
     const s = h.system;
     const state = a?.state ?? 'not deployed';
-    return [
+    return { cells: [
       hostCell, d.app,
       a?.version ? (mixed ? color.warn(`${a.version} *`) : a.version) : '-',
       state === 'running' ? color.ok(state) : color.bad(`${state} !`),
@@ -121,9 +167,23 @@ export function renderStatus(d: StatusDoc): string {
       s?.memory_used_percent != null ? `${Math.round(s.memory_used_percent)}%` : '-',
       s ? `${formatBytes(s.disk_free)} free` : '-',
       mixedAgents ? color.warn(`${h.agent.version} *`) : h.agent.version,
-    ];
+      ...(view.wide ? factCells(h.host_facts) : []),
+    ] };
   });
-  const lines = [table(['HOST', 'APP', 'VERSION', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'RSS', 'NOFILE', 'CPU', 'MEM', 'DISK', 'AGENT'], rows)];
+  const specs = view.wide ? [...STATUS_COLUMNS, ...FACT_COLUMNS] : STATUS_COLUMNS;
+  const width = view.wide ? undefined : view.width;
+  const kept = chooseColumns(specs, rows.map((r) => r.cells), width);
+  const shown = rows.map((r) => {
+    const cells = kept.map((i) => r.cells[i]);
+    if (r.error !== undefined) cells[cells.length - 1] = r.error;
+    return cells;
+  });
+  const full = table(kept.map((i) => specs[i].header), shown).split('\n');
+  const lines = full.map((l) => cutLine(l, width));
+  const hidden = specs.filter((_, i) => !kept.includes(i)).map((s) => s.header);
+  if (hidden.length > 0) lines.push(color.dim(cutLine(`(--wide shows ${hidden.join(' ')})`, width)));
+  // A reason cut short in the table is said in full below it.
+  rows.forEach((r, i) => { if (r.error !== undefined && lines[i + 1] !== full[i + 1]) lines.push(color.bad(`! ${d.hosts[i].host}: ${r.error}`)); });
   if (mixed) lines.push(color.warn(`* hosts run different versions of ${d.app}: ${d.versions.join(', ')}`));
   if (mixedAgents) lines.push(color.warn(`* hosts run different agent versions: ${d.agent_versions.join(', ')}`));
   const notRunning = d.not_running.length;
@@ -131,7 +191,7 @@ export function renderStatus(d: StatusDoc): string {
   if (d.unreachable.length > 0) lines.push(color.bad(`! ${d.unreachable.length} host(s) did not answer`));
   for (const h of d.hosts) {
     const u = h.last_outcome_unknown;
-    if (u) lines.push(color.warn(`? ${h.host}: the last ${u.command} from here (to ${u.version}, ${u.at}) did not see its outcome; it ran ${u.from || 'nothing'} before. VERSION shows what it runs now; deploy or roll back again to settle it`));
+    if (u) lines.push(color.warn(`? ${h.host}: the last ${u.command} from here (to ${u.version}, ${formatTime(u.at)}) did not see its outcome; it ran ${u.from || 'nothing'} before. VERSION shows what it runs now; deploy or roll back again to settle it`));
   }
   for (const h of d.hosts) for (const w of h.ok ? h.agent.warnings : []) lines.push(color.warn(`${h.host}: ${w}`));
   return `${lines.join('\n')}\n`;
@@ -142,11 +202,18 @@ export function register(program: Command): void {
     .description('host, app, version, state, pid, uptime, restarts, CPU, memory, disk and agent version on every host of ENV')
     .option('--host <host>', 'only this host')
     .option('-w, --watch', 'redraw every few seconds until Ctrl-C')
+    .option('--wide', 'every column, whatever the terminal\'s width, and what each host is: OS, CPU model, memory, file systems')
     .option('--interval <s>', 'seconds between redraws with --watch', '2')
     .addHelpText('after', `
 Columns: RSS is the app's resident memory; CPU, MEM and DISK are the host's
 (CPU busy over the agent's last sample, memory in use, free space where the
-agent keeps its state). A state other than running is marked "!", a version
+agent keeps its state). RESTARTS counts the restarts after a crash of the
+version that runs now (0 again after each deploy or rollback). On a terminal
+narrower than the table, the least needed columns are left out (NOFILE,
+AGENT, APP, DISK, MEM, CPU, RSS, PID, UPTIME, RESTARTS, in that order) and
+a line says which; --wide shows them all, with each host's OS, CPU model,
+memory and file systems (read by the agent at its start). Piped output has
+every column but the host's facts. Times are UTC ("2026-12-02 14:05:09Z"). A state other than running is marked "!", a version
 that differs between hosts "*" (and coloured on a terminal; NO_COLOR=1 turns
 colour off). A host that does not answer is a row with the reason.
 
@@ -156,7 +223,7 @@ period): the line under the table says what it was to run; a later deploy or
 rollback that sees its outcome clears the mark.
 
 Exit codes: 0 every host answered, 1 some host did not.`)
-    .action(action(async (envName: string, opts: { host?: string; watch?: boolean; interval: string }, cmd: Command) => {
+    .action(action(async (envName: string, opts: { host?: string; watch?: boolean; wide?: boolean; interval: string }, cmd: Command) => {
       const loaded = load(cmd);
       const interval = Number(opts.interval);
       if (!Number.isFinite(interval) || interval < 0.2 || interval > 3600) throw new UsageError(`--interval must be a number of seconds from 0.2 to 3600, not ${opts.interval}`);
@@ -164,15 +231,17 @@ Exit codes: 0 every host answered, 1 some host did not.`)
       const json = globals(cmd).json === true;
       const app = loaded.config.app;
       const marks = unknownOutcomes(loaded.root, envName);
+      // Fitted to the terminal only on one; the width is read at each drawing (a resized window).
+      const view = (): StatusView => ({ wide: opts.wide === true, width: process.stdout.isTTY ? process.stdout.columns : undefined });
       try {
         if (!opts.watch) {
           const progress = progressLine(fleet.hosts.length, json);
           const { doc, code } = await fleetStatus(fleet, app, envName, marks, progress.update).finally(progress.end);
           if (json) printJson(doc);
-          else process.stdout.write(renderStatus(doc));
+          else process.stdout.write(renderStatus(doc, view()));
           return code;
         }
-        return await watch(fleet, app, envName, interval * 1000, json, () => unknownOutcomes(loaded.root, envName));
+        return await watch(fleet, app, envName, interval * 1000, json, () => unknownOutcomes(loaded.root, envName), view);
       } finally {
         fleet.close();
       }
@@ -209,7 +278,7 @@ Exit codes: 0 every host answered, 1 some host did not.`)
 }
 
 /** Redraws until Ctrl-C (SIGINT) or SIGTERM; the exit code is the last round's. */
-async function watch(fleet: Fleet, app: string, envName: string, intervalMs: number, json: boolean, marks: () => Record<string, UnknownOutcome>): Promise<number> {
+async function watch(fleet: Fleet, app: string, envName: string, intervalMs: number, json: boolean, marks: () => Record<string, UnknownOutcome>, view: () => StatusView): Promise<number> {
   let stop!: () => void;
   const stopped = new Promise<void>((r) => { stop = r; });
   let done = false;
@@ -231,9 +300,9 @@ async function watch(fleet: Fleet, app: string, envName: string, intervalMs: num
       if (json) {
         process.stdout.write(`${JSON.stringify({ schema: 1, event: 'round', round: n, ...round.doc })}\n`);
       } else {
-        const title = color.dim(`slipway status ${envName}: ${new Date().toLocaleTimeString()}, every ${intervalMs / 1000} s; Ctrl-C to stop`);
+        const title = color.dim(`slipway status ${envName}: ${formatTime(round.doc.at)}, every ${intervalMs / 1000} s; Ctrl-C to stop`);
         // On a terminal: clear and draw from the top. Elsewhere: one block per round.
-        process.stdout.write(`${tty ? '\x1b[H\x1b[2J' : ''}${title}\n${renderStatus(round.doc)}${tty ? '' : '\n'}`);
+        process.stdout.write(`${tty ? '\x1b[H\x1b[2J' : ''}${title}\n${renderStatus(round.doc, view())}${tty ? '' : '\n'}`);
       }
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([stopped, new Promise((r) => { timer = setTimeout(r, intervalMs); })]);

@@ -6,6 +6,7 @@ import { unary } from '../rpc.js';
 import { check, type AppDirectory } from './common.js';
 import { appStatusFigures, type AgentMetrics } from '../../monitoring/metrics.js';
 import type { HostSampler } from '../../monitoring/host-sampler.js';
+import type { HostFacts } from '../../monitoring/host-facts.js';
 import type { AppRuntime } from '../../runtime/app-runtime.js';
 import type { ActivationRecord } from '../../runtime/state.js';
 import type { Logger } from '../../logger.js';
@@ -13,6 +14,7 @@ import type { AgentHandlers } from '../../../proto/gen/slipway/v1/Agent.js';
 import type { AgentInfo } from '../../../proto/gen/slipway/v1/AgentInfo.js';
 import type { AppStatus } from '../../../proto/gen/slipway/v1/AppStatus.js';
 import type { Activation } from '../../../proto/gen/slipway/v1/Activation.js';
+import type { HostFacts as HostFactsMessage } from '../../../proto/gen/slipway/v1/HostFacts.js';
 
 export interface StatusHandlerDeps {
   apps: AppDirectory;
@@ -20,6 +22,8 @@ export interface StatusHandlerDeps {
   metrics: AgentMetrics;
   /** The agent's own part of the answer. */
   info(): AgentInfo;
+  /** What the host is (read once after the start); undefined until read, or when reading failed. */
+  facts?(): HostFacts | undefined;
   log: Logger;
 }
 
@@ -35,8 +39,21 @@ export function statusHandlers(deps: StatusHandlerDeps): Pick<AgentHandlers, 'St
         const rt = await deps.apps.runtime(app);
         out.push({ ...appStatus(rt), ...appStatusFigures(rt, deps.sampler, deps.metrics) });
       }
-      return { agent: deps.info(), apps: out, host: deps.sampler.host() ?? null };
+      return { agent: deps.info(), apps: out, host: deps.sampler.host() ?? null, facts: factsMessage(deps.facts?.()) };
     }),
+  };
+}
+
+/** A byte count for a uint64 field: a whole number, 0 for what the library did not know. */
+const count = (n: number) => (Number.isFinite(n) && n > 0 ? Math.round(n) : 0);
+
+/** The host facts as the Status answer carries them (null until they are read). */
+export function factsMessage(f: HostFacts | undefined): HostFactsMessage | null {
+  if (!f) return null;
+  return {
+    os_distro: f.os.distro, os_release: f.os.release, kernel: f.os.kernel, arch: f.os.arch,
+    cpu_manufacturer: f.cpu.manufacturer, cpu_brand: f.cpu.brand, cpu_cores: f.cpu.cores, cpu_physical_cores: f.cpu.physical_cores,
+    memory_total: count(f.memory_total), filesystems: f.filesystems.map((x) => ({ mount: x.mount, type: x.type, size: count(x.size) })), read_at: f.read_at,
   };
 }
 
