@@ -14,6 +14,36 @@ export const DEFAULT_MAX_DRAINING = 3;
 
 const command = z.array(z.string().min(1)).min(1, 'a command needs at least the program');
 
+// Words a shell reads as syntax or as one of its own commands: a string
+// starting with one is run as it is, never behind `exec`.
+const SHELL_WORDS = new Set(['exec', 'if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'case', 'esac', 'while', 'until', 'for', 'in', '{', '}', '!', '[[',
+  'cd', 'export', 'set', 'unset', 'trap', 'eval', 'exit', 'return', 'shift', 'read', 'wait', 'ulimit', 'umask', 'alias', '.', ':']);
+
+/**
+ * A string run.command as the argv the agent starts: `sh -c STRING`, like
+ * build.command. A single plain command (no `;`, `&&`, `|`, `(`, backquote
+ * or newline) gets `exec` in front (after any leading NAME=value words), as
+ * bash would do by itself and Debian's dash does not: the app then replaces
+ * the shell, so that it is the process the agent watches and signals, and
+ * LISTEN_PID is its own pid. A compound command is left as it is: it should
+ * end with `exec` itself (docs/apps.md).
+ */
+export function shellCommandArgv(cmd: string): string[] {
+  return ['sh', '-c', withExec(cmd.trim())];
+}
+
+function withExec(s: string): string {
+  // fd redirections (2>&1, >&2, <&-) are not control operators.
+  if (/[;&|()`\n]/.test(s.replace(/\d*[<>]&(\d+|-)/g, ''))) return s;
+  const m = /^((?:[A-Za-z_][A-Za-z0-9_]*=[^\s'"`$\\]*\s+)*)(\S+)/.exec(s);
+  if (!m || SHELL_WORDS.has(m[2]) || m[2].includes('=')) return s;
+  return `${m[1]}exec ${s.slice(m[1].length)}`;
+}
+
+/** run.command: an argv list, or a string run with `sh -c` (made an argv here, so everything downstream sees one). */
+const runCommand = z.union([z.string().trim().min(1), command], { error: 'a shell command (a string, run with sh -c) or an argv list such as [python3, app.py]' })
+  .transform((c) => (typeof c === 'string' ? shellCommandArgv(c) : c));
+
 export const listenSchema = z.strictObject({
   name: z.string().regex(/^[a-zA-Z0-9_.-]{1,64}$/, 'a listen name is 1 to 64 of a-z, A-Z, 0-9, _ . -'),
   port: z.number().int().min(1).max(65535),
@@ -45,7 +75,7 @@ export const restartSchema = z.strictObject({
 });
 
 export const runSchema = z.strictObject({
-  command,
+  command: runCommand,
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment names are letters, digits and _'), z.string()).default({}),
   listen: z.array(listenSchema).default([]),
   health: healthSchema.optional(),

@@ -127,7 +127,7 @@ describe('slipway.yaml', () => {
     test('writeInitConfig writes a valid file and refuses to overwrite it without force', async () => {
       const app = join(dir, 'My App');
       await mkdir(app);
-      const path = await writeInitConfig(app);
+      const { file: path } = await writeInitConfig(app);
       assert.equal(path, join(app, 'slipway.yaml'));
       assert.equal(loadConfig(path).config.app, 'my-app');
       await assert.rejects(writeInitConfig(app), (e: unknown) => e instanceof BuildError && e.usage && /already exists/.test(e.message));
