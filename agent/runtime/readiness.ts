@@ -11,6 +11,7 @@ import type { RunSpec } from '../../common/manifest.js';
 import type { AppProcess } from './process/runner.js';
 import { describeExit } from './process/runner.js';
 import type { SocketSpec } from './supervisor/protocol.js';
+import { withAddressInUseHint } from './port-hint.js';
 
 export class NotReadyError extends Error {
   constructor(message: string, readonly output: string[]) {
@@ -74,7 +75,10 @@ export async function waitReady(o: ReadyOptions): Promise<Evidence> {
     if (!o.proc.running()) throw new Stop('the new version exited right after it became ready');
     return got;
   } catch (err) {
-    if (err instanceof Stop) throw new NotReadyError(err.why, await o.proc.lastOutput(20).catch(() => []));
+    if (err instanceof Stop) {
+      const output = await o.proc.lastOutput(20).catch(() => []);
+      throw new NotReadyError(withAddressInUseHint(err.why, output, o.run.listen), output);
+    }
     throw err;
   } finally {
     ac.abort();
