@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, startAgents, stopAgents, cleanup, cli, connect, git, get, testPki, waitFor, appPort, appHost, ROOT } from '../helpers/env.js';
 import { Load } from '../helpers/load.js';
@@ -138,4 +138,26 @@ test('an app that binds its port itself, while the agent holds it: the deploy fa
   assert.match(said, /the app binds its port itself .*the agent holds it.*LISTEN_FDS: fd 3 for http \(port \d+\).*docs\/apps\.md/);
   const after = JSON.parse((await get(host, repo.port, '/version')).body) as Served;
   assert.deepEqual(after, before);
+});
+
+test('slipway init in a Python repo writes a Python config (no npm), says why and what else it saw; a bad --lang exits 2 listing the choices and writes nothing', async () => {
+  const repo = join(dir, 'init-python');
+  mkdirSync(repo);
+  writeFileSync(join(repo, 'requirements.txt'), 'flask\n');
+  writeFileSync(join(repo, 'package.json'), '{"name":"assets"}\n');
+  const bad = await cli(repo, 'init', '--lang', 'rust');
+  assert.equal(bad.code, 2, bad.stdout + bad.stderr);
+  assert.match(bad.stderr, /--lang must be one of node, python, ruby, go, elixir, generic, not "rust"/);
+  assert.equal(existsSync(join(repo, 'slipway.yaml')), false);
+  const r = await cli(repo, 'init');
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /wrote .*slipway\.yaml for a python app \(found requirements\.txt\)/);
+  assert.match(r.stdout, /also found package\.json: for another language, run slipway init --force --lang /);
+  const yaml = readFileSync(join(repo, 'slipway.yaml'), 'utf8');
+  assert.doesNotMatch(yaml, /npm/);
+  assert.match(yaml, /command: python3 -m pip install .*-r requirements\.txt/);
+  const j = await cli(repo, '--json', 'init', '--force', '--lang', 'go');
+  assert.equal(j.code, 0, j.stderr);
+  const out = JSON.parse(j.stdout) as { lang: string; detected_by: string; other_markers: string[] };
+  assert.deepEqual([out.lang, out.detected_by, out.other_markers], ['go', 'option', ['requirements.txt', 'package.json']]);
 });
