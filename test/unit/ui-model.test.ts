@@ -128,7 +128,7 @@ test('a rollout\'s --json answer as activity lines: batch, steps with the agents
   };
   const lines = stepLines(doc, 'prod', 'hello', AT.toISOString());
   assert.deepEqual(lines.map((l) => [l.host, l.kind, l.text]), [
-    ['a:1', 'steps', 'batch 1: starting 03:04:05.100 → ready 03:04:05.400 → done 03:04:05.900 (switched)'],
+    ['a:1', 'steps', 'batch 1: starting 03:04:05.100Z → ready 03:04:05.400Z → done 03:04:05.900Z (switched)'],
     ['b:1', 'failed', 'batch 2: starting x → failed y (failed)'],
   ]);
   assert.deepEqual(lines[1].output, ['boom']);
