@@ -32,7 +32,8 @@ hosts would go back to different versions, name one.
 Hosts go back batch by batch, like a deploy (rollout.batch, pause_s). When
 a host fails the rollback stops and, with rollout.revert: all (the default),
 every host it moved goes forward again to what it ran. Ctrl-C stops after
-the current batch. A host whose step was not seen to end is "unknown", as
+the current batch (during the last batch or after it, it stops nothing and
+the rollback ends as it would have). A host whose step was not seen to end is "unknown", as
 with deploy (--unknown-grace).
 
 Exit codes: 0 every host went back, 1 some host failed, is unknown or nothing was done, 2 bad usage.
