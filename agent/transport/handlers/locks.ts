@@ -13,6 +13,7 @@ import type { History } from '../../history.js';
 import type { Logger } from '../../logger.js';
 import type { AgentHandlers } from '../../../proto/gen/slipway/v1/Agent.js';
 import type { LockResponse } from '../../../proto/gen/slipway/v1/LockResponse.js';
+import { formatTime } from '../../../common/time.js';
 
 const LEASE_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const DEFAULT_TTL_S = 30;
@@ -46,9 +47,9 @@ export function lockHandlers(deps: LockHandlerDeps): Pick<AgentHandlers, 'Lock' 
       const { lease, took_over } = await deps.locks.acquire(req.app, holder, req.reason, ttl, req.lease_id);
       if (took_over) {
         log.warn({ app: req.app, holder, expired: took_over }, 'took over an expired lease (its holder stopped renewing it)');
-        void deps.history.append({ app: req.app, action: 'lock', who: holder, message: `lease of ${took_over.holder} (${took_over.reason}) had expired at ${took_over.expires_at}; taken for: ${req.reason}` });
+        void deps.history.append({ app: req.app, action: 'lock', who: holder, message: `lease of ${took_over.holder} (${took_over.reason}) had expired at ${formatTime(took_over.expires_at)}; taken for: ${req.reason}` });
       } else if (req.record && !req.lease_id) {
-        await deps.history.append({ app: req.app, action: 'lock', who: holder, message: `${req.reason} (until ${lease.expires_at})` });
+        await deps.history.append({ app: req.app, action: 'lock', who: holder, message: `${req.reason} (until ${formatTime(lease.expires_at)})` });
       }
       return response(lease, true);
     }),
@@ -61,9 +62,9 @@ export function lockHandlers(deps: LockHandlerDeps): Pick<AgentHandlers, 'Lock' 
       const { released } = await deps.locks.release(req.app, holder, req.lease_id, req.force);
       if (released && released.holder !== holder) {
         log.warn({ app: req.app, by: holder, lease: released }, 'lease released by force');
-        void deps.history.append({ app: req.app, action: 'unlock', who: holder, message: `forced: released the lease of ${released.holder} (${released.reason}, since ${released.since})` });
+        void deps.history.append({ app: req.app, action: 'unlock', who: holder, message: `forced: released the lease of ${released.holder} (${released.reason}, since ${formatTime(released.since)})` });
       } else if (released && req.record) {
-        await deps.history.append({ app: req.app, action: 'unlock', who: holder, message: `released: ${released.reason} (since ${released.since})` });
+        await deps.history.append({ app: req.app, action: 'unlock', who: holder, message: `released: ${released.reason} (since ${formatTime(released.since)})` });
       }
       return response(released, false);
     }),
