@@ -20,15 +20,15 @@ const GAP = 2;
 
 /**
  * The indices of the columns to keep for a table no wider than `width`:
- * the widths are the widest cell of each column (header included); the last
- * kept column counts with its header only, since its cells are not padded
- * and a line that is still too long is cut (cutLine). undefined width: all.
+ * the widths are the widest cell of each column (header included). When
+ * what is never dropped is still too wide, the lines are cut (cutLine).
+ * undefined width: all.
  */
 export function chooseColumns(specs: readonly ColumnSpec[], rows: readonly (readonly string[])[], width: number | undefined): number[] {
   const all = specs.map((_, i) => i);
   if (width === undefined || !Number.isFinite(width) || width <= 0) return all;
   const widths = specs.map((s, i) => Math.max(visibleWidth(s.header), ...rows.map((r) => visibleWidth(r[i] ?? ''))));
-  const total = (kept: number[]) => kept.reduce((sum, i, k) => sum + (k === kept.length - 1 ? visibleWidth(specs[i].header) : widths[i]), 0) + GAP * (kept.length - 1);
+  const total = (kept: number[]) => kept.reduce((sum, i) => sum + widths[i], 0) + GAP * (kept.length - 1);
   const kept = [...all];
   while (total(kept) > width) {
     let victim = -1;
