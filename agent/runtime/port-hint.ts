@@ -18,9 +18,8 @@ export function addressInUseHint(output: readonly string[], listen: readonly Lis
     return 'the app found its port taken ("address already in use"): by another process, or by the old version until it stops; '
       + 'to share one socket between versions, set run.listen and take the socket the agent passes (LISTEN_FDS, fd 3…): see docs/apps.md';
   }
-  const fds = listen.map((l, i) => `fd ${3 + i} for ${l.name} (port ${l.port})`).join(', ');
-  return 'the app binds its port itself ("address already in use"), but the agent holds it: under slipway the app must take the socket '
-    + `the agent passes (LISTEN_FDS: ${fds}) instead of binding it: see docs/apps.md`;
+  const fds = listen.map((l, i) => `fd ${3 + i} for ${l.name}, port ${l.port}`).join('; ');
+  return `the app binds its port itself ("address already in use"), but the agent holds it: take the socket the agent passes instead (LISTEN_FDS: ${fds}): see docs/apps.md`;
 }
 
 /** `message`, with the hint after it when the output calls for one. */

@@ -19,7 +19,7 @@ for (const [who, output] of Object.entries(SAID)) {
     const hint = addressInUseHint(output, listen);
     assert.ok(hint);
     assert.match(hint, /binds its port itself/);
-    assert.match(hint, /LISTEN_FDS: fd 3 for http \(port 8000\), fd 4 for admin \(port 8001\)/);
+    assert.match(hint, /take the socket the agent passes instead \(LISTEN_FDS: fd 3 for http, port 8000; fd 4 for admin, port 8001\)/);
     assert.match(hint, /docs\/apps\.md/);
   });
 }
