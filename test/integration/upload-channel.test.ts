@@ -16,7 +16,8 @@ import type { AgentClient } from '../../proto/gen/slipway/v1/Agent.js';
 import type { UploadTicket__Output } from '../../proto/gen/slipway/v1/UploadTicket.js';
 
 let dir: string;
-let agent: LocalAgent; // the data port on, tickets valid for 1 s
+let agent: LocalAgent; // the data port on
+let brief: LocalAgent; // the data port on, tickets valid for 1 s (the expiry test only: elsewhere a loaded machine could outlast them)
 let noPort: LocalAgent; // upload_listen: false
 let elsewhere: LocalAgent; // the data port on an address the client does not dial
 const started: LocalAgent[] = [];
@@ -25,10 +26,11 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 before(async () => {
   dir = tempDir('upload-channel');
-  agent = await newAgent(dir, { dir: join(dir, 'a1'), name: 'a1', extraConfig: 'upload_ticket_s: 1' });
+  agent = await newAgent(dir, { dir: join(dir, 'a1'), name: 'a1' });
+  brief = await newAgent(dir, { dir: join(dir, 'a4'), name: 'a4', appBind: '127.0.77.4', extraConfig: 'upload_ticket_s: 1' });
   noPort = await newAgent(dir, { dir: join(dir, 'a2'), name: 'a2', appBind: '127.0.77.2', extraConfig: 'upload_listen: false' });
   elsewhere = await newAgent(dir, { dir: join(dir, 'a3'), name: 'a3', extraConfig: 'upload_listen: 127.0.0.2:0' });
-  for (const a of [agent, noPort, elsewhere]) {
+  for (const a of [agent, noPort, elsewhere, brief]) {
     await a.start();
     started.push(a);
   }
@@ -142,11 +144,18 @@ test('BeginUpload checks the meta as Upload does: a bad signature and a bad name
     const wrong = join(dir, 'wrong.bin');
     writeFileSync(wrong, randomBytes(1000));
     await assert.rejects(conn.upload(wrong, meta), (err: HostError) => /not .* as announced; nothing was stored/.test(err.message) && err.status === 3 && err.code === 'SLIPWAY_ERR_UPLOAD_MISMATCH');
-    // A file shorter than announced: the client says so, the agent drops the upload.
+    // A file shorter than announced: the client says so, and never connects; the agent drops the upload
+    // when its ticket expires (the brief agent's: 1 s).
     const short = join(dir, 'short.bin');
     writeFileSync(short, randomBytes(10));
-    await assert.rejects(conn.upload(short, meta), /has 10 bytes, not the announced 1000/);
-    await waitFor(() => storeFiles(agent).filter((n) => n.startsWith('.tmp')).length === 0, 'no temp files left');
+    const briefConn = connect(brief);
+    try {
+      await assert.rejects(briefConn.upload(short, meta), /has 10 bytes, not the announced 1000/);
+    } finally {
+      briefConn.close();
+    }
+    await waitFor(() => storeFiles(brief).filter((n) => n.startsWith('.tmp')).length === 0, 'no temp files left');
+    await waitFor(() => storeFiles(agent).filter((n) => n.startsWith('.tmp')).length === 0, 'no temp files left by the refused uploads');
   } finally {
     conn.close();
   }
@@ -175,14 +184,20 @@ test('a wrong, used or expired token, a bad header, and a token shown with anoth
     const used = await raw(t.port, `SLIPWAY-UPLOAD 1 ${t.token}\n`, body);
     assert.equal(JSON.parse(used.answer).code, 'PERMISSION_DENIED', used.answer);
 
-    // Expired: this agent's tickets last 1 s (upload_ticket_s: 1); the begun upload's temp file goes with it.
-    const r3 = await release('r3.bin', '3.0.0', 4096);
-    const t3 = await beginUpload(conn, r3.meta);
-    await waitFor(() => agent.logged('upload ticket expired').length > 0, 'the ticket to expire', 10_000);
-    const expired = await raw(t3.port, `SLIPWAY-UPLOAD 1 ${t3.token}\n`, r3.body);
-    assert.equal(JSON.parse(expired.answer).code, 'PERMISSION_DENIED', expired.answer);
-    await waitFor(() => storeFiles(agent).filter((n) => n.startsWith('.tmp')).length === 0, 'the expired upload\'s temp file removed');
-    assert.ok(!storeFiles(agent).includes(`${r3.meta.sha256}.tar.gz`));
+    // Expired: the brief agent's tickets last 1 s (upload_ticket_s: 1); the begun upload's temp file goes with it.
+    const briefConn = connect(brief);
+    try {
+      const r3 = await release('r3.bin', '3.0.0', 4096);
+      const expiredBefore = brief.logged('upload ticket expired').length;
+      const t3 = await beginUpload(briefConn, r3.meta);
+      await waitFor(() => brief.logged('upload ticket expired').length > expiredBefore, 'the ticket to expire', 10_000);
+      const expired = await raw(t3.port, `SLIPWAY-UPLOAD 1 ${t3.token}\n`, r3.body);
+      assert.equal(JSON.parse(expired.answer).code, 'PERMISSION_DENIED', expired.answer);
+      await waitFor(() => storeFiles(brief).filter((n) => n.startsWith('.tmp')).length === 0, 'the expired upload\'s temp file removed');
+      assert.ok(!storeFiles(brief).includes(`${r3.meta.sha256}.tar.gz`));
+    } finally {
+      briefConn.close();
+    }
 
     // Another deployer certificate of the same CA: the token is bound to the one BeginUpload came with.
     const pki = await testPki(dir);
