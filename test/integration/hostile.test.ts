@@ -32,7 +32,8 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 before(async () => {
   dir = tempDir('hostile');
   // The entry limit is lowered from its default (200,000) so that the archive over it stays quick to make and scan on a busy machine; the check is the same.
-  agent = new LocalAgent({ dir: join(dir, 'agent'), name: 'hostile-1', appBind: '127.0.0.1', extraConfig: `limits:\n  entries: ${ENTRY_LIMIT}\n` });
+  // A refused tarball records nothing; the app's state.json is first written by a reconcile, here every second (the default is every minute).
+  agent = new LocalAgent({ dir: join(dir, 'agent'), name: 'hostile-1', appBind: '127.0.0.1', extraConfig: `limits:\n  entries: ${ENTRY_LIMIT}\nreconcile_schedule: '* * * * * *'\n` });
   // Beside the state dir: a tar escape with "../" from the staging dir would land around here.
   canary = join(dir, 'agent', 'canary');
   mkdirSync(join(canary, 'etc'), { recursive: true });
