@@ -43,6 +43,13 @@ import type { AgentInfo } from '../proto/gen/slipway/v1/AgentInfo.js';
 export { SLIPWAY_VERSION as AGENT_VERSION } from '../common/package-info.js';
 import { SLIPWAY_VERSION as AGENT_VERSION } from '../common/package-info.js';
 import { readHostFacts, type HostFacts } from './monitoring/host-facts.js';
+import { AgentUpgrades, selfHealthy } from './upgrade/upgrades.js';
+import { AgentHome } from './upgrade/home.js';
+
+export interface AgentOptions {
+  /** Ends the agent so that its launcher starts the build an agent upgrade switched to (main.ts). */
+  restart?: (why: string) => void;
+}
 
 export class Agent {
   private readonly startedAt = new Date();
@@ -71,14 +78,17 @@ export class Agent {
    * Reads the trusted release keys (a bad key file stops the start, named)
    * and looks up app_user, then builds the agent; start() makes it serve.
    */
-  static async create(config: AgentConfig, log: Logger): Promise<Agent> {
+  static async create(config: AgentConfig, log: Logger, opts: AgentOptions = {}): Promise<Agent> {
     const verifier = new ReleaseVerifier(config.trusted_keys, config.allow_unsigned);
     if (verifier.keyIds.length === 0 && !config.allow_unsigned) log.warn('trusted_keys is empty and allow_unsigned is off: every release will be refused');
-    return new Agent(config, log, verifier, await lookupAppUser(config.app_user));
+    return new Agent(config, log, verifier, await lookupAppUser(config.app_user), opts);
   }
 
+  /** The agent's own upgrades (agent/upgrade/): through its launcher, which it was started by (or not). */
+  private readonly upgrades: AgentUpgrades;
+
   private constructor(private readonly config: AgentConfig, private readonly log: Logger,
-    private readonly verifier: ReleaseVerifier, private readonly user: AppUser | undefined) {
+    private readonly verifier: ReleaseVerifier, private readonly user: AppUser | undefined, opts: AgentOptions) {
     const stateDir = config.state_dir;
     this.runner = new SupervisedRunner(stateDir, AGENT_VERSION, log, config.runtime_dir);
     this.history = new History(stateDir, log);
@@ -107,6 +117,10 @@ export class Agent {
     this.sampler = new HostSampler({
       stateDir, runtimes: () => this.runtimes.all(), releaseCount: async (app) => (await this.releases.list(app)).length,
     }, config.sample_interval_s * 1000, (err) => log.warn({ err }, 'host sample failed'));
+    this.upgrades = new AgentUpgrades({
+      releases: this.releases, history: this.history, log, version: AGENT_VERSION, keep: Math.max(1, Math.min(config.keep_releases, 5)),
+      self: AgentHome.fromEnv(), restart: opts.restart ?? ((why) => log.warn({ why }, 'the agent should restart into its new build, but nothing restarts it here')),
+    });
     this.metrics = new AgentMetrics({ events: this.events, sampler: this.sampler, uploadBytes: () => this.store.counters.bytes, agentVersion: AGENT_VERSION }, this.startedAt);
   }
 
@@ -141,6 +155,8 @@ export class Agent {
     // The apps: re-attach to the supervising process (or start one), then reconcile now and on reconcile_schedule.
     await this.runner.connect();
     void this.runtimes.reconcileAll(log);
+    // Re-attached and serving: a new build of the agent confirms itself (agent/upgrade/).
+    this.upgrades.afterStart(() => selfHealthy(httpAddress, this.http?.scheme)).catch((err: unknown) => log.error({ err }, 'agent upgrade bookkeeping failed'));
     this.tasks.push(
       cron.schedule(config.reconcile_schedule, () => this.runtimes.reconcileAll(log), { name: 'reconcile', timezone: 'UTC', noOverlap: true }),
       schedulePrune(config.prune_schedule, () => this.pruner.run({ why: 'schedule' }), log),
@@ -152,7 +168,7 @@ export class Agent {
     const { config, log } = this;
     const server = new grpc.Server({ ...KEEPALIVE_OPTIONS, 'grpc.max_receive_message_length': 8 << 20 });
     server.addService(AgentService, handlers({
-      apps: this.runtimes, releases: this.releases, store: this.store, uploadPort,
+      apps: this.runtimes, agentUpgrades: this.upgrades, releases: this.releases, store: this.store, uploadPort,
       fetcher: new ReleaseFetcher(this.store, fetchSettings(config.fetch), log), history: this.history, locks: this.locks,
       pruner: this.pruner, sampler: this.sampler, metrics: this.metrics, info: () => this.info(), stateDir: config.state_dir, log,
       events: this.events, facts: () => this.hostFacts,

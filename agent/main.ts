@@ -55,9 +55,18 @@ try {
   process.stderr.write(`slipway-agent: ${(err as Error).message}\n`);
   process.exit(1);
 }
-let agent: Agent;
+let agent: Agent | undefined;
+let stopping = false;
+/** Stops serving and exits; the apps keep running. */
+const shutdown = (why: Record<string, string>, msg: string) => {
+  if (stopping) return;
+  stopping = true;
+  log.info(why, msg);
+  void (agent?.stop() ?? Promise.resolve()).finally(() => { lock.release(); process.exit(0); });
+};
 try {
-  agent = await Agent.create(config, log);
+  // An agent upgrade's restart: exit, and the launcher (systemd's Restart=always) starts the build `current` names.
+  agent = await Agent.create(config, log, { restart: (why) => shutdown({ why }, 'exiting to run the new agent build (apps keep running)') });
   await agent.start();
 } catch (err) {
   log.fatal({ err }, `agent could not start: ${(err as Error).message}`);
@@ -65,10 +74,7 @@ try {
 }
 
 for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(sig, () => {
-    log.info({ sig }, 'shutting down (apps keep running)');
-    void agent.stop().finally(() => { lock.release(); process.exit(0); });
-  });
+  process.once(sig, () => shutdown({ sig }, 'shutting down (apps keep running)'));
 }
-process.on('SIGHUP', () => agent.reload());
+process.on('SIGHUP', () => agent?.reload());
 process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));

@@ -59,6 +59,8 @@ export const ERROR_CATALOGUE = {
   SLIPWAY_ERR_BUILD: { summary: 'building the release failed (git, the tag, the build command, packing)', action: 'read the message and the build command\'s output', exit: 1, grpc: 'FAILED_PRECONDITION' },
   SLIPWAY_ERR_HOOK_FAILED: { summary: 'a deploy hook (pre_deploy, before_activate) failed, so no host was switched', action: 'read the hook\'s output', exit: 1, grpc: 'FAILED_PRECONDITION' },
   SLIPWAY_ERR_UNSAFE_FILE: { summary: 'a private key would be written where it could leak, or a file the CLI writes is in the way', action: 'follow the message: keep private keys out of git work trees, or pass --force', exit: 2, grpc: 'FAILED_PRECONDITION' },
+  SLIPWAY_ERR_AGENT_UPGRADE: { summary: 'the agent cannot take an agent upgrade or rollback now (not started through the launcher, an upgrade not confirmed yet, no build to go back to)', action: 'read the message: install the unit of this slipway version (slipway setup), or wait for the upgrade under way to confirm or switch back', exit: 1, grpc: 'FAILED_PRECONDITION' },
+  SLIPWAY_ERR_AGENT_ROLLED_BACK: { summary: 'the new agent build did not come up healthy, and the host switched back to its previous build by itself', action: 'the message says why (crashed at start, failed --check, no confirmation within the deadline); fix the build; journalctl -u slipway-agent has its output', exit: 1, grpc: 'FAILED_PRECONDITION' },
   SLIPWAY_ERR_INTERNAL: { summary: 'a bug or an unexpected failure', action: 'the agent\'s log (journalctl -u slipway-agent) has the details; please report it', exit: 1, grpc: 'INTERNAL' },
 } as const satisfies Record<string, ErrorSpec>;
 

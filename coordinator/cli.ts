@@ -35,6 +35,7 @@ const MODULES: Record<string, () => Promise<Module>> = {
   ui: () => import('./commands/ui.js'),
   setup: () => import('./commands/setup.js'),
   completion: () => import('./commands/completion.js'),
+  agent: () => import('./commands/agent.js'),
 };
 
 // `slipway status prod | head` closes our stdout early; that is not an error.

@@ -14,6 +14,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 const BIN_DIR = here.includes(`${join('dist', 'scripts')}`) ? join(here, '..', 'bin') : join(here, '..', 'dist', 'bin');
 export const AGENT_BIN = join(BIN_DIR, 'slipway-agent.mjs');
 export const CLI_BIN = join(BIN_DIR, 'slipway.cjs');
+/** The unit's launcher (agent upgrades and their switch back): LocalAgent's supervised mode runs the agent through it. */
+export const LAUNCHER = join(BIN_DIR, '..', '..', 'systemd', 'agent-launcher.sh');
+/** Between an exit and the next start in supervised mode (the unit's RestartSec is 2 s; shorter here, for the tests' runtime). */
+const RESTART_MS = 300;
 
 export interface LocalAgentOptions {
   dir: string;
@@ -28,6 +32,14 @@ export interface LocalAgentOptions {
   tls?: { ca: string; cert: string; key: string };
   /** Release public keys the agent trusts; with none (and no tls) it accepts unsigned releases. */
   trustedKeys?: string[];
+  /**
+   * Run as the systemd unit does: through systemd/agent-launcher.sh (its
+   * --check first, as ExecStartPre), with <dir>/state/agent as the launcher's
+   * home, and started again whenever it exits (Restart=always) until stop().
+   */
+  supervised?: boolean;
+  /** More environment for the agent (supervised: the launcher's SLIPWAY_UPGRADE_DEADLINE_S, say). */
+  env?: Record<string, string>;
 }
 
 export class LocalAgent {
@@ -56,14 +68,79 @@ export class LocalAgent {
     ].join('\n'));
   }
 
+  /** Supervised mode: restart on exit while true (stop() clears it). */
+  private supervising = false;
+  /** Supervised mode: how many times the agent was started. */
+  starts = 0;
+
+  /** The launcher's home in supervised mode (the unit's /var/lib/slipway/agent). */
+  get home(): string {
+    return join(this.stateDir, 'agent');
+  }
+
   /** Starts the agent and resolves once it listens (its address is then known). */
   start(timeoutMs = 20_000): Promise<void> {
+    if (this.opts.supervised) this.supervising = true;
+    return this.launch(timeoutMs);
+  }
+
+  /** The launcher's command line (supervised mode), with --check for ExecStartPre. */
+  private launcherArgs(check: boolean): string[] {
+    const exe = process.env.SLIPWAY_AGENT_EXE;
+    return [LAUNCHER, ...(check ? ['--check'] : []), '--home', this.home, '--installed', exe || AGENT_BIN, '--', '--config', this.configFile];
+  }
+
+  private launcherEnv(): NodeJS.ProcessEnv {
+    return { ...process.env, NODE_OPTIONS: '--max-semi-space-size=1', SLIPWAY_NODE: process.execPath, ...this.opts.env };
+  }
+
+  /** ExecStartPre: the launcher's --check (which switches an unconfirmed build that fails it back). */
+  private preCheck(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const child = spawn('sh', this.launcherArgs(true), { env: this.launcherEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+      child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+      child.on('exit', (code) => {
+        for (const l of out.split('\n').filter(Boolean)) this.logLines.push(l);
+        if (code === 0) resolve();
+        else reject(new Error(`agent ${this.opts.name}: the launcher's --check failed (${code}):\n${out}`));
+      });
+    });
+  }
+
+  /** Supervised mode: the next start after an exit, as Restart=always does (a failed --check is retried the same way). */
+  private relaunch(): void {
+    setTimeout(() => {
+      if (!this.supervising) return;
+      this.launch(120_000).catch(() => { /* its exit (or its failed check) schedules the next start */ });
+    }, RESTART_MS).unref();
+  }
+
+  private async launch(timeoutMs: number): Promise<void> {
+    if (this.opts.supervised) {
+      try {
+        await this.preCheck();
+      } catch (err) {
+        if (this.supervising && this.starts > 0) this.relaunch();
+        throw err;
+      }
+      if (!this.supervising) return;
+    }
     // The V8 flag of the systemd unit (systemd/slipway-agent.service), so local agents weigh what real ones do.
     // SLIPWAY_AGENT_EXE: run the single executable instead (scripts/build-sea.mjs; test/integration/sea.test.ts).
     const exe = process.env.SLIPWAY_AGENT_EXE;
     const argv = ['--max-semi-space-size=1', ...(exe ? [] : [AGENT_BIN]), '--config', this.configFile];
-    const child = spawn(exe || process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = this.opts.supervised
+      ? spawn('sh', this.launcherArgs(false), { env: this.launcherEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(exe || process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
+    this.starts++;
+    if (this.opts.supervised) {
+      child.once('exit', () => {
+        if (this.supervising && this.child === child) this.relaunch();
+      });
+    }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`agent ${this.opts.name} did not start within ${timeoutMs} ms:\n${this.logLines.slice(-20).join('\n')}`)), timeoutMs);
       const onLine = (line: string) => {
@@ -93,8 +170,9 @@ export class LocalAgent {
     });
   }
 
-  /** Stops the agent (SIGTERM, or SIGKILL with kill = true) and waits for it. */
+  /** Stops the agent (SIGTERM, or SIGKILL with kill = true) and waits for it; supervised, it is not started again. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    this.supervising = false;
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once('exit', r));

@@ -4,6 +4,7 @@
 import { stat } from 'node:fs/promises';
 import { AppRuntime, type RuntimeDeps } from './app-runtime.js';
 import { AppPaths } from '../paths.js';
+import { AGENT_APP } from '../../common/agent-build.js';
 import type { Logger } from '../logger.js';
 
 export class AppRuntimes {
@@ -11,9 +12,9 @@ export class AppRuntimes {
 
   constructor(private readonly deps: RuntimeDeps) {}
 
-  /** Every app with releases on this host. */
-  apps(): Promise<string[]> {
-    return this.deps.releases.apps();
+  /** Every app with releases on this host (the agent's own builds, AGENT_APP, are not an app: agent/upgrade/). */
+  async apps(): Promise<string[]> {
+    return (await this.deps.releases.apps()).filter((a) => a !== AGENT_APP);
   }
 
   /** Whether the app's directory exists. */

@@ -6,6 +6,8 @@ import { appNameProblem, versionProblem, sha256Problem } from '../../../common/n
 import { serverStream } from '../rpc.js';
 import { check, requester, type AppDirectory } from './common.js';
 import type { History } from '../../history.js';
+import type { AgentUpgrades } from '../../upgrade/upgrades.js';
+import { AGENT_APP } from '../../../common/agent-build.js';
 import type { Logger } from '../../logger.js';
 import type { Emit } from '../../runtime/strategies/strategy.js';
 import type { AgentHandlers } from '../../../proto/gen/slipway/v1/Agent.js';
@@ -15,6 +17,8 @@ import type { ControlRequest__Output } from '../../../proto/gen/slipway/v1/Contr
 
 export interface AppHandlerDeps {
   apps: Pick<AppDirectory, 'hasApp' | 'runtime'>;
+  /** Activate of the reserved app AGENT_APP: the agent's own upgrade or rollback (agent/upgrade/). */
+  agentUpgrades: Pick<AgentUpgrades, 'activate'>;
   history: Pick<History, 'append'>;
   log: Logger;
 }
@@ -23,6 +27,11 @@ export function appHandlers(deps: AppHandlerDeps): Pick<AgentHandlers, 'Activate
   const log = deps.log;
   return {
     Activate: serverStream(log, 'Activate', async (req: ActivateRequest__Output, call: grpc.ServerWritableStream<ActivateRequest__Output, DeployEvent>) => {
+      if (req.app === AGENT_APP) {
+        const t0 = Date.now();
+        return deps.agentUpgrades.activate({ version: req.version, sha256: req.sha256, reason: req.reason, requested_by: requester(call, req.requested_by) },
+          eventWriter(call, req.app, () => req.version, t0), cancelledBy(call));
+      }
       check(appNameProblem(req.app) ?? versionProblem(req.version) ?? sha256Problem(req.sha256));
       if (req.strategy && !['hot', 'restart'].includes(req.strategy)) throw invalid(`strategy "${req.strategy}" is not one of: hot, restart`);
       const rt = await deps.apps.runtime(req.app);

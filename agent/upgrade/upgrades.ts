@@ -1,0 +1,180 @@
+// Agent upgrades on this host: an Activate of the reserved app (AGENT_APP)
+// unpacks the uploaded build (the store has checked its signature, size and
+// digest as for any release), copies it into the launcher's builds dir,
+// switches `current` (marker first) and restarts the agent, so that the
+// launcher runs the new build. At the next start, afterStart() records what
+// the launcher did meanwhile (a switch back) and confirms a new build once it
+// has re-attached and its health endpoint answers.
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
+import { SlipwayError } from '../../common/errors.js';
+import { sha256Problem, versionProblem } from '../../common/names.js';
+import { AGENT_APP, AGENT_CONFIRM_DEADLINE_S, AGENT_HISTORY, AGENT_ROLLBACK_REASON } from '../../common/agent-build.js';
+import { AgentHome, INSTALLED, programOf, versionOfRef, type BuildRef } from './home.js';
+import type { Releases } from '../storage/releases.js';
+import type { History } from '../history.js';
+import type { Logger } from '../logger.js';
+import type { Emit } from '../runtime/strategies/strategy.js';
+
+export interface AgentUpgradeRequest {
+  version: string;
+  sha256: string;
+  reason: string;
+  requested_by: string;
+}
+
+export interface AgentUpgradeDeps {
+  releases: Pick<Releases, 'ensureUnpacked' | 'remove' | 'list'>;
+  history: Pick<History, 'append'>;
+  log: Logger;
+  /** This agent's version (what it reports). */
+  version: string;
+  /** Ends this agent so that its launcher starts the build `current` names (main.ts: stop, then exit). */
+  restart: (why: string) => void;
+  /** Builds kept besides current and previous. */
+  keep: number;
+  /** The launcher's home and the build this agent runs (AgentHome.fromEnv); undefined: not started through the launcher. */
+  self: { home: AgentHome; running: BuildRef } | undefined;
+  now?: () => Date;
+}
+
+const upgradeError = (msg: string) => new SlipwayError('SLIPWAY_ERR_AGENT_UPGRADE', msg);
+
+export class AgentUpgrades {
+  private busy = false;
+
+  constructor(private readonly deps: AgentUpgradeDeps) {}
+
+  private now(): Date {
+    return (this.deps.now ?? (() => new Date()))();
+  }
+
+  /** An Activate of AGENT_APP: an upgrade to (version, sha256), or with AGENT_ROLLBACK_REASON back to the previous build. */
+  async activate(req: AgentUpgradeRequest, emit: Emit, signal: AbortSignal): Promise<void> {
+    const self = this.deps.self;
+    if (!self) {
+      throw upgradeError('this agent was not started through its launcher (systemd/agent-launcher.sh), so a bad build could not undo itself; install the unit of this slipway version (slipway setup ENV, or systemd/install.sh) and restart the agent, then upgrade');
+    }
+    if (this.busy) throw new SlipwayError('SLIPWAY_ERR_BUSY', 'an agent upgrade is already under way on this host');
+    const pending = await self.home.marker();
+    if (pending) {
+      throw upgradeError(`the upgrade to ${pending.to_version || pending.to} is not confirmed yet; it confirms or switches back within ${AGENT_CONFIRM_DEADLINE_S} s of its switch (${new Date(pending.switched_at * 1000).toISOString()}); try again then`);
+    }
+    this.busy = true;
+    try {
+      if (req.reason === AGENT_ROLLBACK_REASON) await this.rollback(self, req, emit);
+      else await this.upgrade(self, req, emit, signal);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async upgrade(self: { home: AgentHome; running: BuildRef }, req: AgentUpgradeRequest, emit: Emit, signal: AbortSignal): Promise<void> {
+    const problem = versionProblem(req.version) ?? sha256Problem(req.sha256);
+    if (problem) throw new SlipwayError('SLIPWAY_ERR_BAD_REQUEST', problem);
+    const name = `${req.version}-${req.sha256.slice(0, 12)}`;
+    const to: BuildRef = `builds/${name}`;
+    const current = await self.home.link('current');
+    if (current === to && self.running === to) {
+      emit('done', { message: `agent ${req.version} runs already; nothing to do` });
+      return;
+    }
+    const release = await this.deps.releases.ensureUnpacked(AGENT_APP, req.version, req.sha256, () => emit('unpacking'), signal);
+    if (!(await programOf(release.dir))) {
+      throw new SlipwayError('SLIPWAY_ERR_BAD_RELEASE', `${AGENT_APP} ${req.version} holds neither bin/slipway-agent nor bin/slipway-agent.mjs: it is not an agent build (make one with slipway agent upgrade --to FILE)`);
+    }
+    await self.home.install(name, release.dir);
+    signal.throwIfAborted();
+    await this.switchTo(self, to, req.version, AGENT_HISTORY.switched, req, emit);
+  }
+
+  private async rollback(self: { home: AgentHome; running: BuildRef }, req: AgentUpgradeRequest, emit: Emit): Promise<void> {
+    if (!(await self.home.hasPrevious())) throw upgradeError('this host has no previous agent build to go back to (it was never upgraded through slipway agent upgrade)');
+    const to = await self.home.link('previous');
+    const current = await self.home.link('current');
+    if (to === current) throw upgradeError(`the previous agent build is the one that runs (${to})`);
+    if (to !== INSTALLED && !(await self.home.hasBuild(to.slice('builds/'.length)))) {
+      throw upgradeError(`the previous agent build ${to} is no longer on this host; upgrade to a version instead (slipway agent upgrade ENV --to FILE)`);
+    }
+    await this.switchTo(self, to, versionOfRef(to) || 'the installed build', AGENT_HISTORY.rollback, req, emit);
+  }
+
+  private async switchTo(self: { home: AgentHome }, to: BuildRef, toVersion: string, action: string, req: AgentUpgradeRequest, emit: Emit): Promise<void> {
+    const who = req.requested_by;
+    const marker = await self.home.switchTo(to, {
+      switched_at: Math.floor(this.now().getTime() / 1000), to_version: toVersion, from_version: this.deps.version, who,
+    });
+    const message = `switched ${marker.from} → ${to}; the agent restarts into it, which must confirm healthy within ${AGENT_CONFIRM_DEADLINE_S} s or the host switches back`;
+    this.deps.log.info({ from: marker.from, to, who }, `agent ${action}: ${message}`);
+    await this.deps.history.append({ app: AGENT_APP, action, who, from_version: this.deps.version, to_version: toVersion, result: 'done', message });
+    await this.pruneBuilds(self.home);
+    emit('done', { message });
+    // After the answer has gone: the stream ends when this call returns.
+    setTimeout(() => this.deps.restart(`agent ${action} to ${toVersion}`), 100).unref();
+  }
+
+  /** Builds beyond `keep` (never current or previous), with their stored tarballs and unpacked releases. */
+  private async pruneBuilds(home: AgentHome): Promise<void> {
+    const unused = await home.unusedBuilds();
+    const stored = await this.deps.releases.list(AGENT_APP);
+    for (const name of unused.slice(0, Math.max(0, unused.length - this.deps.keep))) {
+      await home.removeBuild(name);
+      for (const r of stored.filter((x) => `${x.version}-${x.sha256.slice(0, 12)}` === name)) {
+        await this.deps.releases.remove(AGENT_APP, r.version, r.sha256, () => true);
+      }
+      this.deps.log.info({ build: name }, 'removed an old agent build');
+    }
+  }
+
+  /**
+   * At the agent's start, once it serves and has re-attached to the
+   * supervising process: a switch back by the launcher goes into the history;
+   * a new build that is this one is confirmed once `healthy()` says so.
+   */
+  async afterStart(healthy: () => Promise<boolean>): Promise<void> {
+    const self = this.deps.self;
+    if (!self) return;
+    const { home, running } = self;
+    const rb = await home.rolledBack();
+    if (rb) {
+      const message = `the agent build ${rb.from} did not come up healthy (${rb.reason}); the launcher switched back to ${rb.to} at ${new Date(rb.at * 1000).toISOString()}`;
+      this.deps.log.warn({ from: rb.from, to: rb.to, attempts: rb.attempts }, message);
+      await this.deps.history.append({ app: AGENT_APP, action: AGENT_HISTORY.selfRollback, from_version: versionOfRef(rb.from), to_version: this.deps.version, result: 'failed', message });
+      await home.dropRolledBack();
+    }
+    const m = await home.marker();
+    if (!m || m.to !== running) return;
+    if (!(await healthy())) {
+      this.deps.log.error({ build: running }, 'the upgraded agent does not answer its own health check; not confirming (the launcher switches back at the deadline)');
+      return;
+    }
+    await home.confirm();
+    const secs = Math.max(0, Math.round(this.now().getTime() / 1000 - m.switched_at));
+    const message = `agent ${this.deps.version} confirmed healthy ${secs} s after the switch (start ${m.attempts || 1}); re-attached to the running apps`;
+    this.deps.log.info({ build: running, attempts: m.attempts }, message);
+    await this.deps.history.append({ app: AGENT_APP, action: AGENT_HISTORY.confirmed, who: m.who, from_version: m.from_version, to_version: this.deps.version, result: 'done', message });
+  }
+}
+
+/** GET /healthz on the agent's own HTTP endpoint (its certificate is not checked: it is this process); up to `tries` times. */
+export async function selfHealthy(address: string | undefined, scheme: 'http' | 'https' | undefined, tries = 20): Promise<boolean> {
+  if (!address) return true; // no HTTP endpoint (http: false): gRPC serves, which is what is left to check
+  const i = address.lastIndexOf(':');
+  const host = address.slice(0, i).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(address.slice(i + 1));
+  const target = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  for (let n = 0; n < tries; n++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const get = scheme === 'https' ? httpsGet : httpGet;
+      const req = get({ host: target, port, path: '/healthz', timeout: 2000, rejectUnauthorized: false, agent: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      });
+      req.on('error', () => resolve(false));
+      req.on('timeout', () => { req.destroy(); resolve(false); });
+    });
+    if (ok) return true;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return false;
+}

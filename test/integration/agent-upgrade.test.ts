@@ -1,0 +1,244 @@
+// Agent upgrades on real agents run as the unit runs them (LocalAgent's
+// supervised mode: through systemd/agent-launcher.sh, its --check first, and
+// started again whenever it exits), with the real hello app under paced load:
+// A (the bundle as built) → B (the same bundle, another version) on 3 agents
+// in batches, apps untouched; a build that fails at start, and one that hangs
+// before it listens, each undone by the host itself; slipway agent rollback.
+// The launcher's deadline is 20 s here (SLIPWAY_UPGRADE_DEADLINE_S; 60 s in
+// the unit), to keep the file's runtime modest.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import http from 'node:http';
+import { tempDir, makeAppRepo, connect, newAgent, stopAgents, cleanup, cli, appHost, waitFor, type AppRepo } from '../helpers/env.js';
+import { Load } from '../helpers/load.js';
+import { AGENT_BIN, type LocalAgent } from '../../scripts/local-fleet.js';
+import { SLIPWAY_VERSION } from '../../common/package-info.js';
+import type { AppStatus__Output } from '../../proto/gen/slipway/v1/AppStatus.js';
+
+const DEADLINE_S = 20;
+const B = '9.9.1';
+let dir: string;
+let agents: LocalAgent[];
+let repo: AppRepo;
+
+/** A build made from the real bundle: its dist/bin files with a package.json of `version`; `main` replaces the agent's own file. */
+function makeBuild(name: string, version: string, main?: string): string {
+  const out = join(dir, 'builds', name);
+  mkdirSync(out, { recursive: true });
+  const bin = dirname(AGENT_BIN);
+  for (const f of ['slipway-agent.mjs', 'supervisor.mjs', 'unpack-worker.mjs', 'hash-worker.mjs', 'host-facts-worker.mjs', 'slipway.json', 'health.json', 'slipway.proto']) {
+    if (existsSync(join(bin, f))) copyFileSync(join(bin, f), join(out, f));
+  }
+  if (main) writeFileSync(join(out, 'slipway-agent.mjs'), main);
+  writeFileSync(join(out, 'package.json'), `${JSON.stringify({ name: 'slipway', version })}\n`);
+  return join(out, 'slipway-agent.mjs');
+}
+
+before(async () => {
+  dir = tempDir('agent-upgrade');
+  const octet = 10 + Math.floor(Math.random() * 200);
+  agents = await Promise.all([1, 2, 3].map((i) => newAgent(dir, {
+    dir: join(dir, `agent${i}`), name: `agent${i}`, appBind: `127.0.${octet}.${i + 1}`, supervised: true,
+    env: { SLIPWAY_UPGRADE_DEADLINE_S: String(DEADLINE_S) },
+  })));
+  await Promise.all(agents.map((a) => a.start()));
+  repo = await makeAppRepo(dir, agents.map((a) => a.address));
+  repo.release('1.0.0', { 'message.txt': 'release 1.0.0\n' });
+  assert.equal((await cli(repo.dir, 'build', '1.0.0')).code, 0);
+  const d = await cli(repo.dir, 'deploy', 'staging', '1.0.0');
+  assert.equal(d.code, 0, d.stdout + d.stderr);
+});
+
+after(async () => {
+  await stopAgents(agents);
+  cleanup(dir);
+});
+
+async function apps(): Promise<AppStatus__Output[]> {
+  return Promise.all(agents.map(async (a) => {
+    const conn = connect(a);
+    try {
+      return (await conn.status('hello')).apps[0];
+    } finally {
+      conn.close();
+    }
+  }));
+}
+
+async function agentVersion(a: LocalAgent): Promise<string> {
+  const conn = connect(a);
+  try {
+    return (await conn.status()).agent?.version ?? '';
+  } finally {
+    conn.close();
+  }
+}
+
+function loads(): Load[] {
+  return agents.map((a) => new Load({ host: appHost(a), port: repo.port, keepAliveClients: 1, freshClients: 1, intervalMs: 25, maxDurationMs: 180_000 }).start());
+}
+
+async function stopLoads(ls: Load[]): Promise<void> {
+  await Promise.all(ls.map((l) => l.stop()));
+  for (const l of ls) {
+    const s = l.summary();
+    assert.ok(s.requests > 20, `load ran (${s.requests} requests)`);
+    assert.equal(s.failed, 0, JSON.stringify(s.failures.slice(0, 3)));
+  }
+}
+
+function sameProcesses(before: AppStatus__Output[], after: AppStatus__Output[]): void {
+  after.forEach((s, i) => {
+    assert.equal(s.state, 'running');
+    assert.equal(s.pid, before[i].pid, `${agents[i].opts.name}: same app pid`);
+    assert.equal(s.started_at, before[i].started_at, `${agents[i].opts.name}: same start time`);
+    assert.equal(s.restarts, before[i].restarts);
+  });
+}
+
+function metric(a: LocalAgent): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const [host, port] = [a.httpAddress.slice(0, a.httpAddress.lastIndexOf(':')), Number(a.httpAddress.slice(a.httpAddress.lastIndexOf(':') + 1))];
+    http.get({ host, port, path: '/metrics', agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => { body += d.toString(); });
+      res.on('end', () => resolve(body));
+    }).on('error', reject);
+  });
+}
+
+interface UpgradeJson { ok: boolean; version?: string; batches: string[][]; hosts: { host: string; outcome: string; from: string; to: string; message: string }[] }
+
+test(`agent upgrade ${SLIPWAY_VERSION} → ${B} on 3 agents in batches of 2: apps keep their pids, 0 failed requests, agents report ${B}`, async () => {
+  const build = makeBuild('b', B);
+  const beforeApps = await apps();
+  const ls = loads();
+  let r;
+  try {
+    r = await cli(repo.dir, '--json', 'agent', 'upgrade', 'staging', '--to', build, '--batch', '2');
+  } finally {
+    await stopLoads(ls);
+  }
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const out = JSON.parse(r.stdout) as UpgradeJson;
+  assert.equal(out.version, B);
+  assert.deepEqual(out.batches.map((b) => b.length), [2, 1]);
+  for (const h of out.hosts) {
+    assert.equal(h.outcome, 'upgraded', JSON.stringify(h));
+    assert.equal(h.from, SLIPWAY_VERSION);
+    assert.equal(h.to, B);
+  }
+  sameProcesses(beforeApps, await apps());
+  for (const a of agents) {
+    assert.equal(await agentVersion(a), B);
+    assert.equal(readlinkSync(join(a.home, 'current')), `builds/${B}-${readlinkSync(join(a.home, 'current')).slice(-12)}`);
+    assert.equal(readlinkSync(join(a.home, 'previous')), 'installed');
+    assert.ok(!existsSync(join(a.home, 'upgrade')), 'confirmed: no marker left');
+    assert.match(await metric(a), new RegExp(`^slipway_agent_info\\{version="${B.replace(/\./g, '\\.')}"\\} 1$`, 'm'));
+  }
+  // status's AGENT column, and the history.
+  const st = await cli(repo.dir, 'status', 'staging');
+  assert.equal(st.code, 0, st.stdout + st.stderr);
+  for (const line of st.stdout.split('\n').filter((l) => l.includes('hello'))) assert.match(line, new RegExp(`${B.replace(/\./g, '\\.')}\\s*$`));
+  const hist = await cli(repo.dir, '--json', 'history', 'staging', '--app', 'slipway-agent');
+  if (hist.code === 0) assert.match(hist.stdout, /agent-confirmed/);
+  // Again: nothing to do.
+  const again = await cli(repo.dir, '--json', 'agent', 'upgrade', 'staging', '--to', build);
+  assert.equal(again.code, 0, again.stdout + again.stderr);
+  assert.ok((JSON.parse(again.stdout) as UpgradeJson).hosts.every((h) => h.outcome === 'unchanged'));
+});
+
+test('a build that exits at start is switched back by the host itself (its --check fails); the app serves throughout', async () => {
+  const a = agents[0];
+  const build = makeBuild('broken-exit', '9.9.2', '#!/usr/bin/env node\nconsole.error("broken build: exiting");\nprocess.exit(1);\n');
+  const beforeApps = await apps();
+  const ls = loads();
+  let r;
+  try {
+    r = await cli(repo.dir, '--json', 'agent', 'upgrade', 'staging', '--to', build, '--host', a.address);
+  } finally {
+    await stopLoads(ls);
+  }
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  const h = (JSON.parse(r.stdout) as UpgradeJson).hosts[0];
+  assert.equal(h.outcome, 'rolled_back', JSON.stringify(h));
+  assert.match(h.message, /--check failed/);
+  assert.equal(h.to, B);
+  assert.equal(await agentVersion(a), B);
+  assert.ok(a.logged('switched back from builds/9.9.2-').length > 0);
+  sameProcesses(beforeApps, await apps());
+});
+
+test(`a build that hangs before it listens is ended at the deadline (${DEADLINE_S} s here) and switched back; the app serves throughout`, async () => {
+  const a = agents[1];
+  // It passes --check (so the start is what fails), then never listens.
+  const build = makeBuild('broken-hang', '9.9.3', '#!/usr/bin/env node\nif (process.argv.includes("--check")) process.exit(0);\nconsole.error("broken build: hanging");\nsetInterval(() => {}, 1000);\n');
+  const beforeApps = await apps();
+  const ls = loads();
+  const t0 = Date.now();
+  let r;
+  try {
+    r = await cli(repo.dir, '--json', 'agent', 'upgrade', 'staging', '--to', build, '--host', a.address);
+  } finally {
+    await stopLoads(ls);
+  }
+  const took = (Date.now() - t0) / 1000;
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  const h = (JSON.parse(r.stdout) as UpgradeJson).hosts[0];
+  assert.equal(h.outcome, 'rolled_back', JSON.stringify(h));
+  assert.match(h.message, new RegExp(`not confirmed healthy within ${DEADLINE_S} s`));
+  assert.ok(took < DEADLINE_S + 40, `back within the deadline and a restart (${took} s)`);
+  assert.equal(await agentVersion(a), B);
+  sameProcesses(beforeApps, await apps());
+});
+
+test('slipway agent rollback: every host back on its previous build (the installed one), apps untouched', async () => {
+  const beforeApps = await apps();
+  const ls = loads();
+  let r;
+  try {
+    r = await cli(repo.dir, '--json', 'agent', 'rollback', 'staging', '--batch', '100%');
+  } finally {
+    await stopLoads(ls);
+  }
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  for (const h of (JSON.parse(r.stdout) as UpgradeJson).hosts) assert.equal(h.outcome, 'upgraded', JSON.stringify(h));
+  for (const a of agents) {
+    assert.equal(await agentVersion(a), SLIPWAY_VERSION);
+    assert.equal(readlinkSync(join(a.home, 'current')), 'installed');
+  }
+  sameProcesses(beforeApps, await apps());
+  // Nothing further back: a second rollback goes to B (previous is now B).
+  assert.match(readlinkSync(join(agents[0].home, 'previous')), /^builds\/9\.9\.1-/);
+});
+
+test('bad input: a missing --to file, a version this CLI has no build of, no subcommand; an agent not run through the launcher refuses', async () => {
+  let r = await cli(repo.dir, 'agent', 'upgrade', 'staging', '--to', join(dir, 'nope.mjs'));
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /no such file/);
+  r = await cli(repo.dir, 'agent', 'upgrade', 'staging', '--to', '7.0.0');
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /has no agent build of 7\.0\.0/);
+  r = await cli(repo.dir, 'agent', 'upgrade', 'nowhere-env');
+  assert.equal(r.code, 2, r.stderr);
+  r = await cli(repo.dir, 'agent', 'upgrade', '--help');
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /switched back by the host's\s+launcher/);
+  // An agent started without its launcher.
+  const plain = await newAgent(dir, { dir: join(dir, 'plain'), name: 'plain' });
+  await plain.start();
+  try {
+    const yaml = join(repo.dir, 'slipway.yaml');
+    writeFileSync(yaml, readFileSync(yaml, 'utf8').replace('  nowhere:\n', `  plain:\n    hosts: [${plain.address}]\n  nowhere:\n`));
+    r = await cli(repo.dir, '--json', 'agent', 'upgrade', 'plain', '--to', makeBuild('b', B));
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const h = (JSON.parse(r.stdout) as UpgradeJson & { hosts: { error?: { code: string } }[] }).hosts[0];
+    assert.equal(h.error?.code, 'SLIPWAY_ERR_AGENT_UPGRADE');
+    assert.match(h.message, /not started through its launcher/);
+  } finally {
+    await stopAgents([plain]);
+  }
+  await waitFor(() => true, 'nothing');
+});
