@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { tempDir, makeAppRepo, startAgents, stopAgents, cleanup, cli, waitFor, connect, ROOT, type AppRepo } from '../helpers/env.js';
 import { CLI_BIN, type LocalAgent } from '../../scripts/local-fleet.js';
+import { formatTime } from '../../common/time.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install chromium; .ci/run does)`;
@@ -82,7 +83,8 @@ before(async () => {
   await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
   ({ child: ui, url } = await startUi(repo.dir, '--listen', '127.0.0.1:0', '--allow-actions'));
   context = await chromium.launchPersistentContext(tempDir('ui-chromium'), {
-    executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 800 },
+    // A zone and a language far from UTC and English: the page's times must not follow them (common/time.ts).
+    executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 800 }, timezoneId: 'Pacific/Kiritimati', locale: 'de-DE',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   page = context.pages()[0] ?? await context.newPage();
@@ -147,6 +149,9 @@ test('a deploy from another terminal changes the cells live (no reload), with ac
 
 test('history: the deploys are in the timeline, filterable by host', { skip }, async () => {
   await page.waitForFunction(() => document.querySelectorAll('#history-table tr[data-action="deploy"]').length >= 6, undefined, { timeout: 60_000 });
+  // Each time is UTC, "2026-12-02 14:05:09Z", as everywhere in slipway, though the browser runs at UTC+14 in German.
+  const [shown, iso] = await page.$eval('#history-table tbody tr[data-host] time', (t) => [t.textContent ?? '', t.getAttribute('datetime') ?? '']);
+  assert.equal(shown, formatTime(iso));
   await page.selectOption('#hf-host', agents[1].address);
   const hosts = await page.$$eval('#history-table tbody tr[data-host]', (rows) => [...new Set(rows.map((r) => r.getAttribute('data-host')))]);
   assert.deepEqual(hosts, [agents[1].address]);
