@@ -26,7 +26,8 @@
 #   - DEADLINE_S (60) seconds passed since the switch without a confirmation
 #     (a watcher started beside the agent ends one that hangs, so that the
 #     next start, systemd's Restart=always, switches back), or
-#   - --check (ExecStartPre) of the new build fails.
+#   - --check (ExecStartPre) of the new build fails (or hangs past DEADLINE_S),
+#     or runs after the deadline.
 # Environment: SLIPWAY_UPGRADE_DEADLINE_S and SLIPWAY_UPGRADE_ATTEMPTS change
 # the limits; SLIPWAY_LAUNCHER_NOW (seconds since the epoch) replaces the
 # clock (tests); SLIPWAY_NODE is the node that runs a bundle (default: node).
@@ -120,6 +121,8 @@ run_build() {
     *) set -- "$exe" "$@" ;;
   esac
   if [ "$check" = 1 ]; then
+    # A check that hangs is a failed one (ExecStartPre would otherwise wait for TimeoutStartSec).
+    if command -v timeout >/dev/null 2>&1; then set -- timeout "$DEADLINE_S" "$@"; fi
     "$@" --check && return 0 || return $?
   fi
   exec "$@"
@@ -168,8 +171,14 @@ if [ -f "$marker" ]; then
       roll_back "0 the build $current has no bin/slipway-agent"
       current=$(link_of current)
     elif [ "$check" = 1 ]; then
-      if run_build "$current" "$@"; then exit 0; fi
-      roll_back "0 slipway-agent --check failed with the new build $current"
+      decision=$(decide 0 "$(field switched_at)" "$(now)")
+      if [ "$decision" != run ]; then
+        roll_back "$(field attempts) ${decision#rollback }"
+      elif run_build "$current" "$@"; then
+        exit 0
+      else
+        roll_back "$(field attempts) slipway-agent --check failed with the new build $current"
+      fi
       current=$(link_of current)
     else
       attempts=$(($(field attempts) + 1))

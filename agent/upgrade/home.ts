@@ -151,9 +151,14 @@ export class AgentHome {
     return marker;
   }
 
-  /** Builds not named by `current` or `previous`, oldest first (by their directory's time). */
+  /**
+   * Builds not named by `current` or `previous` and that no process runs
+   * from (the supervising process and its holder keep running the build that
+   * started them, and a successor is started from the same files), oldest
+   * first (by their directory's time).
+   */
   async unusedBuilds(): Promise<string[]> {
-    const keep = new Set([await this.link('current'), await this.link('previous')]);
+    const keep = new Set([await this.link('current'), await this.link('previous'), ...(await this.buildsInUse())]);
     let names: string[];
     try {
       names = (await readdir(this.builds)).filter((n) => !n.startsWith('.') && !keep.has(`builds/${n}`));
@@ -162,6 +167,29 @@ export class AgentHome {
     }
     const withTime = await Promise.all(names.map(async (n) => ({ n, t: (await stat(this.buildDir(n))).mtimeMs })));
     return withTime.sort((a, b) => a.t - b.t).map((x) => x.n);
+  }
+
+  /** "builds/NAME" of every build a process's command line or executable is under (/proc). */
+  async buildsInUse(): Promise<string[]> {
+    const prefix = `${this.builds}/`;
+    const out = new Set<string>();
+    let pids: string[];
+    try {
+      pids = (await readdir('/proc')).filter((n) => /^\d+$/.test(n));
+    } catch {
+      return [];
+    }
+    for (const pid of pids) {
+      const seen: string[] = [];
+      try { seen.push(...(await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0')); } catch { /* gone, or not ours */ }
+      seen.push((await readlinkOrUndefined(`/proc/${pid}/exe`)) ?? '');
+      for (const s of seen) {
+        if (!s.startsWith(prefix)) continue;
+        const name = s.slice(prefix.length).split('/')[0];
+        if (name) out.add(`builds/${name}`);
+      }
+    }
+    return [...out];
   }
 
   async removeBuild(name: string): Promise<void> {

@@ -1,5 +1,6 @@
 // slipway history ENV [-n N]: who did what, when, on every host, merged in time order.
 import type { Command } from 'commander';
+import { AGENT_APP } from '../../common/agent-build.js';
 import { environment } from '../config.js';
 import { Fleet } from '../fleet.js';
 import { UsageError } from '../errors.js';
@@ -32,12 +33,13 @@ export function register(program: Command): void {
     .description('who did what, when, on every host of ENV, merged in time order')
     .option('-n, --lines <n>', 'how many of the newest entries', '30')
     .option('--host <host>', 'only this host')
-    .action(action(async (envName: string, opts: { lines: string; host?: string }, cmd: Command) => {
+    .option('--agent', 'the agents\' own upgrades, rollbacks, confirmations and switches back (slipway agent upgrade) instead of the app\'s history')
+    .action(action(async (envName: string, opts: { lines: string; host?: string; agent?: boolean }, cmd: Command) => {
       const n = Number(opts.lines);
       if (!Number.isInteger(n) || n < 1) throw new UsageError(`--lines must be a whole number ≥ 1, not "${opts.lines}"`);
       const loaded = load(cmd);
       const fleet = Fleet.forEnv(loaded, envName, environment(loaded, envName), opts.host);
-      const app = loaded.config.app;
+      const app = opts.agent ? AGENT_APP : loaded.config.app;
       const outcomes = await fleet.each((c) => c.history(app, n)).finally(() => fleet.close());
       const merged = mergeHistories(outcomes.filter((o) => o.ok).map((o) => ({ host: o.host, entries: o.ok ? o.value : [] })), n);
       const failed = outcomes.filter((o) => !o.ok);

@@ -142,8 +142,13 @@ test(`agent upgrade ${SLIPWAY_VERSION} → ${B} on 3 agents in batches of 2: app
   const st = await cli(repo.dir, 'status', 'staging');
   assert.equal(st.code, 0, st.stdout + st.stderr);
   for (const line of st.stdout.split('\n').filter((l) => l.includes('hello'))) assert.match(line, new RegExp(`${B.replace(/\./g, '\\.')}\\s*$`));
-  const hist = await cli(repo.dir, '--json', 'history', 'staging', '--app', 'slipway-agent');
-  if (hist.code === 0) assert.match(hist.stdout, /agent-confirmed/);
+  const hist = await cli(repo.dir, '--json', 'history', 'staging', '--agent');
+  assert.equal(hist.code, 0, hist.stdout + hist.stderr);
+  const entries = (JSON.parse(hist.stdout) as { entries: { host: string; action: string; to_version: string }[] }).entries;
+  for (const a of agents) {
+    assert.ok(entries.some((e) => e.host === a.address && e.action === 'agent-upgrade' && e.to_version === B), `${a.address}: agent-upgrade in ${hist.stdout}`);
+    assert.ok(entries.some((e) => e.host === a.address && e.action === 'agent-confirmed' && e.to_version === B));
+  }
   // Again: nothing to do.
   const again = await cli(repo.dir, '--json', 'agent', 'upgrade', 'staging', '--to', build);
   assert.equal(again.code, 0, again.stdout + again.stderr);
@@ -168,6 +173,8 @@ test('a build that exits at start is switched back by the host itself (its --che
   assert.equal(h.to, B);
   assert.equal(await agentVersion(a), B);
   assert.ok(a.logged('switched back from builds/9.9.2-').length > 0);
+  const hist = await cli(repo.dir, '--json', 'history', 'staging', '--agent', '--host', a.address);
+  assert.match(hist.stdout, /"action": "agent-self-rollback"/);
   sameProcesses(beforeApps, await apps());
 });
 

@@ -130,6 +130,32 @@ test('--check failing with the new build switches back at once, and checks the o
   }
 });
 
+test('--check after the deadline switches back without running the new build; a check that hangs counts as failed', () => {
+  let home = fixture();
+  try {
+    switched(home, 2);
+    const r = launch(home, ['--check'], { SLIPWAY_LAUNCHER_NOW: String(T0 + 60) });
+    assert.equal(r.code, 0, r.err);
+    assert.doesNotMatch(r.out, /^B /m);
+    assert.match(r.out, /^A .*--check/m);
+    assert.match(field(home, 'rolled-back', 'reason') ?? '', /not confirmed healthy within 60 s/);
+    assert.equal(field(home, 'rolled-back', 'attempts'), '2');
+  } finally {
+    rmSync(dirname(home), { recursive: true, force: true });
+  }
+  home = fixture();
+  try {
+    writeFileSync(join(home, 'builds', 'b', 'bin', 'slipway-agent'), '#!/bin/sh\nexec sleep 600\n');
+    switched(home, 0, T0);
+    const r = launch(home, ['--check'], { SLIPWAY_UPGRADE_DEADLINE_S: '2', SLIPWAY_LAUNCHER_NOW: String(T0) });
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^A .*--check/m);
+    assert.match(field(home, 'rolled-back', 'reason') ?? '', /--check failed/);
+  } finally {
+    rmSync(dirname(home), { recursive: true, force: true });
+  }
+});
+
 test('a marker whose switch never happened (the agent ended between the two) is dropped; current runs', () => {
   const home = fixture();
   try {
@@ -149,12 +175,13 @@ test('a build that hangs is ended by the watcher at the deadline; the next start
   const home = fixture();
   try {
     writeFileSync(join(home, 'builds', 'b', 'bin', 'slipway-agent'), '#!/bin/sh\necho hanging\nexec sleep 600\n');
-    switched(home, 0, Math.floor(Date.now() / 1000));
-    const env = { ...process.env, SLIPWAY_UPGRADE_DEADLINE_S: '2' };
+    switched(home, 0, T0);
+    // The watcher waits with sleep (the real time); the decisions take the injected clock.
+    const env = { ...process.env, SLIPWAY_UPGRADE_DEADLINE_S: '2', SLIPWAY_LAUNCHER_NOW: String(T0) };
     const child = spawn('sh', [LAUNCHER, '--home', home, '--installed', join(home, '..', 'installed'), '--', '--config', 'x'], { env, stdio: 'ignore' });
     const ended = await new Promise<NodeJS.Signals | number | null>((resolve) => child.once('exit', (code, sig) => resolve(sig ?? code)));
     assert.equal(ended, 'SIGTERM', 'the watcher ended the hung build');
-    const r = spawnSync('sh', [LAUNCHER, '--home', home, '--installed', join(home, '..', 'installed'), '--', '--config', 'x'], { encoding: 'utf8', env });
+    const r = spawnSync('sh', [LAUNCHER, '--home', home, '--installed', join(home, '..', 'installed'), '--', '--config', 'x'], { encoding: 'utf8', env: { ...env, SLIPWAY_LAUNCHER_NOW: String(T0 + 3) } });
     assert.match(r.out ?? r.stdout, /^A /m);
     assert.match(field(home, 'rolled-back', 'reason') ?? '', /not confirmed healthy within 2 s/);
   } finally {
