@@ -49,6 +49,9 @@ export async function waitReady(o: ReadyOptions): Promise<Evidence> {
   const stopAll = () => ac.abort();
   o.signal?.addEventListener('abort', stopAll, { once: true });
   try {
+    // A cancel that came before this wait began (between the start and here) counts too: an abort
+    // listener added to a signal already aborted never runs, and the wait would last health.timeout_s.
+    if (o.signal?.aborted) throw new Stop('the wait for readiness was cancelled');
     const exited = o.proc.exited.then((e) => { throw new Stop(`the new version ${describeExit(e)} before it was ready`); });
     const timedOut = sleep(timeoutS * 1000, ac.signal).then(() => { throw new Stop(`the new version was not ready within health.timeout_s = ${timeoutS} s`, true); });
     const aborted = new Promise<never>((_, rej) => ac.signal.addEventListener('abort', () => rej(new Stop('the wait for readiness was cancelled')), { once: true }));
@@ -166,10 +169,15 @@ async function poll(check: () => Promise<boolean>, intervalMs: number, signal: A
   return new Promise(() => { /* aborted: the race is decided elsewhere */ });
 }
 
+/** Resolves after ms; never once the signal is aborted. Its abort listener goes when it resolves (polls sleep many times on one signal). */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return;
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => clearTimeout(t), { once: true });
+    const cancel = () => clearTimeout(t);
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', cancel);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', cancel, { once: true });
   });
 }

@@ -100,7 +100,7 @@ async function assertOldServes(newPid: number | undefined, historyBefore: number
     const app = (await conn.status('hello')).apps[0];
     seen = `state ${app.state}, version ${app.version || 'none'}, last activation ${app.last_activation?.version ?? 'none'} ${app.last_activation?.result ?? ''}: ${app.last_activation?.message ?? ''}`;
     return app.last_activation?.version === '1.1.0' && app.state === 'running' ? app : undefined;
-  }, () => `the cancelled activation to be recorded (last seen: ${seen})`);
+  }, () => `the cancelled activation to be recorded (last seen: ${seen}); the agent's last log lines:\n${agents[0].logged('').slice(-40).join('\n')}`);
   assert.equal(st.version, '1.0.0');
   assert.equal(st.desired_version, '1.0.0');
   assert.equal(st.last_activation?.result, 'failed');

@@ -51,6 +51,7 @@ export function runCommand(argv: string[], o: RunOptions): Promise<RunResult> {
     const kill = () => { if (child.pid) signalGroup(child.pid, 'SIGKILL'); };
     const timer = o.timeoutMs > 0 ? setTimeout(() => { timedOut = true; kill(); }, o.timeoutMs) : undefined;
     o.signal?.addEventListener('abort', kill, { once: true });
+    if (o.signal?.aborted) kill(); // cancelled before it was spawned: a listener added now would never run
     const done = (r: RunResult) => {
       clearTimeout(timer);
       o.signal?.removeEventListener('abort', kill);
