@@ -58,10 +58,17 @@ async function shot(name: string): Promise<void> {
 
 const cellSel = (a: LocalAgent, attrs: string) => `.cell[data-host="${a.address}"][data-app="hello"]${attrs}`;
 
+/**
+ * Scrolls to what `selector` finds, as a person would look at it. A row redrawn just as it is
+ * scrolled to ("not attached to the DOM") is found again.
+ */
+async function scrollTo(selector: string): Promise<void> {
+  await waitFor(() => page.locator(selector).scrollIntoViewIfNeeded({ timeout: 10_000 }).then(() => true, () => false), `${selector} scrolled into view`);
+}
+
 async function waitCell(a: LocalAgent, attrs: string, timeout = 60_000): Promise<void> {
   // Rows far from the viewport are redrawn when scrolled near: look at the row, as a person would.
-  // A row redrawn (its host changed) just as it is scrolled to is found again.
-  await waitFor(() => page.locator(cellSel(a, '')).scrollIntoViewIfNeeded({ timeout: 10_000 }).then(() => true, () => false), 'the cell scrolled into view');
+  await scrollTo(cellSel(a, ''));
   await page.waitForSelector(cellSel(a, attrs), { timeout, state: 'attached' });
 }
 
@@ -111,7 +118,7 @@ test('the grid: every host of every environment, each cell the version and state
     assert.match(text ?? '', /pid \d+/);
   }
   // The "nowhere" environment's host (127.0.0.1:1) refuses connections: shown as unreachable, with the reason.
-  await page.locator('section.env[data-env="nowhere"] .body > .row').scrollIntoViewIfNeeded();
+  await scrollTo('section.env[data-env="nowhere"] .body > .row');
   await page.waitForSelector('section.env[data-env="nowhere"] .row[data-reach="unreachable"]', { timeout: 30_000, state: 'attached' });
   assert.match(await page.textContent('section.env[data-env="nowhere"] .body > .row') ?? '', /connection refused/);
   const first = await page.evaluate(() => (window as unknown as { slipwayUi: { firstRender: { since_navigation_ms: number } } }).slipwayUi.firstRender);
@@ -128,7 +135,7 @@ test('a deploy from another terminal changes the cells live (no reload), with ac
   const nav = await page.evaluate(() => performance.getEntriesByType('navigation').length);
   // Each agent's Watch stream is open (the row says "steps live"): the deploy's steps will come as they happen.
   for (const a of agents) {
-    await page.locator(cellSel(a, '')).scrollIntoViewIfNeeded();
+    await scrollTo(cellSel(a, ''));
     await page.waitForSelector(`.row[data-host="${a.address}"][data-watching="yes"]`, { timeout: 60_000, state: 'attached' });
   }
   const d = await cli(repo.dir, 'deploy', 'staging', '1.1.0');
@@ -220,7 +227,7 @@ test('the host list edited while the page is open, with a host that answers garb
   writeFileSync(file, readFileSync(file, 'utf8').replace('  nowhere:\n', `  odd:\n    hosts: [127.0.0.1:${port}, ${dark}]\n  nowhere:\n`));
   const row = `section.env[data-env="odd"] .row[data-host="127.0.0.1:${port}"]`;
   await page.waitForSelector(row, { timeout: 60_000, state: 'attached' });
-  await page.locator(row).scrollIntoViewIfNeeded();
+  await scrollTo(row);
   await page.waitForSelector(`${row}:not([data-reach="waiting"])`, { timeout: 60_000, state: 'attached' });
   const reach = await page.getAttribute(`section.env[data-env="odd"] .row[data-host="127.0.0.1:${port}"]`, 'data-reach');
   assert.ok(reach === 'unreachable' || reach === 'error', String(reach));
