@@ -180,6 +180,14 @@ export class LocalAgent {
     await exited;
   }
 
+  /** Signals the agent's process as it runs now; supervised, it is started again (a crash, as systemd sees one). */
+  kill(signal: NodeJS.Signals = 'SIGKILL'): number | undefined {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return undefined;
+    child.kill(signal);
+    return child.pid;
+  }
+
   /** Lines of the agent's JSON log whose msg contains `text`. */
   logged(text: string): string[] {
     return this.logLines.filter((l) => l.includes(text));
