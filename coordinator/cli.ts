@@ -71,6 +71,12 @@ async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof CommanderError) {
       process.exitCode = err.exitCode === 0 ? 0 : EXIT_USAGE;
+      // Commander has said what was wrong on stderr; a script asking for --json still gets its one object.
+      if (err.exitCode !== 0 && args.includes('--json')) {
+        const message = err.message.replace(/^error: /, '');
+        const { printJson } = await import('./commands/common.js');
+        printJson({ ...(word ? { command: word } : {}), ok: false, error: { code: 'SLIPWAY_ERR_USAGE', message, exit_code: EXIT_USAGE } });
+      }
     } else {
       throw err;
     }

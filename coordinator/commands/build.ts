@@ -19,7 +19,8 @@ export function register(program: Command): void {
         log: json ? undefined : (line) => process.stderr.write(`${color.dim('build |')} ${line}\n`),
       });
       if (json) {
-        printJson({ command: 'build', ok: true, ...res });
+        const { sourceDate, ...rest } = res;
+        printJson({ command: 'build', ok: true, ...rest, source_date: sourceDate });
       } else {
         for (const n of res.notes) process.stderr.write(`note: ${n}\n`);
         if (!res.signature) process.stderr.write('note: the release is not signed (no signing_key in slipway.yaml): agents accept it only with allow_unsigned, on loopback\n');

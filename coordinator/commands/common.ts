@@ -37,14 +37,21 @@ export function catalogued(err: unknown): SlipwayError {
  * catalogue code and what to do), or as `--json`'s error object; returns the
  * exit code the catalogue gives it.
  */
-export function reportError(err: unknown, json: boolean): number {
+export function reportError(err: unknown, json: boolean, command?: string): number {
   const e = catalogued(err);
   const host = err instanceof HostError ? err.host : undefined;
   let message = host ? `${host}: ${e.message}` : e.message;
   if (e.code === 'SLIPWAY_ERR_INTERNAL' && process.env.SLIPWAY_DEBUG && err instanceof Error) message += `\n${err.stack}`;
-  if (json) printJson({ ok: false, error: { code: e.code, message, exit_code: e.exitCode, ...(host ? { host } : {}) } });
+  if (json) printJson({ ...(command ? { command } : {}), ok: false, error: { code: e.code, message, exit_code: e.exitCode, ...(host ? { host } : {}) } });
   else process.stderr.write(`${color.bad('error:')} ${message}\n${color.dim(`  ${e.code}: ${e.spec.action}`)}\n`);
   return e.exitCode;
+}
+
+/** The command's words as --json names it: "status", "lock status", "certs issue" (the program's own name left out). */
+export function commandPath(cmd: Command): string {
+  const words: string[] = [];
+  for (let c: Command | null = cmd; c?.parent; c = c.parent) words.unshift(c.name());
+  return words.join(' ');
 }
 
 /** Wraps a command's action: its return value is the exit code; errors are reported. */
@@ -55,7 +62,7 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<number>)
     try {
       code = await fn(...args);
     } catch (err) {
-      code = reportError(err, globals(cmd).json === true);
+      code = reportError(err, globals(cmd).json === true, commandPath(cmd));
     }
     process.exitCode = code;
   };

@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import { completionScript, SHELLS, type CommandNode, type Shell } from '../completion.js';
 import { loadConfig } from '../config.js';
 import { UsageError } from '../errors.js';
-import { action, globals } from './common.js';
+import { action, globals, printJson } from './common.js';
 
 function node(cmd: Command): CommandNode {
   const args = (cmd as Command & { registeredArguments?: readonly { name(): string }[] }).registeredArguments ?? [];
@@ -35,8 +35,9 @@ Install:
         return 0;
       }
       if (!shell || !(SHELLS as readonly string[]).includes(shell)) throw new UsageError(`name the shell: slipway completion ${SHELLS.join('|')}${shell ? ` ("${shell}" is not one of them)` : ''}`);
-      const root = node(program);
-      process.stdout.write(completionScript(shell as Shell, root));
+      const script = completionScript(shell as Shell, node(program));
+      if (globals(cmd).json) printJson({ command: 'completion', ok: true, shell, script });
+      else process.stdout.write(script);
       return 0;
     }));
 }

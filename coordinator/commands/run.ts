@@ -63,7 +63,7 @@ Examples:
       const onInt = () => ac.abort();
       process.once('SIGINT', onInt);
       const runs: TaskRun[] = [];
-      let failure: { host: string; message: string } | undefined;
+      let failure: { host: string; code: string; message: string; exit_code: number } | undefined;
       // A host that could not run it: 1, or 2 for what is bad input (an unknown task, unreadable credentials).
       let failureExit = 1;
       const runAll = async () => {
@@ -73,8 +73,9 @@ Examples:
             runs.push(r);
             if (!json) process.stderr.write(`${r.exitCode === 0 ? color.ok(r.message) : color.bad(r.message)} on ${conn.host}\n`);
           } catch (err) {
-            failure = { host: conn.host, message: (err as Error).message };
-            failureExit = catalogued(err).exitCode;
+            const e = catalogued(err);
+            failure = { host: conn.host, code: e.code, message: e.message, exit_code: e.exitCode };
+            failureExit = e.exitCode;
             if (!json) process.stderr.write(`${color.bad('error:')} ${conn.host}: ${failure.message}\n`);
             return;
           }
@@ -89,7 +90,10 @@ Examples:
       }
       const firstBad = runs.find((r) => r.exitCode !== 0);
       const code = failure ? failureExit : firstBad ? (firstBad.exitCode > 0 && firstBad.exitCode < 256 ? firstBad.exitCode : 1) : 0;
-      if (json) printJson({ command: 'run', ok: code === 0, app: loaded.config.app, env: envName, task, runs, error: failure });
+      if (json) {
+        const hosts = runs.map((r) => ({ host: r.host, exit_code: r.exitCode, message: r.message, lines: r.lines }));
+        printJson({ command: 'run', ok: code === 0, app: loaded.config.app, env: envName, task, runs: hosts, error: failure });
+      }
       return code;
     }));
 }
