@@ -245,7 +245,10 @@ export class Upload {
 
   async abort(): Promise<void> {
     this.hash.drop();
-    this.file?.destroy();
+    const file = this.file;
+    // The stream opens its file asynchronously: removing it before the open has happened would leave the
+    // file behind once it does. Destroyed, the stream closes only after its open: the file exists by then.
+    if (file && !file.closed) await new Promise<void>((resolve) => { file.once('close', () => resolve()); file.destroy(); });
     if (this.tmp) await rm(this.tmp, { force: true });
   }
 }
