@@ -119,7 +119,7 @@ export class Agent {
     }, config.sample_interval_s * 1000, (err) => log.warn({ err }, 'host sample failed'));
     this.upgrades = new AgentUpgrades({
       releases: this.releases, history: this.history, log, version: AGENT_VERSION, keep: Math.max(1, Math.min(config.keep_releases, 5)),
-      self: AgentHome.fromEnv(), restart: opts.restart ?? ((why) => log.warn({ why }, 'the agent should restart into its new build, but nothing restarts it here')),
+      self: AgentHome.fromEnv(), upgradeSupervisor: () => this.runner.upgradeSupervisor(), restart: opts.restart ?? ((why) => log.warn({ why }, 'the agent should restart into its new build, but nothing restarts it here')),
     });
     this.metrics = new AgentMetrics({ events: this.events, sampler: this.sampler, uploadBytes: () => this.store.counters.bytes, agentVersion: AGENT_VERSION }, this.startedAt);
   }

@@ -18,4 +18,5 @@ export const AGENT_HISTORY = {
   rollback: 'agent-rollback',
   confirmed: 'agent-confirmed',
   selfRollback: 'agent-self-rollback',
+  supervisor: 'supervisor-upgrade',
 } as const;

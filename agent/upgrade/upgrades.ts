@@ -33,6 +33,8 @@ export interface AgentUpgradeDeps {
   restart: (why: string) => void;
   /** Builds kept besides current and previous. */
   keep: number;
+  /** Replaces a supervising process of another build with one of this build (SupervisedRunner.upgradeSupervisor); what was done. */
+  upgradeSupervisor?: () => Promise<string>;
   /** The launcher's home and the build this agent runs (AgentHome.fromEnv); undefined: not started through the launcher. */
   self: { home: AgentHome; running: BuildRef } | undefined;
   now?: () => Date;
@@ -153,6 +155,18 @@ export class AgentUpgrades {
     const message = `agent ${this.deps.version} confirmed healthy ${secs} s after the switch (start ${m.attempts || 1}); re-attached to the running apps`;
     this.deps.log.info({ build: running, attempts: m.attempts }, message);
     await this.deps.history.append({ app: AGENT_APP, action: AGENT_HISTORY.confirmed, who: m.who, from_version: m.from_version, to_version: this.deps.version, result: 'done', message });
+    // Then the supervising process: its holder starts one of this build, which adopts the apps.
+    if (this.deps.upgradeSupervisor) {
+      try {
+        const what = await this.deps.upgradeSupervisor();
+        this.deps.log.info({ build: running }, what);
+        await this.deps.history.append({ app: AGENT_APP, action: AGENT_HISTORY.supervisor, who: m.who, to_version: this.deps.version, result: 'done', message: what });
+      } catch (err) {
+        const what = `the supervising process was not upgraded: ${(err as Error).message}`;
+        this.deps.log.error({ err }, what);
+        await this.deps.history.append({ app: AGENT_APP, action: AGENT_HISTORY.supervisor, who: m.who, to_version: this.deps.version, result: 'failed', message: what });
+      }
+    }
   }
 }
 

@@ -13,11 +13,11 @@ import { join, dirname } from 'node:path';
 import http from 'node:http';
 import { tempDir, makeAppRepo, connect, newAgent, stopAgents, cleanup, cli, appHost, waitFor, type AppRepo } from '../helpers/env.js';
 import { Load } from '../helpers/load.js';
-import { AGENT_BIN, type LocalAgent } from '../../scripts/local-fleet.js';
+import { AGENT_BIN, supervisorPid, type LocalAgent } from '../../scripts/local-fleet.js';
 import { SLIPWAY_VERSION } from '../../common/package-info.js';
 import type { AppStatus__Output } from '../../proto/gen/slipway/v1/AppStatus.js';
 
-const DEADLINE_S = 20;
+const DEADLINE_S = 15;
 const B = '9.9.1';
 let dir: string;
 let agents: LocalAgent[];
@@ -89,6 +89,14 @@ async function stopLoads(ls: Load[]): Promise<void> {
   }
 }
 
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return '';
+  }
+}
+
 function sameProcesses(before: AppStatus__Output[], after: AppStatus__Output[]): void {
   after.forEach((s, i) => {
     assert.equal(s.state, 'running');
@@ -114,10 +122,19 @@ interface UpgradeJson { ok: boolean; version?: string; batches: string[][]; host
 test(`agent upgrade ${SLIPWAY_VERSION} → ${B} on 3 agents in batches of 2: apps keep their pids, 0 failed requests, agents report ${B}`, async () => {
   const build = makeBuild('b', B);
   const beforeApps = await apps();
+  const supervisors = agents.map((a) => supervisorPid(a.stateDir));
   const ls = loads();
   let r;
   try {
     r = await cli(repo.dir, '--json', 'agent', 'upgrade', 'staging', '--to', build, '--batch', '2');
+    // Then each supervising process is replaced by one of B (its holder starts it; it adopts the apps).
+    for (const [i, a] of agents.entries()) {
+      await waitFor(() => {
+        const pid = supervisorPid(a.stateDir);
+        return pid && pid !== supervisors[i] && cmdline(pid).includes(`/builds/${B}-`) && a.logged('the new supervising process adopted the running apps').length > 0;
+      }, `${a.opts.name}: a supervising process of ${B}`, 60_000);
+    }
+    await waitFor(async () => (await apps()).every((s) => s.state === 'running'), 'the apps reported running by the new supervising processes');
   } finally {
     await stopLoads(ls);
   }
@@ -148,6 +165,7 @@ test(`agent upgrade ${SLIPWAY_VERSION} → ${B} on 3 agents in batches of 2: app
   for (const a of agents) {
     assert.ok(entries.some((e) => e.host === a.address && e.action === 'agent-upgrade' && e.to_version === B), `${a.address}: agent-upgrade in ${hist.stdout}`);
     assert.ok(entries.some((e) => e.host === a.address && e.action === 'agent-confirmed' && e.to_version === B));
+    assert.ok(entries.some((e) => e.host === a.address && e.action === 'supervisor-upgrade' && e.to_version === B));
   }
   // Again: nothing to do.
   const again = await cli(repo.dir, '--json', 'agent', 'upgrade', 'staging', '--to', build);
@@ -219,6 +237,32 @@ test('slipway agent rollback: every host back on its previous build (the install
   sameProcesses(beforeApps, await apps());
   // Nothing further back: a second rollback goes to B (previous is now B).
   assert.match(readlinkSync(join(agents[0].home, 'previous')), /^builds\/9\.9\.1-/);
+});
+
+test('a build whose supervising process fails at its start: the holder starts the old one again, the apps keep their pids and serve', async () => {
+  const a = agents[2];
+  const build = makeBuild('bad-supervisor', '9.9.4');
+  writeFileSync(join(dirname(build), 'supervisor.mjs'), 'console.error("broken supervisor build"); process.exit(1);\n');
+  const beforeApps = await apps();
+  const sup = supervisorPid(a.stateDir) as number;
+  const oldCommand = cmdline(sup);
+  const ls = loads();
+  let r;
+  try {
+    r = await cli(repo.dir, '--json', 'agent', 'upgrade', 'staging', '--to', build, '--host', a.address);
+    await waitFor(async () => {
+      const h = await cli(repo.dir, '--json', 'history', 'staging', '--agent', '--host', a.address);
+      return /"action": "supervisor-upgrade",[^}]*"result": "failed"/.test(h.stdout);
+    }, 'the failed supervisor upgrade in the history', 60_000);
+  } finally {
+    await stopLoads(ls);
+  }
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal(await agentVersion(a), '9.9.4', 'the agent itself is upgraded');
+  const now = supervisorPid(a.stateDir) as number;
+  assert.notEqual(now, sup);
+  assert.equal(cmdline(now), oldCommand, 'a supervising process of the old build runs again');
+  sameProcesses(beforeApps, await apps());
 });
 
 test('bad input: a missing --to file, a version this CLI has no build of, no subcommand; an agent not run through the launcher refuses', async () => {

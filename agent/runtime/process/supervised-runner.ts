@@ -8,8 +8,8 @@
 // here (checked by start time) and reported as exited, so the runtime starts
 // the app again.
 import { SlipwayError } from '../../../common/errors.js';
-import { ensureSupervisor, type SupervisorClient } from '../supervisor/client.js';
-import { ADOPTING_PROTOCOL } from '../supervisor/protocol.js';
+import { ensureSupervisor, supervisorCommand, type SupervisorClient } from '../supervisor/client.js';
+import { ADOPTING_PROTOCOL, REPLACING_PROTOCOL, socketPathFor } from '../supervisor/protocol.js';
 import { endRecordedProcess } from './proc.js';
 import type { AppProcess, ExitInfo, ProcessRunner } from './runner.js';
 import type { ProcessInfo, SocketSpec, StartArgs, SupervisorEvent } from '../supervisor/protocol.js';
@@ -110,6 +110,32 @@ export class SupervisedRunner implements ProcessRunner {
 
   get supervisorPid(): number | undefined {
     return this.client?.alive ? this.client.hello.pid : undefined;
+  }
+
+  /**
+   * After an agent upgrade: a supervising process of another build is
+   * replaced by one of this build (protocol 3's `replace`: its holder starts
+   * the successor, which adopts the apps: same pids, same sockets). What was
+   * done, for the log and the history.
+   */
+  async upgradeSupervisor(): Promise<string> {
+    const client = await this.connect();
+    const { version, protocol, pid } = client.hello;
+    if (version === this.agentVersion) return `the supervising process (pid ${pid}) is ${version} already`;
+    if (protocol < REPLACING_PROTOCOL) return `the supervising process (pid ${pid}, ${version}) speaks protocol ${protocol}, which cannot replace itself; it is replaced by this build when its process group ends`;
+    await client.request({ op: 'replace', args: { argv: supervisorCommand(socketPathFor(this.stateDir, this.runtimeDir)) } });
+    // The successor (the holder starts it when this one is gone) adopts the apps; the runner moves to it (onLost).
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      const next = this.client;
+      if (!next || next === client || !next.alive) continue;
+      if (next.hello.version !== this.agentVersion) {
+        throw new SlipwayError('SLIPWAY_ERR_HOST_SETUP', `the supervising process of ${this.agentVersion} did not come up; its holder started one of ${next.hello.version} again (pid ${next.hello.pid}), which adopted the apps`);
+      }
+      return `the supervising process ${version} (pid ${pid}) handed over to one of ${this.agentVersion} (pid ${next.hello.pid}), which adopted the apps`;
+    }
+    throw new SlipwayError('SLIPWAY_ERR_HOST_SETUP', `the supervising process ${version} (pid ${pid}) was asked to hand over to one of ${this.agentVersion}, and no successor answered within 30 s`);
   }
 
   private onEvent(client: SupervisorClient, ev: SupervisorEvent): void {

@@ -103,6 +103,12 @@ function supervisorEntry(): { file: string; execArgv: string[] } {
   return { file: fileURLToPath(new URL('./main.ts', import.meta.url)), execArgv: ['--import', import.meta.resolve('tsx')] };
 }
 
+/** The command line of a supervising process of this build ([program, ...args]): how the agent starts one, and what a `replace` hands the holder. */
+export function supervisorCommand(path: string): string[] {
+  const entry = supervisorEntry();
+  return [process.execPath, ...entry.execArgv, '--max-semi-space-size=1', entry.file, '--socket', path];
+}
+
 /**
  * Connects to this state dir's supervisor. When none answers but its holder
  * lives, the holder is starting the successor: wait for it. Otherwise start
@@ -121,8 +127,8 @@ export async function ensureSupervisor(stateDir: string, agentVersion: string, r
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const logFd = openSync(join(stateDir, 'supervisor.log'), 'a', 0o640);
-  const entry = supervisorEntry();
-  const child = spawn(process.execPath, [...entry.execArgv, '--max-semi-space-size=1', entry.file, '--socket', path], {
+  const [program, ...args] = supervisorCommand(path);
+  const child = spawn(program as string, args, {
     detached: true, stdio: ['ignore', logFd, logFd], cwd: '/', env: process.env,
   });
   closeSync(logFd);

@@ -109,6 +109,14 @@ export class SupervisorDaemon {
         if (t && !t.proc.running()) this.procs.delete(req.args.pid);
         return true;
       }
+      case 'replace': {
+        // The holder starts the successor when this process is gone (holder.ts); the apps are adopted by it.
+        if (!this.holder || !Array.isArray(req.args.argv) || req.args.argv.length === 0) throw new Error('replace needs a holder and the successor\'s command line');
+        this.holder.report({ t: 'successor', v: HANDOVER_VERSION, argv: req.args.argv.map(String) });
+        this.log('replacing this supervising process with a new build', { argv: req.args.argv });
+        setTimeout(() => process.kill(process.pid, 'SIGTERM'), 300).unref();
+        return true;
+      }
       default:
         throw new Error(`unknown op "${(req as { op?: string }).op}" (this supervisor speaks protocol ${PROTOCOL}, version ${this.version})`);
     }

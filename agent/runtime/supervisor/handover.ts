@@ -41,6 +41,8 @@ export type HandOver =
   | { t: 'ready'; v: number; pid: number }
   | { t: 'stopping'; v: number; pid: number; signal: string; deadline_ms: number }
   | { t: 'gone'; v: number; pid: number }
+  /** Protocol 3: the next supervising process is to be started with this command line (a new build's; [program, ...args]). Not state: the holder acts on it. */
+  | { t: 'successor'; v: number; argv: string[] }
   | { t: 'end'; v: number };
 
 type Item = { msg: HandOver; handle?: RawHandle };
@@ -87,6 +89,7 @@ export class HandOverStore {
         if (this.closeOnDrop) for (const h of this.pipes.get(msg.pid)?.values() ?? []) h.close();
         this.pipes.delete(msg.pid);
         return;
+      case 'successor':
       case 'end':
         return;
     }

@@ -20,6 +20,9 @@ export function sendOver(target: ChildProcess | NodeJS.Process, msg: HandOver, h
   } catch { /* the channel is closing; its peer is replaced */ }
 }
 
+/** How long a new build's first supervising process must stay up before the build before it is forgotten. */
+const NEW_BUILD_PROOF_MS = 10_000;
+
 /** Exit code of a supervising process that found another one serving (main.ts). */
 export const ANOTHER_SERVES = 3;
 
@@ -27,10 +30,22 @@ export const ANOTHER_SERVES = 3;
 export function runHolder(socketPath: string, log: Log): void {
   writeHolderPid(dirname(socketPath));
   const store = new HandOverStore(true);
-  const supervisorArgv = [...process.execArgv, process.argv[1] as string, '--socket', socketPath];
+  /** The successor's command line: this holder's own build, or the one a `replace` named (protocol 3). */
+  let command: string[] = [process.execPath, ...process.execArgv, process.argv[1] as string, '--socket', socketPath];
+  /** The command line before a `replace`, while its first successor has not proved itself (stayed up NEW_BUILD_PROOF_MS). */
+  let fallback: string[] | undefined;
   let failures = 0;
+  const onMessage = (m: HandOver, h?: RawHandle) => {
+    if (m.t === 'successor' && Array.isArray(m.argv) && m.argv.length > 0) {
+      fallback = command;
+      command = m.argv;
+      log('the next supervising process will be a new build', { argv: m.argv });
+      return;
+    }
+    store.apply(m, h);
+  };
 
-  process.on('message', (m: HandOver, h?: RawHandle) => store.apply(m, h));
+  process.on('message', onMessage);
   process.once('disconnect', () => {
     log('the supervising process is gone; starting its successor', { processes: store.processes().length });
     startSupervisor();
@@ -38,9 +53,11 @@ export function runHolder(socketPath: string, log: Log): void {
   for (const s of ['SIGHUP', 'SIGINT', 'SIGPIPE'] as const) process.on(s, () => undefined);
 
   function startSupervisor(): void {
-    const child = spawn(process.execPath, supervisorArgv, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: '/' });
+    const [program, ...args] = command;
+    const child = spawn(program as string, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: '/' });
+    const startedAt = Date.now();
     child.on('error', (err) => log('could not start a supervising process', { err: err.message }));
-    child.on('message', (m: HandOver, h?: RawHandle) => store.apply(m, h));
+    child.on('message', onMessage);
     for (const { msg, handle } of store.replay()) sendOver(child, msg, handle);
     sendOver(child, { t: 'end', v: HANDOVER_VERSION });
     log('started a supervising process to adopt the apps', { pid: child.pid, processes: store.processes().length });
@@ -48,6 +65,14 @@ export function runHolder(socketPath: string, log: Log): void {
       if (code === ANOTHER_SERVES) {
         log('another supervising process serves; the holder is no longer needed');
         process.exit(0);
+      }
+      // A new build's first successor that fails by itself at once: back to the build before (a bad build never stays).
+      if (fallback && !signal && Date.now() - startedAt < NEW_BUILD_PROOF_MS) {
+        log('the new build of the supervising process failed at its start; starting the one before', { code });
+        command = fallback;
+        fallback = undefined;
+      } else if (fallback && Date.now() - startedAt >= NEW_BUILD_PROOF_MS) {
+        fallback = undefined;
       }
       // Killed: start the next at once. Failed by itself: back off, and give up after a few (the agent then starts afresh).
       failures = signal ? 0 : failures + 1;

@@ -14,11 +14,18 @@
 // copies of the apps' sockets and pipes, and its successor adopts the running
 // apps: `list` then reports the same pids (`adopted: true`), and an agent
 // that loses a protocol-2 supervisor waits for the successor instead.
+// Protocol 3: `replace`: the supervising process hands its holder the command
+// line of its successor (a new build's) and ends itself; the holder starts
+// that one, which adopts the apps as in protocol 2 (an agent upgrade upgrades
+// the supervising process so; a successor that fails at once is replaced by
+// one of the old build).
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const PROTOCOL = 2;
+export const PROTOCOL = 3;
+/** The first protocol with `replace`. */
+export const REPLACING_PROTOCOL = 3;
 /** The first protocol whose supervising process is replaced without ending its apps. */
 export const ADOPTING_PROTOCOL = 2;
 
@@ -96,7 +103,8 @@ export type Request =
   | { op: 'stop'; args: { pid: number; signal: string; timeout_ms: number } }
   | { op: 'list'; args: { app?: string } }
   | { op: 'tail'; args: { pid: number; lines: number } }
-  | { op: 'forget'; args: { pid: number } };
+  | { op: 'forget'; args: { pid: number } }
+  | { op: 'replace'; args: { argv: string[] } };
 
 export type SupervisorEvent =
   | { event: 'exit'; app: string; pid: number; exit: ExitRecord; output: string[] }
