@@ -145,7 +145,12 @@ export class AgentUpgrades {
       await home.dropRolledBack();
     }
     const m = await home.marker();
-    if (!m || m.to !== running) return;
+    if (!m || m.to !== running) {
+      // No upgrade to confirm; a supervising process of another build (this one came back by a switch back, or the
+      // agent was killed between its confirmation and the hand-over) is replaced all the same.
+      if (!m) await this.upgradeSupervisor('');
+      return;
+    }
     if (!(await healthy())) {
       this.deps.log.error({ build: running }, 'the upgraded agent does not answer its own health check; not confirming (the launcher switches back at the deadline)');
       return;
@@ -156,16 +161,20 @@ export class AgentUpgrades {
     this.deps.log.info({ build: running, attempts: m.attempts }, message);
     await this.deps.history.append({ app: AGENT_APP, action: AGENT_HISTORY.confirmed, who: m.who, from_version: m.from_version, to_version: this.deps.version, result: 'done', message });
     // Then the supervising process: its holder starts one of this build, which adopts the apps.
-    if (this.deps.upgradeSupervisor) {
-      try {
-        const what = await this.deps.upgradeSupervisor();
-        this.deps.log.info({ build: running }, what);
-        await this.deps.history.append({ app: AGENT_APP, action: AGENT_HISTORY.supervisor, who: m.who, to_version: this.deps.version, result: 'done', message: what });
-      } catch (err) {
-        const what = `the supervising process was not upgraded: ${(err as Error).message}`;
-        this.deps.log.error({ err }, what);
-        await this.deps.history.append({ app: AGENT_APP, action: AGENT_HISTORY.supervisor, who: m.who, to_version: this.deps.version, result: 'failed', message: what });
-      }
+    await this.upgradeSupervisor(m.who);
+  }
+
+  /** A supervising process of another build handed over to one of this build; recorded when something was done or failed. */
+  private async upgradeSupervisor(who: string): Promise<void> {
+    if (!this.deps.upgradeSupervisor) return;
+    try {
+      const what = await this.deps.upgradeSupervisor();
+      this.deps.log.info(what);
+      if (!/ already$|cannot replace itself/.test(what)) await this.deps.history.append({ app: AGENT_APP, action: AGENT_HISTORY.supervisor, who, to_version: this.deps.version, result: 'done', message: what });
+    } catch (err) {
+      const what = `the supervising process was not upgraded: ${(err as Error).message}`;
+      this.deps.log.error({ err }, what);
+      await this.deps.history.append({ app: AGENT_APP, action: AGENT_HISTORY.supervisor, who, to_version: this.deps.version, result: 'failed', message: what });
     }
   }
 }
