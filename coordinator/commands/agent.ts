@@ -67,7 +67,9 @@ Examples:
 Each host switches its current build back to its previous one and restarts
 into it, confirmed and undone like an upgrade. A host that was never
 upgraded has no previous build and fails with SLIPWAY_ERR_AGENT_UPGRADE.
-${HOW.split('\n').slice(-3).join('\n')}
+docs/operating.md, "Agent upgrades".
+Exit codes: 0 every host runs its previous build, 1 some host did not
+(switched back, failed, unknown, not reached), 2 bad usage or config.
 
 Example: slipway agent rollback production`)
     .action(action(async (envName: string, opts: { batch?: string; host?: string; timeout: string }, cmd: Command) => {
