@@ -108,8 +108,12 @@ for (const name of Object.keys(LANGS) as (keyof typeof LANGS)[]) {
     const swap = await underLoad(repo.port, () => cli(repo.dir, 'deploy', 'staging', '1.0.1'));
     assert.equal(swap.result.code, 0, swap.result.stdout + swap.result.stderr);
     assert.equal(swap.failed, 0, `failed requests during the swap: ${swap.failures.join('; ')}`);
-    const second = JSON.parse((await get(host, repo.port, '/version')).body) as Served;
-    assert.equal(second.version, '1.0.1');
+    // The old version stops accepting on SIGTERM, which the deploy sends before it reports done; until
+    // its server loop notices (Python's polls twice a second), a new connection may still reach it.
+    const second = await waitFor(async () => {
+      const v = JSON.parse((await get(host, repo.port, '/version')).body) as Served;
+      return v.version === '1.0.1' ? v : undefined;
+    }, () => `${name} 1.0.1 to answer new connections`);
     assert.notEqual(second.pid, first.pid);
     const log = join(agent.stateDir, 'apps', app, 'logs', 'app.log');
     await waitFor(() => readFileSync(log, 'utf8').includes(`pid ${first.pid} exited with code 0 (stopped by the agent)`), `${name} 1.0.0 to drain and exit 0 on SIGTERM`);
