@@ -5,18 +5,7 @@
 import { mkdirSync, writeFileSync, symlinkSync, existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-
-/** mulberry32: a small deterministic PRNG, so the tree is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../test/helpers/chaos/plan.js';
 
 const SYLLABLES = ['re', 'act', 'dom', 'use', 'state', 'ex', 'port', 'im', 'func', 'tion', 'con', 'st', 'let', 'var',
   'ret', 'urn', 'pro', 'mise', 'async', 'wait', 'obj', 'ect', 'arr', 'ay', 'map', 'set', 'get', 'val', 'ue', 'key',
@@ -77,7 +66,7 @@ export interface TreeStats { files: number; dirs: number; symlinks: number; byte
  * Deterministic for given options.
  */
 export function generateTree(dir: string, opts: { files: number; approxBytes: number }): TreeStats {
-  const rand = prng(0x5eed);
+  const rand = rng(0x5eed);
   const pool = makePool(rand, 8 * 1024 * 1024);
   const mean = opts.approxBytes / opts.files;
   const stats: TreeStats = { files: 0, dirs: 0, symlinks: 0, bytes: 0 };

@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-function findVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
+/** The version in the slipway package.json found walking up from dir (at most 5 levels), if any. */
+export function slipwayVersionAbove(dir: string): string | undefined {
   for (let i = 0; i < 5; i++) {
     try {
       const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
@@ -13,7 +13,7 @@ function findVersion(): string {
     } catch { /* keep walking */ }
     dir = dirname(dir);
   }
-  return '0.0.0';
+  return undefined;
 }
 
-export const SLIPWAY_VERSION = findVersion();
+export const SLIPWAY_VERSION = slipwayVersionAbove(dirname(fileURLToPath(import.meta.url))) ?? '0.0.0';

@@ -6,13 +6,13 @@
 // entries): the same build makes the same tarball, so hosts that have it
 // are sent nothing.
 import { spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { AGENT_APP } from '../../common/agent-build.js';
 import { isVersion } from '../../common/version.js';
 import { readPrivateKey, sha256Hex, signRelease, type ReleaseSignature } from '../../common/signing.js';
-import { SLIPWAY_VERSION } from '../../common/package-info.js';
+import { SLIPWAY_VERSION, slipwayVersionAbove } from '../../common/package-info.js';
 import { packRelease, sha256File } from '../build/pack.js';
 import { tarballName } from '../build/build.js';
 import { packageFile } from '../setup/desired.js';
@@ -53,15 +53,7 @@ function isElf(file: string): boolean {
 
 /** The version a bundle reports: its package.json (named slipway), found walking up from the bundle as the agent does (common/package-info.ts). */
 function bundleVersion(file: string): string | undefined {
-  let dir = dirname(file);
-  for (let i = 0; i < 5; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'slipway' && pkg.version) return pkg.version;
-    } catch { /* keep walking */ }
-    dir = dirname(dir);
-  }
-  return undefined;
+  return slipwayVersionAbove(dirname(file));
 }
 
 /**

@@ -14,6 +14,7 @@ import { tempDir, makeAppRepo, connect, newAgent, stopAgents, cleanup, cli, appH
 import { Load } from '../helpers/load.js';
 import { AGENT_BIN, CLI_BIN, type LocalAgent } from '../../scripts/local-fleet.js';
 import { SLIPWAY_VERSION } from '../../common/package-info.js';
+import { rng } from '../helpers/chaos/plan.js';
 
 const DEADLINE_S = 15;
 const ROUNDS = Number(process.env.SLIPWAY_KILL_ROUNDS ?? 6);
@@ -21,18 +22,6 @@ const SEED = Number(process.env.SLIPWAY_KILL_SEED ?? Math.floor(Math.random() * 
 let dir: string;
 let agent: LocalAgent;
 let repo: AppRepo;
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function readlinkOr(link: string): string {
   try {
@@ -85,7 +74,7 @@ async function agentState(): Promise<{ version: string; pid: number; startedAt: 
 
 test(`SIGKILL of the agent at a random point of its upgrade, ${ROUNDS} rounds: a working agent on one of the two builds after each, the app untouched`, async () => {
   console.log(`# seed ${SEED} (SLIPWAY_KILL_SEED=${SEED} repeats it)`);
-  const rand = prng(SEED);
+  const rand = rng(SEED);
   const builds = [{ version: '9.8.1', file: makeBuild('x', '9.8.1') }, { version: '9.8.2', file: makeBuild('y', '9.8.2') }];
   const first = await waitFor(agentState, 'the app running');
   const load = new Load({ host: appHost(agent), port: repo.port, keepAliveClients: 1, freshClients: 1, intervalMs: 25, maxDurationMs: 600_000 }).start();
