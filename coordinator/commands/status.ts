@@ -1,4 +1,5 @@
 // slipway status ENV [--watch] and slipway versions ENV: what runs, and what is there.
+// Longer than ~300 lines on purpose: one answer (a host's Status) read three ways (the table, --json, --watch's redraw) from one set of rows; the column fitting is coordinator/table-fit.ts.
 import * as grpc from '@grpc/grpc-js';
 import type { Command } from 'commander';
 import { environment, type LoadedConfig } from '../config.js';

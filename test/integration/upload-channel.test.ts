@@ -1,7 +1,7 @@
 // The upload data port (agent/transport/data-port.ts): BeginUpload authorises, the
 // bytes go over a TLS socket beside gRPC, and gRPC's Upload stays the
 // fallback. Real agents, mTLS and signed releases (test/helpers/env.ts).
-// Longer than ~300 lines on purpose: one real agent and its data port, shared by every case (start-up costs more than the cases).
+// Longer than ~300 lines on purpose: a few real agents and their data ports, shared by every case (start-up costs more than the cases).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
