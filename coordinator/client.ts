@@ -19,6 +19,8 @@ import type { ActivateRequest } from '../proto/gen/slipway/v1/ActivateRequest.js
 import type { LogLine__Output } from '../proto/gen/slipway/v1/LogLine.js';
 import type { LockResponse__Output } from '../proto/gen/slipway/v1/LockResponse.js';
 import type { TaskOutput__Output } from '../proto/gen/slipway/v1/TaskOutput.js';
+import type { TaskInput } from '../proto/gen/slipway/v1/TaskInput.js';
+import type { Readable } from 'node:stream';
 import type { HistoryEntry__Output } from '../proto/gen/slipway/v1/HistoryEntry.js';
 
 export { HostError, hostError } from './call.js';
@@ -149,9 +151,20 @@ export class AgentConnection {
     }
   }
 
-  /** Runs a task; each output line goes to onLine; resolves with the exit code and the agent's summary. */
-  async runTask(req: { app: string; task: string; requested_by: string; version?: string; sha256?: string }, onLine: (line: string, stream: string) => void, signal?: AbortSignal): Promise<{ exitCode: number; message: string }> {
-    const call = this.client.RunTask(req, {});
+  /**
+   * Runs a task; each output line goes to onLine; resolves with the exit code and the agent's summary.
+   * With `input`, the task's stdin streams from it as it comes (RunTaskStream), ended with it.
+   */
+  async runTask(req: { app: string; task: string; requested_by: string; version?: string; sha256?: string; args?: string[] }, onLine: (line: string, stream: string) => void, signal?: AbortSignal, input?: Readable): Promise<{ exitCode: number; message: string }> {
+    let call: grpc.ClientReadableStream<TaskOutput__Output> | grpc.ClientDuplexStream<TaskInput, TaskOutput__Output>;
+    if (input) {
+      const duplex = this.client.RunTaskStream({});
+      duplex.write({ start: req });
+      void pumpInput(input, duplex);
+      call = duplex;
+    } else {
+      call = this.client.RunTask(req, {});
+    }
     signal?.addEventListener('abort', () => call.cancel(), { once: true });
     let end = { exitCode: -1, message: 'the task ended without an exit code' };
     try {
@@ -161,6 +174,9 @@ export class AgentConnection {
         else onLine(out.line, out.stream);
       }
     } catch (err) {
+      if (input && (err as grpc.ServiceError).code === grpc.status.UNIMPLEMENTED) {
+        throw new HostError(this.host, 'this agent cannot stream a task\'s stdin (RunTaskStream): it is older than this slipway; upgrade it (slipway agent upgrade ENV)', false, grpc.status.UNIMPLEMENTED);
+      }
       throw hostError(this.host, err);
     }
     return end;
@@ -204,5 +220,21 @@ export class AgentConnection {
   /** Runs an activation; each event goes to onEvent. Resolves with the last event. */
   async activate(req: ActivateRequest, onEvent: (e: DeployEvent__Output) => void, timeoutMs: number): Promise<DeployEvent__Output | undefined> {
     return this.drain(this.client.Activate(req, this.deadline(timeoutMs)), onEvent);
+  }
+}
+
+/** Sends a readable's bytes as a task's stdin, waiting while the call's buffer is full; then ends the input. */
+async function pumpInput(input: Readable, call: grpc.ClientDuplexStream<TaskInput, TaskOutput__Output>): Promise<void> {
+  try {
+    for await (const chunk of input) {
+      if (call.destroyed) return;
+      if (!call.write({ stdin: chunk as Buffer })) await new Promise((resolve) => call.once('drain', resolve));
+    }
+    if (!call.destroyed) {
+      call.write({ stdin_end: true });
+      call.end();
+    }
+  } catch {
+    call.cancel(); // the input could not be read: the task is ended, its output says so
   }
 }

@@ -14,6 +14,7 @@ import type { AppProcess, ProcessRunner } from './process/runner.js';
 import type { ProcessRecord, ReleaseId } from './state.js';
 import type { Release } from '../storage/releases.js';
 import { DEFAULT_MAX_DRAINING, type RunSpec } from '../../common/manifest.js';
+import type { Readable } from 'node:stream';
 
 /** How a process is stopped: run.stop of its release's manifest. */
 export type StopSpec = Pick<RunSpec['stop'], 'signal' | 'drain_timeout_s'>;
@@ -41,7 +42,7 @@ export interface AppProcessesDeps {
 /** What a task gets beside its manifest command: arguments, its stdin, the running process (SLIPWAY_PID). */
 export interface TaskExtras {
   args?: string[];
-  stdin?: Buffer;
+  stdin?: Buffer | Readable;
   pid?: number;
 }
 

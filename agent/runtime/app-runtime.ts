@@ -25,6 +25,7 @@ import type { Release } from '../storage/releases.js';
 import type { Logger } from '../logger.js';
 import type { AgentEvents, ActivationEnded } from '../events.js';
 import type { AppUser } from './app-env.js';
+import type { Readable } from 'node:stream';
 
 export { APP_STATES, type AppStateName } from './app-state.js';
 export type { ActivateRequest } from './activation.js';
@@ -164,7 +165,7 @@ export class AppRuntime {
    * SLIPWAY_PID the app's running process (the newest ready one: during a
    * hot swap, the new version once it is ready), when one runs.
    */
-  async runTask(name: string, ref: { version: string; sha256: string } | undefined, onLine: (stream: 'stdout' | 'stderr', line: string) => void, signal: AbortSignal, extra: { args?: string[]; stdin?: Buffer } = {}) {
+  async runTask(name: string, ref: { version: string; sha256: string } | undefined, onLine: (stream: 'stdout' | 'stderr', line: string) => void, signal: AbortSignal, extra: { args?: string[]; stdin?: Buffer | Readable } = {}) {
     const target = ref ?? this.persisted.desired;
     if (!target) throw new SlipwayError('SLIPWAY_ERR_NEVER_ACTIVATED', `${this.app} was never activated on this host, so there is no release to run "${name}" in; deploy first`);
     const release = await this.deps.releases.ensureUnpacked(this.app, target.version, target.sha256, undefined, signal);

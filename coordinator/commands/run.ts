@@ -1,8 +1,9 @@
 // slipway run ENV TASK [--host H | --all] [--stdin] [-- ARGS…]: a manifest
 // task (a migration, say) in the current release on one host (by default:
 // migrations must run once), or on every host; ARGS are appended to the
-// task's command, --stdin passes this command's standard input (read to its
-// end first); output streamed with the host's name; the task's exit code
+// task's command, --stdin streams this command's standard input to the task
+// as it comes (RunTaskStream: no size limit, and a terminal's lines go as they
+// are typed, Ctrl-D ends them); output streamed with the host's name; the task's exit code
 // becomes the command's. The task gets SLIPWAY_PID, the app's running
 // process, so that e.g. `eval: [bin/app, rpc]` reaches exactly that node.
 import type { Command } from 'commander';
@@ -13,6 +14,7 @@ import { color } from '../output.js';
 import { action, catalogued, load, globals, printJson, operatorName } from './common.js';
 import { withLocks } from '../locks.js';
 import type { AgentConnection } from '../client.js';
+import type { Readable } from 'node:stream';
 
 export interface TaskRun {
   host: string;
@@ -22,16 +24,13 @@ export interface TaskRun {
 }
 
 /** Runs a task on one connection, printing its lines with the host's name (or as JSON lines). */
-/** The most stdin a task takes: it travels in one gRPC message (4 MiB at most, with the rest of the request). */
-export const MAX_TASK_STDIN = 4_000_000;
-
-export async function runTaskOn(conn: AgentConnection, req: { app: string; task: string; version?: string; sha256?: string; args?: string[]; stdin?: Buffer }, json: boolean, signal?: AbortSignal): Promise<TaskRun> {
+export async function runTaskOn(conn: AgentConnection, req: { app: string; task: string; version?: string; sha256?: string; args?: string[] }, json: boolean, signal?: AbortSignal, stdin?: Readable): Promise<TaskRun> {
   let lines = 0;
   const res = await conn.runTask({ ...req, requested_by: operatorName() }, (line, stream) => {
     lines++;
     if (json) process.stderr.write(`${JSON.stringify({ host: conn.host, stream, line })}\n`);
     else (stream === 'stderr' ? process.stderr : process.stdout).write(`${color.dim(conn.host)} | ${line}\n`);
-  }, signal);
+  }, signal, stdin);
   return { host: conn.host, exitCode: res.exitCode, message: res.message, lines };
 }
 
@@ -40,7 +39,7 @@ export function register(program: Command): void {
     .description('run a manifest task (e.g. migrate) in the current release, on one host by default')
     .option('--host <host>', 'the host to run it on (default: the environment\'s first host)')
     .option('--all', 'run it on every host of ENV, one after another')
-    .option('--stdin', 'pass this command\'s standard input to the task (read to its end first; at most 4 MB)')
+    .option('--stdin', 'stream this command\'s standard input to the task as it comes (a pipe, a file, or typed lines; Ctrl-D ends them)')
     .addHelpText('after', `
 ARGS after -- are appended to the task's command. The task runs in the
 release's directory with the app's environment (shared/env included) and
@@ -49,11 +48,12 @@ Exit code: the task's own (with --all, the first non-zero one); 1 if a host coul
 Examples:
   slipway run production migrate
   slipway run production eval -- 'IO.inspect(node())'     # eval: [bin/app, rpc] in slipway.yaml's tasks
-  slipway run production seed --stdin < seeds.exs`)
+  slipway run production seed --stdin < seeds.exs
+  slipway run production shell --stdin                # lines typed here reach the task as they are typed; Ctrl-D ends them`)
     .action(action(async (envName: string, task: string, args: string[], opts: { host?: string; all?: boolean; stdin?: boolean }, cmd: Command) => {
       if (opts.host && opts.all) throw new UsageError('--host and --all exclude each other');
       if (opts.stdin && opts.all) throw new UsageError('--stdin runs a task on one host; it cannot be combined with --all');
-      const stdin = opts.stdin ? await readStdin() : undefined;
+      const stdin = opts.stdin ? process.stdin : undefined;
       const json = globals(cmd).json === true;
       const loaded = load(cmd);
       const env = environment(loaded, envName);
@@ -69,7 +69,7 @@ Examples:
       const runAll = async () => {
         for (const conn of fleet.connections) {
           try {
-            const r = await runTaskOn(conn, { app: loaded.config.app, task, args, stdin }, json, ac.signal);
+            const r = await runTaskOn(conn, { app: loaded.config.app, task, args }, json, ac.signal, stdin);
             runs.push(r);
             if (!json) process.stderr.write(`${r.exitCode === 0 ? color.ok(r.message) : color.bad(r.message)} on ${conn.host}\n`);
           } catch (err) {
@@ -96,18 +96,4 @@ Examples:
       }
       return code;
     }));
-}
-
-/** This command's standard input, whole; more than MAX_TASK_STDIN bytes is a usage error. */
-async function readStdin(): Promise<Buffer> {
-  if (process.stdin.isTTY) throw new UsageError('--stdin reads this command\'s standard input, which is a terminal here; pipe or redirect the input (slipway run ENV TASK --stdin < file)');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of process.stdin) {
-    const b = c as Buffer;
-    size += b.length;
-    if (size > MAX_TASK_STDIN) throw new UsageError(`--stdin takes at most ${MAX_TASK_STDIN} bytes; copy larger input to the host another way`);
-    chunks.push(b);
-  }
-  return Buffer.concat(chunks);
 }

@@ -32,6 +32,7 @@ import type { RunTaskRequest as _slipway_v1_RunTaskRequest, RunTaskRequest__Outp
 import type { SetEnvRequest as _slipway_v1_SetEnvRequest, SetEnvRequest__Output as _slipway_v1_SetEnvRequest__Output } from './slipway/v1/SetEnvRequest.js';
 import type { StatusRequest as _slipway_v1_StatusRequest, StatusRequest__Output as _slipway_v1_StatusRequest__Output } from './slipway/v1/StatusRequest.js';
 import type { StatusResponse as _slipway_v1_StatusResponse, StatusResponse__Output as _slipway_v1_StatusResponse__Output } from './slipway/v1/StatusResponse.js';
+import type { TaskInput as _slipway_v1_TaskInput, TaskInput__Output as _slipway_v1_TaskInput__Output } from './slipway/v1/TaskInput.js';
 import type { TaskOutput as _slipway_v1_TaskOutput, TaskOutput__Output as _slipway_v1_TaskOutput__Output } from './slipway/v1/TaskOutput.js';
 import type { UnlockRequest as _slipway_v1_UnlockRequest, UnlockRequest__Output as _slipway_v1_UnlockRequest__Output } from './slipway/v1/UnlockRequest.js';
 import type { UploadChunk as _slipway_v1_UploadChunk, UploadChunk__Output as _slipway_v1_UploadChunk__Output } from './slipway/v1/UploadChunk.js';
@@ -78,6 +79,7 @@ export interface ProtoGrpcType {
       SetEnvRequest: MessageTypeDefinition<_slipway_v1_SetEnvRequest, _slipway_v1_SetEnvRequest__Output>
       StatusRequest: MessageTypeDefinition<_slipway_v1_StatusRequest, _slipway_v1_StatusRequest__Output>
       StatusResponse: MessageTypeDefinition<_slipway_v1_StatusResponse, _slipway_v1_StatusResponse__Output>
+      TaskInput: MessageTypeDefinition<_slipway_v1_TaskInput, _slipway_v1_TaskInput__Output>
       TaskOutput: MessageTypeDefinition<_slipway_v1_TaskOutput, _slipway_v1_TaskOutput__Output>
       UnlockRequest: MessageTypeDefinition<_slipway_v1_UnlockRequest, _slipway_v1_UnlockRequest__Output>
       UploadChunk: MessageTypeDefinition<_slipway_v1_UploadChunk, _slipway_v1_UploadChunk__Output>

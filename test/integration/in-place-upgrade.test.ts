@@ -176,6 +176,27 @@ test('slipway run ENV TASK -- ARGS with --stdin: arguments appended, stdin passe
   assert.equal(tooMany.code, 2);
 });
 
+test('slipway run --stdin streams: a line reaches the task while the input is still open, and input beyond one gRPC message (5 MB) goes through', async () => {
+  const child = spawn(process.execPath, [CLI_BIN, 'run', 'staging', 'echo', '--stdin'], { cwd: repo.dir, env: { ...process.env, NO_COLOR: '1' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+  child.stdin.write('first line\n');
+  // Answered before any more input is sent, let alone its end: the input streams.
+  await waitFor(() => /\| first line$/m.test(stdout), () => `the first line echoed while the input is open (stdout: ${stdout.slice(-300)}; stderr: ${stderr.slice(-300)})`);
+  const line = `${'x'.repeat(99)}\n`;
+  for (let i = 0; i < 50_000; i++) {
+    if (!child.stdin.write(line)) await new Promise((resolve) => child.stdin.once('drain', resolve));
+  }
+  child.stdin.end('last line\n');
+  assert.equal(await exited, 0, stderr.slice(-2000));
+  const echoed = stdout.split('\n').map((l) => l.replace(/^.*? \| /, ''));
+  assert.equal(echoed.filter((l) => l === 'x'.repeat(99)).length, 50_000);
+  assert.equal(echoed.filter((l) => l).at(-1), 'last line');
+});
+
 test('an old version draining past 10 s after a hot swap is left to its own drain_timeout_s by reconciles and an agent restart', async () => {
   const trapLog = join(dir, 'signals.log');
   yaml((s) => s

@@ -3,6 +3,7 @@
 // line by line, to whoever asked; the last lines are kept; a deadline or an
 // abort kills the whole group.
 import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { AppLog, LineTail } from './app-log.js';
 import { signalGroup } from './proc.js';
 
@@ -15,8 +16,8 @@ export interface RunOptions {
   user?: { uid: number; gid: number };
   onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
   signal?: AbortSignal;
-  /** Its standard input, whole (closed after); none: /dev/null. */
-  stdin?: Buffer;
+  /** Its standard input: whole, or a stream as it comes (closed at its end); none: /dev/null. */
+  stdin?: Buffer | Readable;
 }
 
 export interface RunResult {
@@ -30,10 +31,11 @@ export function runCommand(argv: string[], o: RunOptions): Promise<RunResult> {
   return new Promise((resolve) => {
     const tail = new LineTail(100);
     const child = spawn(argv[0], argv.slice(1), { cwd: o.cwd, env: o.env, detached: true, stdio: [o.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], uid: o.user?.uid, gid: o.user?.gid });
-    if (o.stdin) {
+    if (o.stdin && child.stdin) {
       // A command that exits without reading all of it closes the pipe: not an error of ours.
-      child.stdin?.on('error', () => undefined);
-      child.stdin?.end(o.stdin);
+      child.stdin.on('error', () => undefined);
+      if (Buffer.isBuffer(o.stdin)) child.stdin.end(o.stdin);
+      else o.stdin.pipe(child.stdin); // with backpressure: the sender waits while the command does not read
     }
     for (const stream of ['stdout', 'stderr'] as const) {
       let partial = '';

@@ -23,6 +23,7 @@ import type { RunTaskRequest as _slipway_v1_RunTaskRequest, RunTaskRequest__Outp
 import type { SetEnvRequest as _slipway_v1_SetEnvRequest, SetEnvRequest__Output as _slipway_v1_SetEnvRequest__Output } from '../../slipway/v1/SetEnvRequest.js';
 import type { StatusRequest as _slipway_v1_StatusRequest, StatusRequest__Output as _slipway_v1_StatusRequest__Output } from '../../slipway/v1/StatusRequest.js';
 import type { StatusResponse as _slipway_v1_StatusResponse, StatusResponse__Output as _slipway_v1_StatusResponse__Output } from '../../slipway/v1/StatusResponse.js';
+import type { TaskInput as _slipway_v1_TaskInput, TaskInput__Output as _slipway_v1_TaskInput__Output } from '../../slipway/v1/TaskInput.js';
 import type { TaskOutput as _slipway_v1_TaskOutput, TaskOutput__Output as _slipway_v1_TaskOutput__Output } from '../../slipway/v1/TaskOutput.js';
 import type { UnlockRequest as _slipway_v1_UnlockRequest, UnlockRequest__Output as _slipway_v1_UnlockRequest__Output } from '../../slipway/v1/UnlockRequest.js';
 import type { UploadChunk as _slipway_v1_UploadChunk, UploadChunk__Output as _slipway_v1_UploadChunk__Output } from '../../slipway/v1/UploadChunk.js';
@@ -111,6 +112,11 @@ export interface AgentClient extends grpc.Client {
   runTask(argument: _slipway_v1_RunTaskRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_slipway_v1_TaskOutput__Output>;
   runTask(argument: _slipway_v1_RunTaskRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_slipway_v1_TaskOutput__Output>;
   
+  RunTaskStream(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_slipway_v1_TaskInput, _slipway_v1_TaskOutput__Output>;
+  RunTaskStream(options?: grpc.CallOptions): grpc.ClientDuplexStream<_slipway_v1_TaskInput, _slipway_v1_TaskOutput__Output>;
+  runTaskStream(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_slipway_v1_TaskInput, _slipway_v1_TaskOutput__Output>;
+  runTaskStream(options?: grpc.CallOptions): grpc.ClientDuplexStream<_slipway_v1_TaskInput, _slipway_v1_TaskOutput__Output>;
+  
   SetEnv(argument: _slipway_v1_SetEnvRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_EnvResponse__Output>): grpc.ClientUnaryCall;
   SetEnv(argument: _slipway_v1_SetEnvRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_slipway_v1_EnvResponse__Output>): grpc.ClientUnaryCall;
   SetEnv(argument: _slipway_v1_SetEnvRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_slipway_v1_EnvResponse__Output>): grpc.ClientUnaryCall;
@@ -177,6 +183,8 @@ export interface AgentHandlers extends grpc.UntypedServiceImplementation {
   
   RunTask: grpc.handleServerStreamingCall<_slipway_v1_RunTaskRequest__Output, _slipway_v1_TaskOutput>;
   
+  RunTaskStream: grpc.handleBidiStreamingCall<_slipway_v1_TaskInput__Output, _slipway_v1_TaskOutput>;
+  
   SetEnv: grpc.handleUnaryCall<_slipway_v1_SetEnvRequest__Output, _slipway_v1_EnvResponse>;
   
   Status: grpc.handleUnaryCall<_slipway_v1_StatusRequest__Output, _slipway_v1_StatusResponse>;
@@ -201,6 +209,7 @@ export interface AgentDefinition extends grpc.ServiceDefinition {
   Logs: MethodDefinition<_slipway_v1_LogsRequest, _slipway_v1_LogLine, _slipway_v1_LogsRequest__Output, _slipway_v1_LogLine__Output>
   Prune: MethodDefinition<_slipway_v1_PruneRequest, _slipway_v1_PruneResponse, _slipway_v1_PruneRequest__Output, _slipway_v1_PruneResponse__Output>
   RunTask: MethodDefinition<_slipway_v1_RunTaskRequest, _slipway_v1_TaskOutput, _slipway_v1_RunTaskRequest__Output, _slipway_v1_TaskOutput__Output>
+  RunTaskStream: MethodDefinition<_slipway_v1_TaskInput, _slipway_v1_TaskOutput, _slipway_v1_TaskInput__Output, _slipway_v1_TaskOutput__Output>
   SetEnv: MethodDefinition<_slipway_v1_SetEnvRequest, _slipway_v1_EnvResponse, _slipway_v1_SetEnvRequest__Output, _slipway_v1_EnvResponse__Output>
   Status: MethodDefinition<_slipway_v1_StatusRequest, _slipway_v1_StatusResponse, _slipway_v1_StatusRequest__Output, _slipway_v1_StatusResponse__Output>
   Unlock: MethodDefinition<_slipway_v1_UnlockRequest, _slipway_v1_LockResponse, _slipway_v1_UnlockRequest__Output, _slipway_v1_LockResponse__Output>
