@@ -90,6 +90,14 @@ export class SupervisedRunner implements ProcessRunner {
   private client?: SupervisorClient;
   private connecting?: Promise<SupervisorClient>;
   private readonly procs = new Map<number, RemoteProcess>();
+  /**
+   * Events for a pid not mirrored yet: a process that says READY=1 (or exits) at once can be
+   * reported before the answer to its start arrives (the supervising process queues the event
+   * first). Kept until that answer makes the mirror; bounded.
+   */
+  private readonly early = new Map<number, SupervisorEvent[]>();
+  /** Start requests awaiting their answer: only then is an event for an unknown pid kept. */
+  private starting = 0;
 
   constructor(private readonly stateDir: string, private readonly agentVersion: string, private readonly log: Logger, private readonly runtimeDir?: string) {}
 
@@ -140,6 +148,10 @@ export class SupervisedRunner implements ProcessRunner {
 
   private onEvent(client: SupervisorClient, ev: SupervisorEvent): void {
     const p = this.procs.get(ev.pid);
+    if (!p && this.starting > 0) {
+      this.early.set(ev.pid, [...(this.early.get(ev.pid) ?? []), ev]);
+      if (this.early.size > 256) this.early.delete(this.early.keys().next().value as number);
+    }
     if (ev.event === 'ready') {
       p?.resolveReady();
       return;
@@ -189,19 +201,29 @@ export class SupervisedRunner implements ProcessRunner {
 
   async start(spec: StartArgs): Promise<AppProcess> {
     const client = await this.connect();
-    let info: ProcessInfo;
+    this.starting++;
     try {
-      info = await client.request<ProcessInfo>({ op: 'start', args: spec });
-    } catch (err) {
-      throw new SlipwayError('SLIPWAY_ERR_HOST_SETUP', (err as Error).message);
+      let info: ProcessInfo;
+      try {
+        info = await client.request<ProcessInfo>({ op: 'start', args: spec });
+      } catch (err) {
+        throw new SlipwayError('SLIPWAY_ERR_HOST_SETUP', (err as Error).message);
+      }
+      return this.mirror(info, client);
+    } finally {
+      if (--this.starting === 0) this.early.clear();
     }
-    return this.mirror(info, client);
   }
 
   private mirror(info: ProcessInfo, client: SupervisorClient): RemoteProcess {
     const existing = this.procs.get(info.pid);
     if (existing) return existing;
     const p = new RemoteProcess(info, client, () => this.connect());
+    for (const ev of this.early.get(info.pid) ?? []) {
+      if (ev.event === 'ready') p.resolveReady();
+      else p.markExited({ ...ev.exit, signal: ev.exit.signal as NodeJS.Signals | null }, ev.output);
+    }
+    this.early.delete(info.pid);
     if (p.running()) this.procs.set(info.pid, p);
     return p;
   }

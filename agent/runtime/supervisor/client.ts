@@ -119,7 +119,9 @@ export async function ensureSupervisor(stateDir: string, agentVersion: string, r
   const dir = socketDirFor(stateDir, runtimeDir);
   const existing = await SupervisorClient.connect(path, agentVersion);
   if (existing) return { client: existing, started: false };
-  const waitUntil = Date.now() + 15_000;
+  // While a holder lives, the apps keep their sockets and serve: wait for its successor (a fallback from a
+  // bad new build takes a few starts on a busy host) rather than end what runs.
+  const waitUntil = Date.now() + 60_000;
   while (liveHolder(dir, path) !== undefined && Date.now() < waitUntil) {
     const c = await SupervisorClient.connect(path, agentVersion);
     if (c) return { client: c, started: false };

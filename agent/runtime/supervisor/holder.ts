@@ -56,6 +56,9 @@ export function runHolder(socketPath: string, log: Log): void {
     const [program, ...args] = command;
     const child = spawn(program as string, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: '/' });
     const startedAt = Date.now();
+    // On trial: a new build's successor while the build before is kept to go back to. Only its own exit
+    // decides (the exit of the process it replaces, up for days, must not count as the new build's proof).
+    const trial = fallback !== undefined;
     child.on('error', (err) => log('could not start a supervising process', { err: err.message }));
     child.on('message', onMessage);
     for (const { msg, handle } of store.replay()) sendOver(child, msg, handle);
@@ -67,11 +70,11 @@ export function runHolder(socketPath: string, log: Log): void {
         process.exit(0);
       }
       // A new build's first successor that fails by itself at once: back to the build before (a bad build never stays).
-      if (fallback && !signal && Date.now() - startedAt < NEW_BUILD_PROOF_MS) {
+      if (trial && fallback && !signal && Date.now() - startedAt < NEW_BUILD_PROOF_MS) {
         log('the new build of the supervising process failed at its start; starting the one before', { code });
         command = fallback;
         fallback = undefined;
-      } else if (fallback && Date.now() - startedAt >= NEW_BUILD_PROOF_MS) {
+      } else if (trial && fallback && Date.now() - startedAt >= NEW_BUILD_PROOF_MS) {
         fallback = undefined;
       }
       // Killed: start the next at once. Failed by itself: back off, and give up after a few (the agent then starts afresh).
