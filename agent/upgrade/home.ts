@@ -78,13 +78,8 @@ export class AgentHome {
   }
 
   async marker(): Promise<UpgradeMarker | undefined> {
-    let text: string;
-    try {
-      text = await readFile(this.markerFile, 'utf8');
-    } catch {
-      return undefined;
-    }
-    const kv = parseKeyValues(text);
+    const kv = await readKeyValues(this.markerFile);
+    if (!kv) return undefined;
     return {
       to: kv.get('to') ?? '', from: kv.get('from') ?? INSTALLED, previous: kv.get('previous') ?? '',
       switched_at: Number(kv.get('switched_at') ?? 0), attempts: Number(kv.get('attempts') ?? 0),
@@ -93,13 +88,8 @@ export class AgentHome {
   }
 
   async rolledBack(): Promise<RolledBack | undefined> {
-    let text: string;
-    try {
-      text = await readFile(this.rolledBackFile, 'utf8');
-    } catch {
-      return undefined;
-    }
-    const kv = parseKeyValues(text);
+    const kv = await readKeyValues(this.rolledBackFile);
+    if (!kv) return undefined;
     return { from: kv.get('from') ?? '', to: kv.get('to') ?? '', at: Number(kv.get('at') ?? 0), attempts: Number(kv.get('attempts') ?? 0), reason: kv.get('reason') ?? '' };
   }
 
@@ -205,4 +195,13 @@ export async function programOf(dir: string): Promise<string | undefined> {
     } catch { /* next */ }
   }
   return undefined;
+}
+
+/** A launcher file's key=value lines, or undefined when it is not there. */
+async function readKeyValues(file: string): Promise<Map<string, string> | undefined> {
+  try {
+    return parseKeyValues(await readFile(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
 }
