@@ -19,14 +19,15 @@ import { fetchSettings } from './storage/download/settings.js';
 import { Releases } from './storage/releases.js';
 import { ReleaseVerifier } from './storage/signatures.js';
 import { Pruner, schedulePrune } from './storage/prune.js';
-import { lookupAppUser, secureExistingPaths } from './storage/app-user.js';
+import { secureExistingPaths } from './storage/app-user.js';
+import { AppUsers } from './runtime/app-users.js';
 import { removeHostLeftovers } from './storage/leftovers.js';
 import { SupervisedRunner } from './runtime/process/supervised-runner.js';
 import { AppRuntimes } from './runtime/registry.js';
 import { LockTable } from './locks.js';
 import { AgentEvents, type ActivationEnded } from './events.js';
 import { History } from './history.js';
-import { appsDir } from './paths.js';
+import { appsDir, AppPaths } from './paths.js';
 import { HostSampler } from './monitoring/host-sampler.js';
 import { AgentMetrics } from './monitoring/metrics.js';
 import { handlers } from './transport/grpc-service.js';
@@ -35,7 +36,6 @@ import { UploadPort } from './transport/data-port.js';
 import { HttpEndpoint } from './transport/http/server.js';
 import { httpSecurity, readHttpToken } from './transport/http/security.js';
 import { CertificateReload, type CertificateUser } from './transport/certificate-reload.js';
-import type { AppUser } from './runtime/app-env.js';
 import type { AgentConfig } from './config.js';
 import type { Logger } from './logger.js';
 import type { AgentInfo } from '../proto/gen/slipway/v1/AgentInfo.js';
@@ -76,19 +76,23 @@ export class Agent {
 
   /**
    * Reads the trusted release keys (a bad key file stops the start, named)
-   * and looks up app_user, then builds the agent; start() makes it serve.
+   * and checks the users apps run as that the config names, then builds the
+   * agent; start() makes it serve.
    */
   static async create(config: AgentConfig, log: Logger, opts: AgentOptions = {}): Promise<Agent> {
     const verifier = new ReleaseVerifier(config.trusted_keys, config.allow_unsigned);
     if (verifier.keyIds.length === 0 && !config.allow_unsigned) log.warn('trusted_keys is empty and allow_unsigned is off: every release will be refused');
-    return new Agent(config, log, verifier, await lookupAppUser(config.app_user), opts);
+    const users = new AppUsers(config, { log, dataDir: (app) => new AppPaths(config.state_dir, app).data });
+    const problems = (await users.check()).filter((f) => !f.ok);
+    if (problems.length > 0) throw new Error(problems.map((f) => `${f.what}: ${f.detail}`).join('; '));
+    return new Agent(config, log, verifier, users, opts);
   }
 
   /** The agent's own upgrades (agent/upgrade/): through its launcher, which it was started by (or not). */
   private readonly upgrades: AgentUpgrades;
 
   private constructor(private readonly config: AgentConfig, private readonly log: Logger,
-    private readonly verifier: ReleaseVerifier, private readonly user: AppUser | undefined, opts: AgentOptions) {
+    private readonly verifier: ReleaseVerifier, private readonly users: AppUsers, opts: AgentOptions) {
     const stateDir = config.state_dir;
     this.runner = new SupervisedRunner(stateDir, AGENT_VERSION, log, config.runtime_dir);
     this.history = new History(stateDir, log);
@@ -104,10 +108,10 @@ export class Agent {
     this.releases = new Releases(stateDir, this.store, {
       maxBytes: config.limits.release_bytes, maxEntries: config.limits.entries,
       maxPathLength: config.limits.path_length, maxDepth: config.limits.path_depth,
-    }, log, user);
+    }, log, users.unprivileged);
     this.runtimes = new AppRuntimes({
       stateDir, releases: this.releases, runner: this.runner, appBind: config.app_bind, log,
-      logLimits: { bytes: config.limits.log_bytes, files: config.limits.log_files }, user, events: this.events, journal,
+      logLimits: { bytes: config.limits.log_bytes, files: config.limits.log_files }, users, events: this.events, journal,
     });
     this.pruner = new Pruner({
       stateDir, releases: this.releases, runtime: (app) => this.runtimes.runtime(app), apps: () => this.runtimes.apps(),
@@ -131,7 +135,7 @@ export class Agent {
     await this.locks.load();
     await writeIdentity(config.state_dir);
     await secureExistingPaths({
-      stateDir: config.state_dir, releases: this.releases, user: this.user, tlsKey: 'insecure' in config.tls ? undefined : config.tls.key, log,
+      stateDir: config.state_dir, releases: this.releases, users: this.users, tlsKey: 'insecure' in config.tls ? undefined : config.tls.key, log,
     });
     // mTLS with the deployer role required; the certificate files are read again on SIGHUP and every tls_reload_s.
     const creds = serverCredentials(config.tls, (who, method) => log.warn({ cn: who.cn, roles: who.roles, method }, 'refused a client certificate without the deployer role'));

@@ -5,7 +5,9 @@ import cron from 'node-cron';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { readConfigFile, ConfigError } from '../common/config-file.js';
+import { APP_NAME_RE } from '../common/names.js';
 
+const userName = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'not a user name');
 const address = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/, 'an address is HOST:PORT, for example 127.0.0.1:7070 or [::1]:7070');
 
 export const agentConfigSchema = z.strictObject({
@@ -50,7 +52,17 @@ export const agentConfigSchema = z.strictObject({
   app_bind: z.string().refine((h) => isIP(h) !== 0, 'app_bind must be an IP address').optional(),
   trusted_keys: z.array(z.string()).default([]),
   allow_unsigned: z.boolean().default(false),
-  app_user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'not a user name').optional(),
+  /** The user apps run as when the agent is root (all of them, but those app_users names). */
+  app_user: userName.optional(),
+  /**
+   * per_app: each app runs as its own system user, slipway-<app>, made when
+   * missing; or a map APP: USER naming the (existing) user of some apps, the
+   * others running as app_user (agent/runtime/app-users.ts).
+   */
+  app_users: z.union([
+    z.literal('per_app'),
+    z.record(z.string().regex(APP_NAME_RE, 'not an app name (1 to 63 of a-z, 0-9, _ and -)'), userName),
+  ], { error: 'app_users is per_app, or a map of app names to user names ({ billing: billing-svc })' }).optional(),
   keep_releases: z.number().int().min(1).max(1000).default(5),
   /** When old releases, tarballs, temp leftovers and old logs are removed (node-cron, UTC; agent/storage/prune.ts). */
   prune_schedule: z.string().refine((e) => cron.validate(e), 'not a cron expression (five fields, or six with seconds first)').default('0 * * * *'),
@@ -89,6 +101,12 @@ export const agentConfigSchema = z.strictObject({
   }
   if (c.http_tls === false && c.http !== false && !isLoopback(hostOf(c.http))) {
     ctx.addIssue({ code: 'custom', path: ['http_tls'], message: `http_tls: false is only allowed when http is a loopback address, and http is ${c.http}` });
+  }
+  if (c.app_users === 'per_app' && c.app_user !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['app_users'], message: `app_users: per_app gives every app its own user, so app_user (${c.app_user}) would name nobody's: remove one of them` });
+  }
+  if (typeof c.app_users === 'object' && c.app_user === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['app_users'], message: 'app_users names the users of some apps; set app_user too, for the apps it does not name (or use app_users: per_app)' });
   }
   if (c.http_tls === true && 'insecure' in c.tls) {
     ctx.addIssue({ code: 'custom', path: ['http_tls'], message: 'http_tls needs the agent\'s certificate: give tls: { ca, cert, key }' });

@@ -4,11 +4,14 @@
 // with. Each check gives a finding; the caller prints them.
 import { X509Certificate } from 'node:crypto';
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { loadPair, rolesOf } from '../common/credentials.js';
 import { ReleaseVerifier } from './storage/signatures.js';
-import { lookupAppUser } from './storage/app-user.js';
+import { AppUsers } from './runtime/app-users.js';
+import { AppPaths, appsDir } from './paths.js';
+import { AGENT_APP } from '../common/agent-build.js';
 import { hostOf, portOf, type AgentConfig } from './config.js';
 import { recordedHolder } from './state-lock.js';
 import { formatTime } from '../common/time.js';
@@ -107,6 +110,11 @@ async function portFindings(config: AgentConfig, runningAgent: number | undefine
   return out;
 }
 
+/** The apps already on this host (their directories under the state dir). */
+async function appsOn(stateDir: string): Promise<string[]> {
+  return (await readdir(appsDir(stateDir)).catch(() => [] as string[])).filter((a) => a !== AGENT_APP);
+}
+
 /** Every check; `ports: false` at start (the listeners bind for real a moment later). */
 export async function preflight(config: AgentConfig, opts: { now?: Date; ports?: boolean } = {}): Promise<Finding[]> {
   const now = opts.now ?? new Date();
@@ -120,12 +128,8 @@ export async function preflight(config: AgentConfig, opts: { now?: Date; ports?:
     writableDir('state_dir', config.state_dir),
     ...(config.runtime_dir ? [writableDir('runtime_dir', config.runtime_dir)] : []),
   ];
-  try {
-    const user = await lookupAppUser(config.app_user);
-    if (config.app_user) out.push({ ok: true, what: 'app_user', detail: user ? `${config.app_user} (uid ${user.uid})` : `${config.app_user} (not used: the agent does not run as root)` });
-  } catch (err) {
-    out.push({ ok: false, what: 'app_user', detail: (err as Error).message });
-  }
+  const users = new AppUsers(config, { dataDir: (app) => new AppPaths(config.state_dir, app).data });
+  out.push(...await users.check(await appsOn(config.state_dir)));
   if (running !== undefined) out.push({ ok: true, what: 'state_dir', detail: `an agent runs on it now (pid ${running}); a second one would refuse to start` });
   if (opts.ports !== false) out.push(...await portFindings(config, running));
   return out;

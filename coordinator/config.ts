@@ -66,6 +66,8 @@ export const setupSchema = z.strictObject({
   parallel: z.number().int().min(1).max(64).default(8),
   /** The agents' HTTP endpoint (health, status, metrics) on each host. */
   http: z.union([z.string().regex(/^[0-9.]+:\d{1,5}$/, 'IP:PORT'), z.literal(false)]).default('127.0.0.1:7071'),
+  /** per_app: the agents run each app as its own user, slipway-<app> (agent config app_users: per_app); setup makes this app's. Unset: every app as the user slipway. */
+  app_users: z.literal('per_app', { error: 'setup.app_users is per_app (each app its own user), or left out (every app runs as the user slipway)' }).optional(),
 });
 
 export const environmentSchema = z.strictObject({

@@ -3,14 +3,17 @@
 // apps run as one), then the manifest's run.env, then the host's own
 // settings from shared/env (KEY=VALUE lines), which win. Last come the app's
 // own writable places, which nothing overrides: SLIPWAY_DATA_DIR and
-// SLIPWAY_TMP_DIR (also TMPDIR), apps/<app>/data and apps/<app>/tmp, made
-// here on first use, owned by app_user, 0700, kept across releases (the
+// SLIPWAY_TMP_DIR (also TMPDIR), apps/<app>/data and apps/<app>/tmp (made
+// by app-dirs.ts: owned by the app's user, 0700, kept across releases; the
 // release dirs stay read-only: an app writes only there and to its sockets).
-import { chmod, chown, mkdir, readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 
-/** The user apps run as (agent config app_user), from /etc/passwd. */
+/** The user an app runs as (agent config app_user, app_users: app-users.ts), from /etc/passwd. */
 export interface AppUser { name: string; uid: number; gid: number; home: string }
+
+/** Where an app may write: its data dir (state that outlives releases) and its tmp dir (scratch). */
+export interface AppDirs { data: string; tmp: string }
 
 const BASE_KEYS = ['PATH', 'LANG', 'LC_ALL', 'TZ', 'HOME', 'USER', 'LOGNAME', 'TMPDIR'];
 
@@ -30,18 +33,6 @@ export function parseEnvFile(text: string): Record<string, string> {
     out[key] = value;
   }
   return out;
-}
-
-/** Where an app may write: its data dir (state that outlives releases) and its tmp dir (scratch). */
-export interface AppDirs { data: string; tmp: string }
-
-/** Makes the app's data and tmp dirs (0700, owned by app_user when apps run as one), and mends their owner and mode. */
-export async function ensureAppDirs(dirs: AppDirs, user?: AppUser): Promise<void> {
-  for (const d of [dirs.data, dirs.tmp]) {
-    await mkdir(d, { recursive: true, mode: 0o700 });
-    if (user) await chown(d, user.uid, user.gid);
-    await chmod(d, 0o700);
-  }
 }
 
 export async function appEnvironment(manifestEnv: Record<string, string>, sharedEnvFile: string, user?: AppUser, dirs?: AppDirs): Promise<Record<string, string>> {

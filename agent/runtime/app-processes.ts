@@ -7,7 +7,8 @@
 import { AppLog } from './process/app-log.js';
 import { runCommand, type RunResult } from './process/run-command.js';
 import { SlipwayError } from '../../common/errors.js';
-import { appEnvironment, ensureAppDirs, heartSettings, releaseVmArgs, type AppUser } from './app-env.js';
+import { appEnvironment, heartSettings, releaseVmArgs, type AppUser } from './app-env.js';
+import { ensureAppDirs } from './app-dirs.js';
 import { waitReady, type ReadyOptions } from './readiness.js';
 import type { AppPaths } from '../paths.js';
 import type { AppProcess, ProcessRunner } from './process/runner.js';
@@ -25,7 +26,8 @@ export interface AppProcessesDeps {
   runner: ProcessRunner;
   appBind?: string;
   logLimits: { bytes: number; files: number };
-  user?: AppUser;
+  /** The user the app runs as (app-users.ts; none: as the agent); throws when it is missing and cannot be made. */
+  user?: () => Promise<AppUser | undefined>;
   /** Called when the set of live processes changed (state.json records them). */
   changed: () => Promise<void>;
   /** How readiness is waited for (readiness.ts's waitReady: notify, uptime, command, http and tcp checks). */
@@ -68,16 +70,23 @@ export class AppProcesses {
 
   constructor(private readonly d: AppProcessesDeps) {}
 
-  /** The environment of a release's processes (agent/runtime/app-env.ts). */
-  private async env(release: Release): Promise<Record<string, string>> {
+  /**
+   * Who a release's processes run as, and their environment
+   * (agent/runtime/app-env.ts); the app's own dirs are made (or handed over
+   * to its user, when that changed) first.
+   */
+  private async context(release: Release): Promise<{ env: Record<string, string>; user: AppUser | undefined }> {
+    const user = await this.d.user?.();
     const dirs = { data: this.d.paths.data, tmp: this.d.paths.tmp };
-    await ensureAppDirs(dirs, this.d.user);
-    return appEnvironment(release.manifest.run.env, this.d.paths.sharedEnv, this.d.user, dirs);
+    for (const h of await ensureAppDirs(dirs, user)) {
+      this.d.warn?.(`${h.dir} belonged to uid ${h.fromUid}: handed over, with what it holds, to ${user?.name} (uid ${user?.uid}), the user ${this.d.app} runs as now`, { dir: h.dir, from_uid: h.fromUid, user: user?.name, uid: user?.uid });
+    }
+    return { env: await appEnvironment(release.manifest.run.env, this.d.paths.sharedEnv, user, dirs), user };
   }
 
   async start(release: Release): Promise<AppProcess> {
     const run = release.manifest.run;
-    const env = await this.env(release);
+    const { env, user } = await this.context(release);
     const heart = heartSettings(env, await releaseVmArgs(release.dir));
     if (heart.length > 0) {
       this.d.warn?.(`${this.d.app} ${release.version} turns Erlang's heart on (${heart.join('; ')}): under slipway the supervising process is the heart `
@@ -88,7 +97,7 @@ export class AppProcesses {
       env,
       sockets: run.listen.map((l) => ({ name: l.name, host: this.d.appBind ?? l.host, port: l.port })),
       logDir: this.d.paths.logs, logBytes: this.d.logLimits.bytes, logFiles: this.d.logLimits.files,
-      uid: this.d.user?.uid, gid: this.d.user?.gid,
+      uid: user?.uid, gid: user?.gid,
     });
     this.track(proc);
     // The process runs whatever happens to this write (a full disk): the supervising process knows it, and the caller must own it.
@@ -121,7 +130,8 @@ export class AppProcesses {
   /** Waits until the process is ready; an abort ends the wait with a NotReadyError. */
   async waitReady(proc: AppProcess, release: Release, signal?: AbortSignal): Promise<void> {
     const run = release.manifest.run;
-    await (this.d.readiness ?? waitReady)({ run, proc, releaseDir: release.dir, env: await this.env(release), signal });
+    const { env, user } = await this.context(release);
+    await (this.d.readiness ?? waitReady)({ run, proc, releaseDir: release.dir, env, user, signal });
     this.ready.add(proc);
   }
 
@@ -237,8 +247,9 @@ export class AppProcesses {
    * to). An abort kills it.
    */
   async runInRelease(argv: string[], release: Release, pid: number, next: Release, signal?: AbortSignal): Promise<{ code: number | null; output: string[] }> {
+    const { env: base, user } = await this.context(release);
     const env = {
-      ...(await this.env(release)),
+      ...base,
       SLIPWAY_APP: this.d.app, SLIPWAY_PID: String(pid), SLIPWAY_VERSION: next.version, SLIPWAY_RELEASE_DIR: next.dir,
       SLIPWAY_FROM_VERSION: release.version, SLIPWAY_FROM_RELEASE_DIR: release.dir,
     };
@@ -246,7 +257,7 @@ export class AppProcesses {
     const log = new AppLog(this.d.paths.logs, this.d.logLimits.bytes, this.d.logLimits.files);
     log.note(`upgrade command in ${release.version}: ${argv.join(' ')}`);
     try {
-      return await runCommand(argv, { cwd: release.dir, env, timeoutMs, log, user: this.d.user, signal });
+      return await runCommand(argv, { cwd: release.dir, env, timeoutMs, log, user, signal });
     } finally {
       log.close();
     }
@@ -259,8 +270,9 @@ export class AppProcesses {
       const known = Object.keys(release.manifest.tasks);
       throw new SlipwayError('SLIPWAY_ERR_TASK_NOT_FOUND', `release ${this.d.app} ${release.version} has no task "${name}"${known.length ? `; its tasks: ${known.join(', ')}` : ' (its manifest has no tasks)'}`);
     }
+    const { env: base, user } = await this.context(release);
     const env = {
-      ...(await this.env(release)),
+      ...base,
       SLIPWAY_APP: this.d.app, SLIPWAY_VERSION: release.version, SLIPWAY_RELEASE_DIR: release.dir, SLIPWAY_TASK: name,
       ...(extra.pid ? { SLIPWAY_PID: String(extra.pid) } : {}),
     };
@@ -268,7 +280,7 @@ export class AppProcesses {
     const log = new AppLog(this.d.paths.logs, this.d.logLimits.bytes, this.d.logLimits.files);
     log.note(`task ${name} in ${release.version}: ${argv.join(' ')}`);
     try {
-      const r = await runCommand(argv, { cwd: release.dir, env, timeoutMs: 0, log, user: this.d.user, onLine, signal, stdin: extra.stdin });
+      const r = await runCommand(argv, { cwd: release.dir, env, timeoutMs: 0, log, user, onLine, signal, stdin: extra.stdin });
       log.note(`task ${name} ${r.code === null ? 'was killed' : `exited with code ${r.code}`}`);
       return r;
     } finally {

@@ -39,7 +39,8 @@ export interface RuntimeDeps {
   appBind?: string;
   log: Logger;
   logLimits: { bytes: number; files: number };
-  user?: AppUser;
+  /** Who each app runs as (app-users.ts's AppUsers); none: as the agent. */
+  users?: { forApp(app: string): Promise<AppUser | undefined> };
   now?: () => number;
   events?: AgentEvents;
   /** The host's history of activations (agent/history.ts); written before an activation's outcome is told. */
@@ -73,7 +74,7 @@ export class AppRuntime {
     this.now = deps.now ?? Date.now;
     this.timers = deps.timers ?? realTimers;
     this.procs = new AppProcesses({
-      app, paths: this.paths, runner: deps.runner, appBind: deps.appBind, logLimits: deps.logLimits, user: deps.user,
+      app, paths: this.paths, runner: deps.runner, appBind: deps.appBind, logLimits: deps.logLimits, user: async () => deps.users?.forApp(app),
       changed: () => this.saveState(), readiness: deps.readiness, now: () => this.now(), after: (ms, fn) => this.timers.after(ms, fn),
       warn: (message, fields) => this.log.warn(fields, message),
       drainKilled: (proc, max) => {

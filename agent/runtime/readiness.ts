@@ -25,6 +25,8 @@ export interface ReadyOptions {
   proc: AppProcess;
   releaseDir: string;
   env: Record<string, string>;
+  /** Who a `command` check runs as: the app's user (app-users.ts), like the app itself. */
+  user?: { uid: number; gid: number };
   signal?: AbortSignal;
 }
 
@@ -58,7 +60,7 @@ export async function waitReady(o: ReadyOptions): Promise<Evidence> {
     const evidence: Promise<Evidence>[] = [o.proc.notifiedReady.then(() => 'notify' as const)];
     if (!o.run.notify) evidence.push(sleep(o.run.min_uptime_s * 1000, ac.signal).then(() => 'uptime' as const));
     const cmd = health?.command;
-    if (cmd) evidence.push(poll(() => runCheck(cmd, o.releaseDir, { ...o.env, SLIPWAY_PID: String(o.proc.pid) }), intervalMs, ac.signal).then(() => 'command' as const));
+    if (cmd) evidence.push(poll(() => runCheck(cmd, o.releaseDir, { ...o.env, SLIPWAY_PID: String(o.proc.pid) }, o.user), intervalMs, ac.signal).then(() => 'command' as const));
     const got = await Promise.race([Promise.race(evidence), exited, timedOut, aborted]);
     const confirm = confirmCheck(o.run, o.proc.sockets);
     if (confirm) {
@@ -153,9 +155,9 @@ function checkError(err: NodeJS.ErrnoException): string {
   return word ? `${word} (${err.code})` : err.message;
 }
 
-function runCheck(cmd: string[], cwd: string, env: Record<string, string>): Promise<boolean> {
+function runCheck(cmd: string[], cwd: string, env: Record<string, string>, user?: { uid: number; gid: number }): Promise<boolean> {
   return new Promise((resolve) => {
-    const child = spawn(cmd[0], cmd.slice(1), { cwd, env, stdio: 'ignore', timeout: 10_000 });
+    const child = spawn(cmd[0], cmd.slice(1), { cwd, env, stdio: 'ignore', timeout: 10_000, uid: user?.uid, gid: user?.gid });
     child.on('error', () => resolve(false));
     child.on('exit', (code) => resolve(code === 0));
   });

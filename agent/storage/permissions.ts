@@ -56,10 +56,10 @@ export async function secureStateDir(stateDir: string, user: AppUser | undefined
   for (const f of ['agent.json', 'locks.json', 'history.jsonl']) await chmodIfThere(join(stateDir, f), 0o600);
 }
 
-/** An app's directory and what it holds (not the release trees: lockDownRelease). */
-export async function secureAppDir(p: AppPaths, user: AppUser | undefined): Promise<void> {
-  await chmodIfThere(p.root, user ? 0o711 : 0o750);
-  await chmodIfThere(p.releases, user ? 0o711 : 0o750);
+/** An app's directory and what it holds (not the release trees: lockDownRelease); unprivileged: apps run as users of their own. */
+export async function secureAppDir(p: AppPaths, unprivileged: boolean): Promise<void> {
+  await chmodIfThere(p.root, unprivileged ? 0o711 : 0o750);
+  await chmodIfThere(p.releases, unprivileged ? 0o711 : 0o750);
   await chmodIfThere(p.store, 0o700);
   await chmodIfThere(p.shared, 0o700);
   await chmodIfThere(p.logs, 0o750);

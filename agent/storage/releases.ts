@@ -10,7 +10,7 @@ import { writeFileAtomic, fsyncDir } from '../../common/atomic.js';
 import { sha256Hex } from '../../common/signing.js';
 import { AppPaths, MARKER_FILE, appsDir, tempEntryName, isLeftover } from '../paths.js';
 import { unpackTarball, type UnpackLimits } from './unpack/index.js';
-import { secureAppDir, lockDownRelease, type AppUser } from './permissions.js';
+import { secureAppDir, lockDownRelease } from './permissions.js';
 import type { ReleaseStore, StoredMeta } from './store.js';
 import type { Logger } from '../logger.js';
 
@@ -47,13 +47,13 @@ export class Releases {
   /** Releases being pruned (app/sha256): an unpack of one waits until it is gone. */
   private readonly removing = new Map<string, Promise<void>>();
 
-  /** appUser: when apps run as app_user (agent root), release trees are made root-owned and read-only to it. */
+  /** unprivileged: when apps run as users of their own (app_user, app_users; agent root), release trees are made root-owned and read-only to them. */
   constructor(
     private readonly stateDir: string,
     private readonly store: ReleaseStore,
     private readonly limits: UnpackLimits,
     private readonly log: Logger,
-    private readonly appUser?: AppUser,
+    private readonly unprivileged = false,
   ) {}
 
   /** The complete unpacked release, or undefined. */
@@ -111,7 +111,7 @@ export class Releases {
     });
     onUnpack?.();
     await mkdir(p.releases, { recursive: true });
-    await secureAppDir(p, this.appUser);
+    await secureAppDir(p, this.unprivileged);
     const tmp = join(p.releases, tempEntryName('unpack'));
     const started = Date.now();
     // What a failure leaves to remove: the temp tree, or once renamed, the release's directory.
@@ -121,7 +121,7 @@ export class Releases {
       if (stored.manifest_sha256) await checkManifestDigest(tmp, app, version, stored.manifest_sha256);
       await readManifest(tmp, app, version);
       // Before it gets its name: app_user can read and run the tree, never change it.
-      if (this.appUser) await lockDownRelease(tmp);
+      if (this.unprivileged) await lockDownRelease(tmp);
       await rename(tmp, dir);
       made = dir;
       await fsyncDir(p.releases);

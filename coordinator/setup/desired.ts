@@ -12,6 +12,7 @@ import { issue, CA_FILE } from '../certs.js';
 import type { EnvironmentConfig, LoadedConfig } from '../config.js';
 import type { DesiredFile } from './plan.js';
 import { REMOTE } from './remote.js';
+import { perAppUserName } from '../../common/app-user-name.js';
 
 /** The host part of an environment's NAME:PORT (brackets of an IPv6 address dropped) and the port. */
 export function splitHost(host: string): { name: string; port: number } {
@@ -63,6 +64,8 @@ export interface SetupInputs {
   ca: Buffer;
   trustedKey: { name: string; pem: Buffer };
   http: string | false;
+  /** setup.app_users: per_app: the agent runs each app as its own user; this app's (slipway.yaml's) is made by setup. */
+  appUser?: { name: string; app: string };
 }
 
 /** Everything that is the same for every host; errors name what is missing and how to make it. */
@@ -82,6 +85,7 @@ export async function setupInputs(loaded: LoadedConfig, env: EnvironmentConfig):
   return {
     exe, exeSha: await sha256File(exe), exeArch: elfArch(exe), unit: readFileSync(unitFile), launcher: readFileSync(packageFile('systemd/agent-launcher.sh')), caDir, ca: readFileSync(join(caDir, CA_FILE)),
     trustedKey: { name: `release-${keyIdOf(pub).slice(0, 16)}.pub`, pem }, http: c.setup?.http ?? '127.0.0.1:7071',
+    ...(c.setup?.app_users === 'per_app' ? { appUser: { name: perAppUserName(c.app), app: c.app } } : {}),
   };
 }
 
@@ -96,7 +100,8 @@ export function agentYaml(name: string, port: number, inp: SetupInputs): string 
     `runtime_dir: ${REMOTE.run}`,
     `tls: { ca: ${REMOTE.etc}/ca.pem, cert: ${REMOTE.etc}/agent.pem, key: ${REMOTE.etc}/agent-key.pem }`,
     `trusted_keys: [${REMOTE.etc}/keys/${inp.trustedKey.name}]`,
-    'app_user: slipway',
+    // per_app: each app its own user (made by the agent where it can write /etc, and by setup for this app: the unit's sandbox keeps /etc read-only).
+    inp.appUser ? 'app_users: per_app' : 'app_user: slipway',
     '',
   ].join('\n');
 }

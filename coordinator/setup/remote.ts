@@ -10,6 +10,8 @@
 //   UNINSTALL  stops the agent and removes what APPLY installed; --purge also
 //              the state dir and the user
 
+import { APP_USER_COMMENT } from '../../common/app-user-name.js';
+
 /** Where setup puts things on a host (the unit's ExecStart names the binary). */
 export const REMOTE = {
   bin: '/usr/local/bin/slipway-agent',
@@ -48,6 +50,7 @@ echo "uid=$(id -u)"
 echo "arch=$(uname -m)"
 if has_systemd; then echo systemd=yes; else echo systemd=no; fi
 if grep -q '^slipway:' /etc/passwd; then echo user=yes; else echo user=no; fi
+awk -F: '/^slipway-/ { print "appuser " $1 }' /etc/passwd
 if running; then echo running=yes; else echo running=no; fi
 for f in "$@"; do
   if [ -f "$f" ]; then echo "file $f $(sha256sum "$f" | cut -d' ' -f1)"; else echo "file $f -"; fi
@@ -81,6 +84,16 @@ while read -r mode path; do
   mv -f "$tmp" "$path"
   say "installed $path"
 done < "$d/list"
+# app_users: per_app: the users of the apps named (NAME APP lines), which the agent cannot make under the unit (/etc is read-only to it).
+if [ -f "$d/users" ]; then
+  while read -r name app; do
+    [ -n "$name" ] || continue
+    if ! grep -q "^$name:" /etc/passwd; then
+      useradd --system --user-group --no-create-home --home-dir ${REMOTE.state}/apps/$app/data --shell /usr/sbin/nologin --comment "${APP_USER_COMMENT} $app" "$name"
+      say "created user $name (app $app runs as it)"
+    fi
+  done < "$d/users"
+fi
 cp "$d/all" ${REMOTE.manifest}.tmp && chmod 0640 ${REMOTE.manifest}.tmp && mv -f ${REMOTE.manifest}.tmp ${REMOTE.manifest}
 restart=$(cat "$d/restart")
 
@@ -119,7 +132,7 @@ echo $! > "$PIDFILE"
 say "started the agent without systemd (pid $!; log ${REMOTE.state}/agent.log): systemd is not running on this host, so nothing restarts it after a reboot or a crash"
 `;
 
-/** $1: yes to purge (state dir, runtime dir, user). */
+/** $1: yes to purge (state dir, runtime dir, the user slipway and the apps' own users). */
 export const UNINSTALL = `${common}
 purge=$1
 say() { echo "$*"; }
@@ -159,6 +172,7 @@ if [ "$purge" = yes ]; then
   rm -rf ${REMOTE.state} ${REMOTE.run}
   say "removed ${REMOTE.state} and ${REMOTE.run}"
   if grep -q '^slipway:' /etc/passwd; then userdel slipway || exit 1; say "removed user slipway"; fi
+  for u in $(awk -F: '$5 ~ /^${APP_USER_COMMENT} / { print $1 }' /etc/passwd); do userdel "$u" || exit 1; say "removed user $u"; done
   if grep -q '^slipway:' /etc/group; then groupdel slipway || exit 1; say "removed group slipway"; fi
 else
   say "kept ${REMOTE.state} and user slipway (--purge removes them)"

@@ -67,8 +67,8 @@ function runScript(t: SshTarget, script: string, args: string[]) {
   return ssh(t, asRoot(t, `sh -s -- ${args.map(shQuote).join(' ')}`), script);
 }
 
-/** The tarball APPLY reads: files/<path> for each file sent, list, all, restart, apply.sh. */
-async function applyBundle(send: DesiredFile[], all: DesiredFile[], restart: boolean): Promise<{ dir: string; stream: Pipeable }> {
+/** The tarball APPLY reads: files/<path> for each file sent, list, all, restart, users (NAME APP lines: per-app users to make), apply.sh. */
+async function applyBundle(send: DesiredFile[], all: DesiredFile[], restart: boolean, users: { name: string; app: string }[]): Promise<{ dir: string; stream: Pipeable }> {
   const dir = await mkdtemp(join(tmpdir(), 'slipway-setup-'));
   for (const f of send) {
     const dest = join(dir, 'files', f.path);
@@ -79,8 +79,9 @@ async function applyBundle(send: DesiredFile[], all: DesiredFile[], restart: boo
   await writeFile(join(dir, 'list'), send.map((f) => `${f.mode} ${f.path}\n`).join(''));
   await writeFile(join(dir, 'all'), all.map((f) => `${f.path}\n`).join(''));
   await writeFile(join(dir, 'restart'), restart ? 'yes\n' : 'no\n');
+  await writeFile(join(dir, 'users'), users.map((u) => `${u.name} ${u.app}\n`).join(''));
   await writeFile(join(dir, 'apply.sh'), APPLY);
-  const entries = ['list', 'all', 'restart', 'apply.sh', ...(send.length ? ['files'] : [])];
+  const entries = ['list', 'all', 'restart', 'users', 'apply.sh', ...(send.length ? ['files'] : [])];
   return { dir, stream: tar.create({ cwd: dir, gzip: { level: 1 }, portable: true }, entries) };
 }
 
@@ -102,7 +103,7 @@ export async function setupHost(ctx: SetupContext, host: string): Promise<HostRe
   if (p.code !== 0) return fail(host, 'SLIPWAY_ERR_HOST_SETUP', `the probe failed: ${sshReason(p)}`);
   let plan;
   try {
-    plan = planHost(desired, parseProbe(p.stdout), inputs.exeArch);
+    plan = planHost(desired, parseProbe(p.stdout), inputs.exeArch, inputs.appUser ? [inputs.appUser] : []);
   } catch (err) {
     return fail(host, 'SLIPWAY_ERR_HOST_SETUP', (err as Error).message);
   }
@@ -110,7 +111,7 @@ export async function setupHost(ctx: SetupContext, host: string): Promise<HostRe
   const steps = plan.steps.map(describeStep);
   if (ctx.dryRun || plan.steps.length === 0) return { host, ok: true, changed: plan.steps.length > 0, steps, output: [] };
   ctx.progress(host, `applying ${plan.steps.length} step${plan.steps.length === 1 ? '' : 's'}`);
-  const bundle = await applyBundle(plan.send, desired, plan.restart);
+  const bundle = await applyBundle(plan.send, desired, plan.restart, inputs.appUser ? [inputs.appUser] : []);
   try {
     const r = await ssh(t, asRoot(t, APPLY_CMD), bundle.stream);
     const output = r.stdout.split('\n').filter(Boolean);

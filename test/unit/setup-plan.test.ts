@@ -14,14 +14,14 @@ import { shQuote } from '../../coordinator/setup/run.js';
 const file = (path: string, sha256: string): DesiredFile => ({ path, mode: '0644', sha256, source: { data: Buffer.alloc(0) }, restarts: true });
 const desired = [file('/usr/local/bin/slipway-agent', 'a'.repeat(64)), file('/etc/slipway/agent.yaml', 'b'.repeat(64))];
 const probe = (over: Partial<Probe> = {}): Probe => ({
-  uid: 0, arch: 'x86_64', systemd: true, user: true, running: true,
+  uid: 0, arch: 'x86_64', systemd: true, user: true, running: true, appUsers: new Set(),
   files: new Map([['/usr/local/bin/slipway-agent', 'a'.repeat(64)], ['/etc/slipway/agent.yaml', 'b'.repeat(64)]]), ...over,
 });
 
 test('parseProbe reads the key=value lines and the files, missing ones as undefined', () => {
-  const p = parseProbe('uid=0\narch=aarch64\nsystemd=no\nuser=yes\nrunning=no\nfile /usr/local/bin/slipway-agent -\nfile /etc/slipway/agent.yaml abc\n');
-  assert.deepEqual({ ...p, files: [...p.files] }, {
-    uid: 0, arch: 'aarch64', systemd: false, user: true, running: false,
+  const p = parseProbe('uid=0\narch=aarch64\nsystemd=no\nuser=yes\nrunning=no\nappuser slipway-hello\nfile /usr/local/bin/slipway-agent -\nfile /etc/slipway/agent.yaml abc\n');
+  assert.deepEqual({ ...p, files: [...p.files], appUsers: [...p.appUsers] }, {
+    uid: 0, arch: 'aarch64', systemd: false, user: true, running: false, appUsers: ['slipway-hello'],
     files: [['/usr/local/bin/slipway-agent', undefined], ['/etc/slipway/agent.yaml', 'abc']],
   });
   assert.throws(() => parseProbe('Welcome to the host!\n'), /not what setup expects/);
@@ -59,6 +59,22 @@ test('a login that is not root, or another architecture: the reason, no plan', (
   assert.match(planHost(desired, probe({ uid: 1000 }), 'x64') as string, /uid 1000, not root/);
   assert.match(planHost(desired, probe({ arch: 'aarch64' }), 'x64') as string, /host is aarch64, the agent executable is linux-x64/);
   assert.ok(typeof planHost(desired, probe({ arch: 'aarch64' }), 'arm64') !== 'string');
+});
+
+test('setup.app_users: per_app: the app\'s own user is made where it is missing (nothing else changes), and agent.yaml says per_app', () => {
+  const want = [{ name: 'slipway-hello', app: 'hello' }];
+  const plan = planHost(desired, probe(), 'x64', want);
+  assert.ok(typeof plan !== 'string');
+  assert.deepEqual(plan.steps.map(describeStep), ['create the system user slipway-hello (app hello runs as it: app_users: per_app)']);
+  assert.equal(plan.restart, false);
+  const there = planHost(desired, probe({ appUsers: new Set(['slipway-hello']) }), 'x64', want);
+  assert.ok(typeof there !== 'string');
+  assert.deepEqual(there.steps, []);
+  const inp = { trustedKey: { name: 'release-0123456789abcdef.pub', pem: Buffer.alloc(0) }, http: '127.0.0.1:7071' } as SetupInputs;
+  assert.match(agentYaml('h', 7070, inp), /^app_user: slipway$/m);
+  const perApp = agentYaml('h', 7070, { ...inp, appUser: want[0] });
+  assert.match(perApp, /^app_users: per_app$/m);
+  assert.doesNotMatch(perApp, /^app_user:/m);
 });
 
 test('ssh: BatchMode, -F for a config file, user and port only when given, the command after --', () => {
