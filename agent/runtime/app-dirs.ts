@@ -13,6 +13,7 @@
 // anyone else) changes hands.
 import { spawn } from 'node:child_process';
 import { chmod, lchown, lstat, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { SlipwayError } from '../../common/errors.js';
 import type { AppDirs, AppUser } from './app-env.js';
 
@@ -27,12 +28,14 @@ export interface HandedOver { dir: string; fromUid: number }
 export async function ensureAppDirs(dirs: AppDirs, user?: Pick<AppUser, 'uid' | 'gid'>): Promise<HandedOver[]> {
   const handed: HandedOver[] = [];
   for (const d of [dirs.data, dirs.tmp]) {
-    await mkdir(d, { recursive: true, mode: 0o700 });
+    const made = await makeDir(d);
     const st = await lstat(d);
     if (!st.isDirectory()) {
       throw new SlipwayError('SLIPWAY_ERR_HOST_SETUP', `${d} is not a directory (a symlink or a file is in its place): move it away; the agent makes the app's own directory there`);
     }
-    if (user && st.uid !== user.uid) {
+    if (user && made) {
+      await lchown(d, user.uid, user.gid);
+    } else if (user && st.uid !== user.uid) {
       await chownTree(d, st.uid, user);
       handed.push({ dir: d, fromUid: st.uid });
     } else if (user && st.gid !== user.gid) {
@@ -41,6 +44,18 @@ export async function ensureAppDirs(dirs: AppDirs, user?: Pick<AppUser, 'uid' | 
     await chmod(d, 0o700);
   }
   return handed;
+}
+
+/** Makes dir (0700; its parents as they come); whether it was made now. */
+async function makeDir(dir: string): Promise<boolean> {
+  await mkdir(dirname(dir), { recursive: true });
+  try {
+    await mkdir(dir, { mode: 0o700 });
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
 }
 
 /** Pure: the chown command that hands a tree from one uid to a user, following no symlink. */
