@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { readConfigFile, ConfigError } from '../common/config-file.js';
 import { APP_NAME_RE } from '../common/names.js';
 
-const userName = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'not a user name');
+const userName = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'not a user name (1 to 32 of a-z, 0-9, _ and -, starting with a letter or _)');
 const address = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/, 'an address is HOST:PORT, for example 127.0.0.1:7070 or [::1]:7070');
 
 export const agentConfigSchema = z.strictObject({
@@ -61,7 +61,7 @@ export const agentConfigSchema = z.strictObject({
    */
   app_users: z.union([
     z.literal('per_app'),
-    z.record(z.string().regex(APP_NAME_RE, 'not an app name (1 to 63 of a-z, 0-9, _ and -)'), userName),
+    z.record(z.string(), userName), // the names of apps: superRefine below says which is not one
   ], { error: 'app_users is per_app, or a map of app names to user names ({ billing: billing-svc })' }).optional(),
   keep_releases: z.number().int().min(1).max(1000).default(5),
   /** When old releases, tarballs, temp leftovers and old logs are removed (node-cron, UTC; agent/storage/prune.ts). */
@@ -104,6 +104,9 @@ export const agentConfigSchema = z.strictObject({
   }
   if (c.app_users === 'per_app' && c.app_user !== undefined) {
     ctx.addIssue({ code: 'custom', path: ['app_users'], message: `app_users: per_app gives every app its own user, so app_user (${c.app_user}) would name nobody's: remove one of them` });
+  }
+  for (const app of typeof c.app_users === 'object' ? Object.keys(c.app_users) : []) {
+    if (!APP_NAME_RE.test(app)) ctx.addIssue({ code: 'custom', path: ['app_users', app], message: `"${app}" is not an app name (1 to 63 of a-z, 0-9, _ and -, starting with a letter or digit)` });
   }
   if (typeof c.app_users === 'object' && c.app_user === undefined) {
     ctx.addIssue({ code: 'custom', path: ['app_users'], message: 'app_users names the users of some apps; set app_user too, for the apps it does not name (or use app_users: per_app)' });

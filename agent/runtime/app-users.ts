@@ -114,8 +114,9 @@ export class AppUsers {
     const out: { ok: boolean; what: string; detail: string; warn?: boolean }[] = [];
     for (const [what, name] of named) {
       const u = await lookupUser(name, this.o.passwdFile);
-      if (!u) out.push({ ok: false, what, detail: `user "${name}" does not exist on this host; create it (useradd --system --no-create-home --shell /usr/sbin/nologin ${name}) or change ${what}` });
-      else if (u.uid === 0) out.push({ ok: false, what, detail: `user "${name}" has uid 0: apps would run as root; name an unprivileged user` });
+      const label = what === 'app_user' ? 'app_user' : 'user';
+      if (!u) out.push({ ok: false, what, detail: `${label} "${name}" does not exist on this host; create it (useradd --system --no-create-home --shell /usr/sbin/nologin ${name}) or change ${what}` });
+      else if (u.uid === 0) out.push({ ok: false, what, detail: `${label} "${name}" has uid 0: apps would run as root; name an unprivileged user` });
       else out.push({ ok: true, what, detail: `${name} (uid ${u.uid})` });
     }
     if (c.app_users === 'per_app') {

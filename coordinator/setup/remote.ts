@@ -73,7 +73,8 @@ if ! grep -q '^slipway:' /etc/passwd; then
 fi
 install -d -m 0750 -o 0 -g 0 ${REMOTE.etc}
 install -d -m 0755 -o 0 -g 0 ${REMOTE.etc}/keys
-install -d -m 0750 -o 0 -g slipway ${REMOTE.state}
+# Its mode is the agent's once it exists (0751 when apps run as users outside the group slipway: app_users: per_app).
+if [ -d ${REMOTE.state} ]; then chown 0:slipway ${REMOTE.state}; else install -d -m 0750 -o 0 -g slipway ${REMOTE.state}; fi
 while read -r mode path; do
   [ -n "$path" ] || continue
   mkdir -p "$(dirname "$path")"

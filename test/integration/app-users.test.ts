@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, lstatSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, makeAppRepo, newAgent, cleanup, cli, get, appHost, appPort, git } from '../helpers/env.js';
-import { killAppsUnder, type LocalAgent } from '../../scripts/local-fleet.js';
+import { AGENT_BIN, killAppsUnder, type LocalAgent } from '../../scripts/local-fleet.js';
 
 const isRoot = process.getuid?.() === 0;
 const hasUseradd = spawnSync('sh', ['-c', 'command -v useradd && command -v userdel']).status === 0;
@@ -239,4 +239,22 @@ test('tasks and health check commands run as the app\'s own user; a task cannot 
     await until(() => readFileSync(f, 'utf8').trim() === String(u.uid), `${f} says ${u.uid}`);
     assert.equal(lstatSync(f).uid, u.uid);
   }
+});
+
+test('slipway-agent --check: the users of the config, found or missing (exit 2, naming the key and what to do); per_app lists the apps\' users', { skip }, () => {
+  const check = (name: string, lines: string[]) => {
+    const file = join(dir, `${name}.yaml`);
+    writeFileSync(file, ['listen: 127.0.0.1:0', 'http: 127.0.0.1:0', `state_dir: ${agent!.stateDir}`, 'tls: { insecure: true }', 'allow_unsigned: true', ...lines, ''].join('\n'));
+    return spawnSync(process.execPath, [AGENT_BIN, '--config', file, '--check'], { encoding: 'utf8', timeout: 60_000 });
+  };
+  const missing = `nosuch${tag}`;
+  const bad = check('map', [`app_user: ${userOf(APP_A)}`, `app_users: { ${APP_B}: ${missing} }`]);
+  assert.equal(bad.status, 2, bad.stdout + bad.stderr);
+  assert.match(bad.stdout, new RegExp(`^ok {3}app_user: ${userOf(APP_A)} \\(uid ${idOf(userOf(APP_A))!.uid}\\)$`, 'm'));
+  assert.match(bad.stdout, new RegExp(`^FAIL app_users\\.${APP_B}: user "${missing}" does not exist on this host; create it \\(useradd .*${missing}\\) or change app_users\\.${APP_B}$`, 'm'));
+  const both = check('both', [`app_user: ${userOf(APP_A)}`, 'app_users: per_app']);
+  assert.equal(both.status, 2);
+  assert.match(both.stdout + both.stderr, /app_users: per_app gives every app its own user, so app_user .* would name nobody's: remove one of them/);
+  const perApp = check('per-app', ['app_users: per_app']);
+  assert.match(perApp.stdout, new RegExp(`^ok {3}app_users: per_app: each app runs as its own user, slipway-<app> \\(users there: .*${userOf(APP_A)} \\(uid \\d+\\)`, 'm'));
 });
