@@ -15,7 +15,7 @@ const program = new Command('slipway-agent')
   .description('The slipway agent: stores releases, runs apps under a watchdog, swaps versions in place.')
   .version(AGENT_VERSION)
   .requiredOption('-c, --config <file>', 'agent config file (YAML)', process.env.SLIPWAY_AGENT_CONFIG ?? '/etc/slipway/agent.yaml')
-  .option('--check', 'check the config and what it names, like nginx -t (files readable, certificate and key a pair signed by the CA and valid now, trusted keys, app_user, dirs writable, ports free), then exit: 0 ready to start, 2 not')
+  .option('--check', 'check the config and what it names, like nginx -t (files readable, certificate and key a pair signed by the CA and valid now, trusted keys, app_user and app_users, dirs writable, ports free), then exit: 0 ready to start, 2 not')
   .option('--pretty', 'human-readable logs instead of JSON lines')
   .showHelpAfterError()
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));

@@ -33,7 +33,7 @@ export class AppPaths {
   get state(): string { return join(this.root, 'state.json'); }
   get logs(): string { return join(this.root, 'logs'); }
   get appLog(): string { return join(this.root, 'logs', 'app.log'); }
-  /** The app's own writable places (app-env.ts): kept across releases, owned by app_user. */
+  /** The app's own writable places (runtime/app-dirs.ts): kept across releases, owned by the app's user. */
   get data(): string { return join(this.root, 'data'); }
   get tmp(): string { return join(this.root, 'tmp'); }
   tarball(sha256: string): string { return join(this.store, `${sha256}.tar.gz`); }

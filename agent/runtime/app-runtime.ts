@@ -17,6 +17,7 @@ import { AppProcesses, type ReadinessProbe } from './app-processes.js';
 import { transition, type AppEvent, type AppStateName, type Effect, type Lifecycle, type Transition } from './app-state.js';
 import { activateRelease, type ActivateRequest } from './activation.js';
 import { reconcileApp } from './reconcile.js';
+import { processUid } from './process/proc.js';
 import type { Emit } from './strategies/strategy.js';
 import { describeExit, type AppProcess, type ProcessRunner } from './process/runner.js';
 import { realTimers, type AppHost, type EffectContext, type ReleaseSource, type Timers } from './app-host.js';
@@ -260,12 +261,22 @@ export class AppRuntime {
     this.release = release;
     if (this.watched.has(proc)) return;
     this.watched.add(proc);
+    void this.checkUser(proc);
     void proc.exited.then((exit) => {
       void this.saveState().catch(() => undefined);
       // An exit this runtime asked for is no crash; one another agent asked for (before a kill) is, if proc still serves.
       if (this.proc !== proc || (exit.requested && this.procs.wasStopped(proc))) return;
       return this.crashed(proc, release, describeExit(exit));
     }).catch((err: unknown) => this.log.error({ err }, 'handling an exit failed'));
+  }
+
+  /** Warns when a running process (found after an agent restart) runs as another user than the config gives the app now. */
+  private async checkUser(proc: AppProcess): Promise<void> {
+    const user = await this.deps.users?.forApp(this.app).catch(() => undefined);
+    const uid = processUid(proc.pid);
+    if (!user || uid === undefined || uid === user.uid) return;
+    this.log.warn({ pid: proc.pid, uid, user: user.name, user_uid: user.uid },
+      `${this.app} (pid ${proc.pid}) runs as uid ${uid}, but the agent config now runs it as ${user.name} (uid ${user.uid}): restart it (slipway restart, or the next deploy) to apply; its data and tmp dirs are handed over to ${user.name} then`);
   }
 
   /** A process of the app ended on its own (or never became ready): the restart policy decides, the lifecycle follows. */

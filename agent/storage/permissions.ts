@@ -1,7 +1,7 @@
 // Apps without root (docs/security.md): when the agent runs as root and
-// app_user is set, apps, tasks and upgrade commands run as app_user, and the
-// state dir is laid out so that app_user can reach and read its releases and
-// nothing else:
+// app_user or app_users is set, apps, tasks and upgrade commands run as the
+// app's user (runtime/app-users.ts), and the state dir is laid out so that
+// it can reach and read its releases and nothing else:
 //
 //   state_dir/                  others: search only (--x), never list
 //     agent.json, locks.json,
@@ -13,7 +13,7 @@
 //         store/                0700, tarballs and their meta 0600
 //         shared/               0700, env 0600: the app gets it through the agent
 //         logs/                 0750, files 0640: only the supervisor writes them
-//         data/, tmp/           app_user's, 0700: the app's own (runtime/app-env.ts)
+//         data/, tmp/           the app's user's, 0700: the app's own (runtime/app-dirs.ts)
 //         releases/             0711 (0750)
 //           <version>-<sha12>/  owned by the agent, dirs 0755, files 0644 or 0755
 //

@@ -189,6 +189,8 @@ test('app_users: per_app: each app runs as its own user, made by the agent; the 
   const ua = idOf(userOf(APP_A));
   assert.ok(ua && ua.uid > 0, `the agent made ${userOf(APP_A)} at its start`);
   assert.equal(agent!.logged(`made the system user ${userOf(APP_A)}`).length, 1);
+  // The process found running keeps its uid until it restarts, and the agent says so.
+  await until(() => agent!.logged(`runs as uid ${idOf(SHARED)!.uid}, but the agent config now runs it as ${userOf(APP_A)} (uid ${ua.uid}): restart it`).length === 1, 'the warning about the running process\'s user');
 
   await ok(b, 'deploy', 'staging', '1.0.0');
   await ok(a, 'deploy', 'staging', '1.1.0');
@@ -211,7 +213,7 @@ test('app_users: per_app: each app runs as its own user, made by the agent; the 
     }
     for (const d of [dataOf(app), tmpOf(app)]) assert.equal((lstatSync(d).mode & 0o777).toString(8), '700', d);
   }
-  const handed = agent!.logged('handed over');
+  const handed = agent!.logged('belonged to uid');
   assert.equal(handed.length, 2, `the data and tmp dirs of the first app, each once (no new, empty dir): ${handed.join('\n')}`);
   for (const l of handed) assert.match(l, new RegExp(`belonged to uid ${idOf(SHARED)!.uid}: handed over, with what it holds, to ${userOf(APP_A)}`));
 
