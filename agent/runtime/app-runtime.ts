@@ -17,7 +17,7 @@ import { AppProcesses, type ReadinessProbe } from './app-processes.js';
 import { transition, type AppEvent, type AppStateName, type Effect, type Lifecycle, type Transition } from './app-state.js';
 import { activateRelease, type ActivateRequest } from './activation.js';
 import { reconcileApp } from './reconcile.js';
-import { processUid } from './process/proc.js';
+import { processUid } from './app-users.js';
 import type { Emit } from './strategies/strategy.js';
 import { describeExit, type AppProcess, type ProcessRunner } from './process/runner.js';
 import { realTimers, type AppHost, type EffectContext, type ReleaseSource, type Timers } from './app-host.js';

@@ -12,6 +12,7 @@
 // own users cannot read each other's; everything the app runs (its
 // processes, tasks, upgrade commands, health check commands) runs as it.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { SlipwayError } from '../../common/errors.js';
 import { perAppUserName, APP_USER_COMMENT } from '../../common/app-user-name.js';
 import { lookupUser, type AppUser } from './app-env.js';
@@ -182,4 +183,14 @@ function runQuietly(argv: string[]): Promise<{ code: number | null; output: stri
     child.on('error', (err) => resolve({ code: null, output: err.message }));
     child.on('close', (code) => resolve({ code, output: output.slice(0, 2000) }));
   });
+}
+
+/** The effective uid of a process (the Uid line of /proc/<pid>/status), or undefined if it is gone. */
+export function processUid(pid: number): number | undefined {
+  try {
+    const m = /^Uid:\s+\d+\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -83,13 +83,3 @@ export async function endRecordedProcess(pid: number, startTicks: number, signal
   while (isSameProcess(pid, startTicks)) await new Promise((r) => setTimeout(r, 10));
   return true;
 }
-
-/** The effective uid of a process (the Uid line of /proc/<pid>/status), or undefined if it is gone. */
-export function processUid(pid: number): number | undefined {
-  try {
-    const m = /^Uid:\s+\d+\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
