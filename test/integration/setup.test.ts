@@ -9,11 +9,13 @@
 // starts the agent as its ExecStartPre/ExecStart would (docs/setup.md says
 // what is tested how). Then: a second setup changes nothing and says so; a
 // host that cannot be reached is named with the reason while the others
-// go on; --dry-run changes nothing; --uninstall removes, --purge the state too.
+// go on; --dry-run changes nothing; setup.app_users: per_app makes the app's
+// own user and the app runs as it; --uninstall removes, --purge the state and
+// the users too.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, cleanup, git, ROOT } from '../helpers/env.js';
 import { SshHosts, SSHD } from '../helpers/ssh-hosts.js';
@@ -177,6 +179,30 @@ test('a host that cannot be reached is named with the reason; the others go on (
   assert.match(s.stdout, new RegExp(`✓ ${hosts.addr('h1').replace(/\./g, '\\.')}:${PORT}: up to date`));
 });
 
+test('setup.app_users: per_app: setup makes the app\'s own user and switches the agents; after a restart the app runs as it and owns its data dir', { skip: SKIP }, async () => {
+  const yaml = join(repo, 'slipway.yaml');
+  writeFileSync(yaml, readFileSync(yaml, 'utf8').replace(`setup: { agent_bin: ${exe} }`, `setup: { agent_bin: ${exe}, app_users: per_app }`));
+  const plan = await slipway('setup', 'staging', '--dry-run');
+  assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+  assert.equal((plan.stdout.match(/- create the system user slipway-pyhello \(app pyhello runs as it: app_users: per_app\)/g) ?? []).length, 3, plan.stdout);
+  const s = await slipway('setup', 'staging');
+  assert.equal(s.code, 0, s.stdout + s.stderr);
+  const r = await slipway('restart', 'staging');
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  for (const n of hosts.names) {
+    const out = hosts.ssh(n, [
+      'grep -x "app_users: per_app" /etc/slipway/agent.yaml',
+      'grep -c "^app_user:" /etc/slipway/agent.yaml',
+      'id -nG slipway-pyhello',
+      'stat -c "%U %a" /var/lib/slipway/apps/pyhello/data /var/lib/slipway',
+      'pid=$(grep -o \'"pid": *[0-9]*\' /var/lib/slipway/apps/pyhello/state.json | head -n 1 | grep -o "[0-9]*$"); stat -c %U /proc/$pid',
+    ].join('; '));
+    assert.equal(out.stdout.trim().split('\n').join('|'), 'app_users: per_app|0|slipway-pyhello|slipway-pyhello 700|root 751|slipway-pyhello', `${n}: ${out.stdout}${out.stderr}`);
+  }
+  const again = await slipway('setup', 'staging');
+  assert.match(again.stdout, /nothing to change on 3 hosts/, again.stdout);
+});
+
 test('--uninstall removes what setup installed and keeps the state; --purge removes the state and the user', { skip: SKIP }, async () => {
   const h3 = `${hosts.addr('h3')}:${PORT}`;
   const u = await slipway('setup', 'staging', '--uninstall', '--host', h3);
@@ -185,7 +211,7 @@ test('--uninstall removes what setup installed and keeps the state; --purge remo
   assert.equal(r.stdout.trim(), 'state-kept\nuser-kept', r.stdout + r.stderr);
   const p = await slipway('setup', 'staging', '--uninstall', '--purge', '--host', h3);
   assert.equal(p.code, 0, p.stdout + p.stderr);
-  r = hosts.ssh('h3', 'test -e /var/lib/slipway && echo state; id -u slipway 2>/dev/null && echo user; echo done');
+  r = hosts.ssh('h3', 'test -e /var/lib/slipway && echo state; id -u slipway 2>/dev/null && echo user; id -u slipway-pyhello 2>/dev/null && echo app-user; echo done');
   assert.equal(r.stdout.trim(), 'done', r.stdout + r.stderr);
   // The others still serve.
   const s = await slipway('ping', 'staging', '--host', `${hosts.addr('h1')}:${PORT}`);
