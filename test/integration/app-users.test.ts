@@ -4,10 +4,10 @@
 // itself and from a task), each writes its own, a re-deploy keeps the data.
 // The first app starts under the shared app_user of an earlier config: its
 // data dir is handed over (with its files) when the agent comes back with
-// per_app, and the app still reads what it wrote before. Tasks and health
-// check commands run as the app's own user too. Run as root (the agent must
-// be, to run apps as users); the users it makes have names unique to this
-// run and are removed afterwards.
+// per_app, and the app still reads what it wrote before. Tasks, health
+// check commands and upgrade commands run as the app's own user too. Run
+// as root (the agent must be, to run apps as users); the users it makes
+// have names unique to this run and are removed afterwards.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -151,7 +151,11 @@ before(async () => {
   b = repo(APP_B, hello.dir);
   for (const [r, peer] of [[a, APP_B], [b, APP_A]] as const) {
     r.release('1.0.0', { 'message.txt': `${r.app} first\n` });
-    r.release('1.1.0', { 'message.txt': `${r.app} second\n` });
+    // The second app's 1.1.0 upgrades in place through an upgrade command, which leaves its uid behind.
+    const yaml = readFileSync(join(r.dir, 'slipway.yaml'), 'utf8');
+    const upgraded = yaml.replace(/^ {2}upgrade: hot$/m, '  upgrade: [sh, -c, \'id -u > "$SLIPWAY_TMP_DIR/upgrade-uid"\']');
+    assert.notEqual(upgraded, yaml);
+    r.release('1.1.0', { 'message.txt': `${r.app} second\n`, ...(r === b ? { 'slipway.yaml': upgraded } : {}) });
     for (const v of ['1.0.0', '1.1.0']) await ok(r, 'build', v);
     await ok(r, 'env', 'staging', 'set', `PEER_DATA=${dataOf(peer)}`, `PEER_TMP=${tmpOf(peer)}`);
   }
@@ -225,7 +229,7 @@ test('app_users: per_app: each app runs as its own user, made by the agent; the 
   assert.equal(vb.probe.read_own_first, `${APP_B}'s secret`);
 });
 
-test('tasks and health check commands run as the app\'s own user; a task cannot read the other app\'s data', { skip }, async () => {
+test('tasks, health check commands and upgrade commands run as the app\'s own user; a task cannot read the other app\'s data', { skip }, async () => {
   for (const [r, peer] of [[a, APP_B], [b, APP_A]] as const) {
     const u = idOf(userOf(r.app))!;
     assert.match(await ok(r, 'run', 'staging', 'whoami'), new RegExp(`uid=${u.uid} gid=${u.gid} user=${userOf(r.app)}\\b`));
@@ -241,6 +245,14 @@ test('tasks and health check commands run as the app\'s own user; a task cannot 
     await until(() => readFileSync(f, 'utf8').trim() === String(u.uid), `${f} says ${u.uid}`);
     assert.equal(lstatSync(f).uid, u.uid);
   }
+  // An upgrade command runs as the app's user too (the same process carries on, now recorded as 1.1.0).
+  const before = await version(b);
+  await ok(b, 'deploy', 'staging', '1.1.0');
+  const ub = idOf(userOf(APP_B))!;
+  const f = join(tmpOf(APP_B), 'upgrade-uid');
+  assert.equal(readFileSync(f, 'utf8').trim(), String(ub.uid));
+  assert.equal(lstatSync(f).uid, ub.uid);
+  assert.equal((await version(b)).pid, before.pid, 'upgraded in place');
 });
 
 test('slipway-agent --check: the users of the config, found or missing (exit 2, naming the key and what to do); per_app lists the apps\' users', { skip }, () => {
