@@ -44,6 +44,7 @@ export { SLIPWAY_VERSION as AGENT_VERSION } from '../common/package-info.js';
 import { SLIPWAY_VERSION as AGENT_VERSION } from '../common/package-info.js';
 import { readHostFacts, type HostFacts } from './monitoring/host-facts.js';
 import { AgentUpgrades, selfHealthy } from './upgrade/upgrades.js';
+import { testPause } from './upgrade/test-pause.js';
 import { AgentHome } from './upgrade/home.js';
 
 export interface AgentOptions {
@@ -130,6 +131,7 @@ export class Agent {
 
   async start(): Promise<void> {
     const { config, log } = this;
+    await testPause('start');
     await mkdir(appsDir(config.state_dir), { recursive: true, mode: 0o750 });
     await removeHostLeftovers(config.state_dir, log);
     await this.locks.load();

@@ -19,6 +19,11 @@ declare const SLIPWAY_BUNDLED: boolean | undefined;
 /** Entry points of the bundled agent: the file name in dist/bin, per entry. */
 export const BUNDLED = { unpackWorker: 'unpack-worker.mjs', hashWorker: 'hash-worker.mjs', hostFactsWorker: 'host-facts-worker.mjs', supervisor: 'supervisor.mjs' } as const;
 
+/** Whether this agent runs as the single executable (agent/sea/main.ts set its asset loader). */
+export function runsAsSingleExecutable(): boolean {
+  return typeof (globalThis as { slipwaySeaEntry?: unknown }).slipwaySeaEntry === 'function';
+}
+
 /**
  * The compiled file of an entry point: in the bundle, `BUNDLED[entry]` beside
  * the bundle (import.meta.url is the bundle's own file there); otherwise

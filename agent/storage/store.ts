@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { SlipwayError, invalid } from '../../common/errors.js';
 import { appNameProblem, versionProblem, sha256Problem } from '../../common/names.js';
 import { writeFileAtomic, fsyncDir } from '../../common/atomic.js';
+import { AGENT_APP } from '../../common/agent-build.js';
+import { testPause } from '../upgrade/test-pause.js';
 import { AppPaths, tempEntryName } from '../paths.js';
 import { checkDiskSpace, explainDiskFull, type DiskCheck } from './disk-space.js';
 import type { ReleaseVerifier } from './signatures.js';
@@ -234,6 +236,7 @@ export class Upload {
     }
     const fh = await open(this.tmp, 'r');
     try { await fh.sync(); } finally { await fh.close(); }
+    if (this.app === AGENT_APP) await testPause('upload');
     const meta: StoredMeta = { app: this.app, version: this.version, sha256: this.sha256, size: this.size, stored_at: new Date().toISOString(), ...this.signed };
     // Meta first, tarball last: a tarball in store/ always has its meta.
     await writeFileAtomic(this.paths.tarballMeta(this.sha256), `${JSON.stringify(meta, null, 1)}\n`, 0o600);

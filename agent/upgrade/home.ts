@@ -8,6 +8,7 @@
 import { cp, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir, readlinkOrUndefined, swapSymlink, tempName, writeFileAtomic } from '../../common/atomic.js';
+import { testPause } from './test-pause.js';
 
 /** What `current`/`previous` name: "builds/NAME", or "installed" (the binary the unit names). */
 export type BuildRef = string;
@@ -108,8 +109,12 @@ export class AgentHome {
     return (await programOf(this.buildDir(name))) !== undefined;
   }
 
-  /** Copies an unpacked release into builds/NAME (a temp copy renamed into place); nothing when it is there already. */
-  async install(name: string, from: string): Promise<void> {
+  /**
+   * Copies an unpacked release into builds/NAME (a temp copy renamed into
+   * place), without `drop` (the program this host does not run, from a build
+   * with both); nothing when it is there already.
+   */
+  async install(name: string, from: string, drop?: string): Promise<void> {
     if (await this.hasBuild(name)) return;
     await mkdir(this.builds, { recursive: true, mode: 0o750 });
     const dest = this.buildDir(name);
@@ -117,6 +122,8 @@ export class AgentHome {
     const tmp = tempName(dest);
     try {
       await cp(from, tmp, { recursive: true, verbatimSymlinks: true });
+      if (drop) await rm(join(tmp, drop), { force: true });
+      await testPause('install');
       await rename(tmp, dest);
       await fsyncDir(this.builds);
     } catch (err) {
@@ -137,6 +144,7 @@ export class AgentHome {
     const marker: UpgradeMarker = { to, from, previous, attempts: 0, ...m };
     await writeFileAtomic(this.markerFile, formatKeyValues(marker), 0o640);
     await swapSymlink(join(this.dir, 'previous'), from);
+    await testPause('switch');
     await swapSymlink(join(this.dir, 'current'), to);
     return marker;
   }

@@ -5,12 +5,17 @@
 // launcher runs the new build. At the next start, afterStart() records what
 // the launcher did meanwhile (a switch back) and confirms a new build once it
 // has re-attached and its health endpoint answers.
+import { accessSync, constants } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { SlipwayError } from '../../common/errors.js';
 import { sha256Problem, versionProblem } from '../../common/names.js';
 import { AGENT_APP, AGENT_CONFIRM_DEADLINE_S, AGENT_HISTORY, AGENT_ROLLBACK_REASON } from '../../common/agent-build.js';
-import { AgentHome, INSTALLED, programOf, versionOfRef, type BuildRef } from './home.js';
+import { AgentHome, INSTALLED, versionOfRef, type BuildRef } from './home.js';
+import { testPause } from './test-pause.js';
+import { runsAsSingleExecutable } from '../worker-file.js';
 import type { Releases } from '../storage/releases.js';
 import type { History } from '../history.js';
 import type { Logger } from '../logger.js';
@@ -38,9 +43,52 @@ export interface AgentUpgradeDeps {
   /** The launcher's home and the build this agent runs (AgentHome.fromEnv); undefined: not started through the launcher. */
   self: { home: AgentHome; running: BuildRef } | undefined;
   now?: () => Date;
+  /** Whether this agent is the single executable (default: agent/worker-file.ts's runsAsSingleExecutable); tests. */
+  runsExecutable?: boolean;
+  /** Whether a node is there to run a bundle (default: SLIPWAY_NODE or node on PATH); tests. */
+  nodeAvailable?: () => boolean;
 }
 
 const upgradeError = (msg: string) => new SlipwayError('SLIPWAY_ERR_AGENT_UPGRADE', msg);
+
+export type ProgramKind = 'executable' | 'bundle';
+
+/** The programs an unpacked agent build holds: bin/slipway-agent (the single executable), bin/slipway-agent.mjs (the bundle). */
+async function programsOf(dir: string): Promise<ProgramKind[]> {
+  const out: ProgramKind[] = [];
+  for (const [kind, file] of [['executable', 'bin/slipway-agent'], ['bundle', 'bin/slipway-agent.mjs']] as const) {
+    try {
+      if ((await stat(join(dir, file))).isFile()) out.push(kind);
+    } catch { /* not there */ }
+  }
+  return out;
+}
+
+/**
+ * Which program of a build this host keeps: the kind it runs when the build
+ * has it; else the one there is, except a bundle where the single executable
+ * runs and no node is there to run it (undefined: refused). Pure.
+ */
+export function pickProgram(programs: readonly ProgramKind[], runsExecutable: boolean, nodeThere: () => boolean): ProgramKind | undefined {
+  const own: ProgramKind = runsExecutable ? 'executable' : 'bundle';
+  if (programs.includes(own)) return own;
+  if (programs.includes('executable')) return 'executable';
+  if (programs.includes('bundle') && (!runsExecutable || nodeThere())) return 'bundle';
+  return undefined;
+}
+
+/** Whether a node runs a bundle here: the launcher's SLIPWAY_NODE, or node on PATH. */
+function nodeAvailable(env: NodeJS.ProcessEnv = process.env): boolean {
+  const candidates = env.SLIPWAY_NODE ? [env.SLIPWAY_NODE] : (env.PATH ?? '').split(':').filter(Boolean).map((d) => join(d, 'node'));
+  return candidates.some((f) => {
+    try {
+      accessSync(f, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
 
 export class AgentUpgrades {
   private busy = false;
@@ -82,10 +130,17 @@ export class AgentUpgrades {
       return;
     }
     const release = await this.deps.releases.ensureUnpacked(AGENT_APP, req.version, req.sha256, () => emit('unpacking'), signal);
-    if (!(await programOf(release.dir))) {
+    await testPause('unpack');
+    const programs = await programsOf(release.dir);
+    if (programs.length === 0) {
       throw new SlipwayError('SLIPWAY_ERR_BAD_RELEASE', `${AGENT_APP} ${req.version} holds neither bin/slipway-agent nor bin/slipway-agent.mjs: it is not an agent build (make one with slipway agent upgrade --to FILE)`);
     }
-    await self.home.install(name, release.dir);
+    const kind = pickProgram(programs, this.deps.runsExecutable ?? runsAsSingleExecutable(), this.deps.nodeAvailable ?? nodeAvailable);
+    if (kind === undefined) {
+      throw new SlipwayError('SLIPWAY_ERR_BAD_RELEASE', `${AGENT_APP} ${req.version} holds only the bundle (bin/slipway-agent.mjs), and this host runs the single executable with no node to run a bundle (SLIPWAY_NODE, or node on PATH); send a build with the single executable (slipway agent upgrade ENV --to path/to/slipway-agent, built by npm run build:sea)`);
+    }
+    // A release with both programs: this host keeps the one it runs (the launcher runs bin/slipway-agent when it is there).
+    await self.home.install(name, release.dir, programs.length > 1 ? (kind === 'executable' ? 'bin/slipway-agent.mjs' : 'bin/slipway-agent') : undefined);
     signal.throwIfAborted();
     await this.switchTo(self, to, req.version, AGENT_HISTORY.switched, req, emit);
   }
@@ -112,7 +167,7 @@ export class AgentUpgrades {
     await this.pruneBuilds(self.home);
     emit('done', { message });
     // After the answer has gone: the stream ends when this call returns.
-    setTimeout(() => this.deps.restart(`agent ${action} to ${toVersion}`), 100).unref();
+    setTimeout(() => { void testPause('restart').then(() => this.deps.restart(`agent ${action} to ${toVersion}`)); }, 100).unref();
   }
 
   /** Builds beyond `keep` (never current or previous), with their stored tarballs and unpacked releases. */
@@ -151,11 +206,13 @@ export class AgentUpgrades {
       if (!m) await this.upgradeSupervisor('');
       return;
     }
+    await testPause('reattach');
     if (!(await healthy())) {
       this.deps.log.error({ build: running }, 'the upgraded agent does not answer its own health check; not confirming (the launcher switches back at the deadline)');
       return;
     }
     await home.confirm();
+    await testPause('confirm');
     const secs = Math.max(0, Math.round(this.now().getTime() / 1000 - m.switched_at));
     const message = `agent ${this.deps.version} confirmed healthy ${secs} s after the switch (start ${m.attempts || 1}); re-attached to the running apps`;
     this.deps.log.info({ build: running, attempts: m.attempts }, message);

@@ -96,7 +96,9 @@ export async function upgradeHost(link: AgentLink, opts: AgentRolloutOptions): P
     if (rel) {
       const present = await link.listReleases(AGENT_APP);
       if (present.some((r) => r.sha256 === rel.sha256 && (r.stored || r.unpacked))) emit({ type: 'step', host, step: 'already_stored' });
-      else {
+      else if (!rel.file) {
+        return result('failed', from, from, `this host no longer keeps the agent build ${rel.version} (${rel.sha256.slice(0, 12)}) and there is no local copy to send; give the build's file (--to)`, { code: 'SLIPWAY_ERR_AGENT_BUILD_NOT_FOUND', message: 'the agent build is not on this host' });
+      } else {
         emit({ type: 'step', host, step: 'uploading' });
         await link.upload(rel.file, { app: rel.app, version: rel.version, sha256: rel.sha256, size: rel.size, signature: rel.signature });
         emit({ type: 'step', host, step: 'uploaded' });

@@ -1,7 +1,7 @@
 // slipway agent upgrade ENV [--to FILE|VERSION] and slipway agent rollback ENV:
 // the agents themselves, upgraded through the release pipeline in batches,
 // their apps untouched (coordinator/agent-upgrade/, agent/upgrade/).
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { environment } from '../config.js';
 import { Fleet } from '../fleet.js';
@@ -9,9 +9,11 @@ import { withCleanup } from '../cleanup.js';
 import { color, formatBytes, table } from '../output.js';
 import { action, load, globals, printJson, operatorName } from './common.js';
 import { rolloutSettings, stopAfterBatchOnCtrlC } from './rollout-options.js';
-import { makeAgentRelease, resolveBuildSource, type AgentRelease } from '../agent-upgrade/build.js';
+import { agentReleasesDir, makeAgentRelease, releaseKeptOnHosts, resolveBuildSource, type AgentRelease } from '../agent-upgrade/build.js';
+import { SlipwayError } from '../../common/errors.js';
 import { runAgentRollout, type AgentHostResult, type AgentRolloutEvent } from '../agent-upgrade/rollout.js';
-import { AGENT_CONFIRM_DEADLINE_S, AGENT_START_ATTEMPTS } from '../../common/agent-build.js';
+import { AGENT_APP, AGENT_CONFIRM_DEADLINE_S, AGENT_START_ATTEMPTS } from '../../common/agent-build.js';
+import { SLIPWAY_VERSION } from '../../common/package-info.js';
 
 const HOW = `
 Each host (batch by batch: --batch, else the environment's rollout.batch)
@@ -37,7 +39,7 @@ export function register(program: Command): void {
 
   agent.command('upgrade <env>')
     .description('upgrade every agent of ENV to this CLI\'s agent build (or --to), in batches; a build that does not come up healthy is undone by the host itself')
-    .option('--to <file|version>', 'the agent build: its bundle (dist/bin/slipway-agent.mjs) or single executable, or this CLI\'s own version (default: this CLI\'s bundle)')
+    .option('--to <file|version>', 'the agent build: its bundle (dist/bin/slipway-agent.mjs) and/or single executable (--to twice: one release with both, each host keeps what it runs), or a version: this CLI\'s, one packed here before (.slipway/agent-builds/) or one the hosts keep (default: this CLI\'s bundle, and its single executable when npm run build:sea made one)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--batch <n|n%>', 'hosts per batch (default: the environment\'s rollout.batch, else 1)')
     .option('--host <host>', 'only this host of the environment')
     .option('--timeout <seconds>', 'how long the switch may take per host (the wait for its confirmation comes on top)', '300')
@@ -45,16 +47,20 @@ export function register(program: Command): void {
 
 Examples:
   slipway agent upgrade staging
-  slipway agent upgrade production --batch 10% --to ./slipway-agent`)
-    .action(action(async (envName: string, opts: { to?: string; batch?: string; host?: string; timeout: string }, cmd: Command) => {
+  slipway agent upgrade production --batch 10% --to ./slipway-agent
+  slipway agent upgrade production --to dist/bin/slipway-agent.mjs --to dist/sea/slipway-agent
+  slipway agent upgrade production --to 1.4.2     # a build packed here before, or kept on the hosts`)
+    .action(action(async (envName: string, opts: { to?: string[]; batch?: string; host?: string; timeout: string }, cmd: Command) => {
       const json = globals(cmd).json === true;
       const loaded = load(cmd);
       const env = environment(loaded, envName);
       const settings = rolloutSettings(env, opts);
-      const source = resolveBuildSource(opts.to);
       const signingKey = loaded.config.signing_key ? resolve(loaded.root, loaded.config.signing_key) : undefined;
-      const rel = await makeAgentRelease(source, join(loaded.root, '.slipway', 'agent-builds'), signingKey);
-      if (!json) process.stderr.write(`upgrading the agents of ${envName} to ${rel.version} (${rel.kind} ${rel.source}, ${rel.sha256.slice(0, 12)}, ${formatBytes(rel.size)}${rel.signature ? '' : ', unsigned'})\n`);
+      const source = resolveBuildSource(opts.to, agentReleasesDir(loaded.root), signingKey);
+      const rel = source.kind === 'files' ? await makeAgentRelease(source.files, agentReleasesDir(loaded.root), signingKey)
+        : source.kind === 'packed' ? source.release
+          : await keptOnHosts(loaded, envName, env, opts.host, source.version);
+      if (!json) process.stderr.write(`upgrading the agents of ${envName} to ${rel.version} (${rel.kind ? `${rel.kind} ` : ''}${rel.source}, ${rel.sha256.slice(0, 12)}${rel.file ? `, ${formatBytes(rel.size)}` : ''}${rel.signature || !rel.file ? '' : ', unsigned'})\n`);
       return run(loaded, envName, env, opts, settings, rel, json);
     }));
 
@@ -80,6 +86,28 @@ Example: slipway agent rollback production`)
       if (!json) process.stderr.write(`rolling the agents of ${envName} back to their previous builds\n`);
       return run(loaded, envName, env, opts, settings, undefined, json);
     }));
+}
+
+/** --to VERSION that only the hosts may have: each one's releases of the reserved app; every host must keep it (else exit 2, nothing changed). */
+async function keptOnHosts(loaded: ReturnType<typeof load>, envName: string, env: ReturnType<typeof environment>, host: string | undefined, version: string): Promise<AgentRelease> {
+  return withCleanup(async (defer) => {
+    const fleet = Fleet.forEnv(loaded, envName, env, host);
+    defer(() => fleet.close());
+    const held = new Map<string, { version: string; sha256: string; size: number | string }[]>();
+    const unreachable: string[] = [];
+    await Promise.all(fleet.connections.map(async (c) => {
+      try {
+        held.set(c.host, (await c.listReleases(AGENT_APP)).filter((r) => r.stored || r.unpacked));
+      } catch (err) {
+        unreachable.push(`${c.host} (${(await c.explain(err)).message})`);
+      }
+    }));
+    const notFound = (why: string) => new SlipwayError('SLIPWAY_ERR_AGENT_BUILD_NOT_FOUND', `--to ${version}: ${why}; nothing was changed. This CLI is slipway ${SLIPWAY_VERSION}, and .slipway/agent-builds/ has no build of ${version}: give the build's file (--to path/to/slipway-agent.mjs, or the single executable)`);
+    if (unreachable.length > 0) throw notFound(`could not ask ${unreachable.join(', ')} whether it keeps an agent build of ${version}`);
+    const r = releaseKeptOnHosts(version, held);
+    if ('missing' in r) throw notFound(r.conflict ?? `${r.missing.length === held.size ? 'no host of ' + envName : r.missing.join(', ')} keeps an agent build of ${version}`);
+    return r;
+  });
 }
 
 async function run(loaded: ReturnType<typeof load>, envName: string, env: ReturnType<typeof environment>, opts: { host?: string },

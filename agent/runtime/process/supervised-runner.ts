@@ -11,6 +11,7 @@ import { SlipwayError } from '../../../common/errors.js';
 import { ensureSupervisor, supervisorCommand, type SupervisorClient } from '../supervisor/client.js';
 import { ADOPTING_PROTOCOL, REPLACING_PROTOCOL, socketPathFor } from '../supervisor/protocol.js';
 import { endRecordedProcess } from './proc.js';
+import { testPause } from '../../upgrade/test-pause.js';
 import type { AppProcess, ExitInfo, ProcessRunner } from './runner.js';
 import type { ProcessInfo, SocketSpec, StartArgs, SupervisorEvent } from '../supervisor/protocol.js';
 import type { Logger } from '../../logger.js';
@@ -132,6 +133,7 @@ export class SupervisedRunner implements ProcessRunner {
     if (version === this.agentVersion) return `the supervising process (pid ${pid}) is ${version} already`;
     if (protocol < REPLACING_PROTOCOL) return `the supervising process (pid ${pid}, ${version}) speaks protocol ${protocol}, which cannot replace itself; it is replaced by this build when its process group ends`;
     await client.request({ op: 'replace', args: { argv: supervisorCommand(socketPathFor(this.stateDir, this.runtimeDir)) } });
+    await testPause('supervisor');
     // The successor (the holder starts it when this one is gone) adopts the apps; the runner moves to it (onLost).
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
