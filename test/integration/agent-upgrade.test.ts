@@ -3,19 +3,22 @@
 // started again whenever it exits), with the real hello app under paced load:
 // A (the bundle as built) → B (the same bundle, another version) on 3 agents
 // in batches, apps untouched; a build that fails at start, and one that hangs
-// before it listens, each undone by the host itself; slipway agent rollback.
+// before it listens, each undone by the host itself; slipway agent rollback;
+// --to VERSION (packed here before, kept on the hosts, nobody has it).
+// The single executable: agent-upgrade-sea.test.ts.
 // The launcher's deadline is 15 s here (SLIPWAY_UPGRADE_DEADLINE_S; 60 s in
 // the unit), to keep the file's runtime modest.
 // Longer than ~300 lines on purpose: the three agents, their builds and the paced load are made once and
 // shared by every case (start-up costs more than most cases).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import http from 'node:http';
 import { tempDir, makeAppRepo, connect, newAgent, stopAgents, cleanup, cli, appHost, waitFor, type AppRepo } from '../helpers/env.js';
 import { Load } from '../helpers/load.js';
-import { AGENT_BIN, supervisorPid, type LocalAgent } from '../../scripts/local-fleet.js';
+import { supervisorPid, type LocalAgent } from '../../scripts/local-fleet.js';
+import { bundleBuild } from '../helpers/agent-builds.js';
 import { SLIPWAY_VERSION } from '../../common/package-info.js';
 import type { AppStatus__Output } from '../../proto/gen/slipway/v1/AppStatus.js';
 import { processStartTicks } from '../../agent/runtime/process/proc.js';
@@ -28,15 +31,7 @@ let repo: AppRepo;
 
 /** A build made from the real bundle: its dist/bin files with a package.json of `version`; `main` replaces the agent's own file. */
 function makeBuild(name: string, version: string, main?: string): string {
-  const out = join(dir, 'builds', name);
-  mkdirSync(out, { recursive: true });
-  const bin = dirname(AGENT_BIN);
-  for (const f of ['slipway-agent.mjs', 'supervisor.mjs', 'unpack-worker.mjs', 'hash-worker.mjs', 'host-facts-worker.mjs', 'slipway.json', 'health.json', 'slipway.proto']) {
-    if (existsSync(join(bin, f))) copyFileSync(join(bin, f), join(out, f));
-  }
-  if (main) writeFileSync(join(out, 'slipway-agent.mjs'), main);
-  writeFileSync(join(out, 'package.json'), `${JSON.stringify({ name: 'slipway', version })}\n`);
-  return join(out, 'slipway-agent.mjs');
+  return bundleBuild(join(dir, 'builds'), name, version, main);
 }
 
 before(async () => {
@@ -288,7 +283,8 @@ test('bad input: a missing --to file, a version this CLI has no build of, no sub
   assert.match(r.stderr, /no such file/);
   r = await cli(repo.dir, 'agent', 'upgrade', 'staging', '--to', '7.0.0');
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /has no agent build of 7\.0\.0/);
+  assert.match(r.stderr, /SLIPWAY_ERR_AGENT_BUILD_NOT_FOUND/);
+  assert.match(r.stderr, /no host of staging keeps an agent build of 7\.0\.0/);
   r = await cli(repo.dir, 'agent', 'upgrade', 'nowhere-env');
   assert.equal(r.code, 2, r.stderr);
   r = await cli(repo.dir, 'agent', 'upgrade', '--help');
@@ -310,3 +306,50 @@ test('bad input: a missing --to file, a version this CLI has no build of, no sub
   }
   await waitFor(() => true, 'nothing');
 });
+
+test('--to VERSION: a build packed here before, then one only the hosts keep (nothing sent); a version nobody has is refused with exit 2, nothing changed', async () => {
+  // Now: agents 0 and 1 run the installed build (previous: B), agent 2 runs 9.9.4; every host keeps B's release.
+  const packed = join(repo.dir, '.slipway', 'agent-builds', `slipway-agent-${B}.tar.gz`);
+  assert.ok(existsSync(packed) && existsSync(`${packed}.json`), 'the first test packed B here, with its meta');
+  const links = () => agents.map((a) => readlinkOr(join(a.home, 'current')));
+  const before = links();
+  // Nobody has 7.0.0: exit 2 with the code, and no host was touched.
+  const r = await cli(repo.dir, '--json', 'agent', 'upgrade', 'staging', '--to', '7.0.0');
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  const err = JSON.parse(r.stdout) as { ok: boolean; error: { code: string; message: string } };
+  assert.equal(err.ok, false);
+  assert.equal(err.error.code, 'SLIPWAY_ERR_AGENT_BUILD_NOT_FOUND');
+  assert.match(err.error.message, /nothing was changed/);
+  assert.deepEqual(links(), before);
+
+  const beforeApps = await apps();
+  const ls = loads();
+  let local;
+  let kept;
+  try {
+    // Packed here before: the same release (same sha256) sent again; the host has it already.
+    local = await cli(repo.dir, 'agent', 'upgrade', 'staging', '--to', B, '--host', agents[0].address);
+    // Gone from here: the hosts' own copies, sent nothing.
+    rmSync(packed);
+    rmSync(`${packed}.json`);
+    kept = await cli(repo.dir, 'agent', 'upgrade', 'staging', '--to', `v${B}`, '--batch', '100%');
+  } finally {
+    await stopLoads(ls);
+  }
+  assert.equal(local.code, 0, local.stdout + local.stderr);
+  assert.match(local.stderr, /packed before/);
+  assert.equal(kept.code, 0, kept.stdout + kept.stderr);
+  assert.match(kept.stderr, /kept on the hosts/);
+  assert.doesNotMatch(kept.stderr, /uploading/);
+  assert.match(kept.stdout, /every agent of staging runs 9\.9\.1/);
+  for (const a of agents) assert.equal(await agentVersion(a), B);
+  sameProcesses(beforeApps, await apps());
+});
+
+function readlinkOr(link: string): string {
+  try {
+    return readlinkSync(link);
+  } catch {
+    return 'installed';
+  }
+}
