@@ -162,8 +162,11 @@ current=$(link_of current)
 if [ -f "$marker" ]; then
   to=$(field to)
   if [ "$to" != "$current" ]; then
-    # The agent was ended between writing the marker and switching the link: nothing switched.
+    # The agent was ended between writing the marker and switching the link: nothing switched
+    # (previous, which the switch moves first, is put back as it was).
     say "an upgrade to $to never switched (current is $current); dropping its marker"
+    prev=$(field previous)
+    if [ -n "$prev" ]; then set_link previous "$prev"; else rm -f "$home/previous"; fi
     rm -f "$marker"
   else
     program_of "$current"

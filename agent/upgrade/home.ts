@@ -117,6 +117,8 @@ export class AgentHome {
   async install(name: string, from: string, drop?: string): Promise<void> {
     if (await this.hasBuild(name)) return;
     await mkdir(this.builds, { recursive: true, mode: 0o750 });
+    // An install that was ended half-way left its temp copy (one upgrade runs at a time: none is in progress).
+    for (const n of (await readdir(this.builds)).filter((x) => x.startsWith('.tmp-'))) await rm(join(this.builds, n), { recursive: true, force: true });
     const dest = this.buildDir(name);
     await rm(dest, { recursive: true, force: true });
     const tmp = tempName(dest);

@@ -212,11 +212,11 @@ export class AgentUpgrades {
       return;
     }
     await home.confirm();
-    await testPause('confirm');
     const secs = Math.max(0, Math.round(this.now().getTime() / 1000 - m.switched_at));
     const message = `agent ${this.deps.version} confirmed healthy ${secs} s after the switch (start ${m.attempts || 1}); re-attached to the running apps`;
     this.deps.log.info({ build: running, attempts: m.attempts }, message);
     await this.deps.history.append({ app: AGENT_APP, action: AGENT_HISTORY.confirmed, who: m.who, from_version: m.from_version, to_version: this.deps.version, result: 'done', message });
+    await testPause('confirm');
     // Then the supervising process: its holder starts one of this build, which adopts the apps.
     await this.upgradeSupervisor(m.who);
   }

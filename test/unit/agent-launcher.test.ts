@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -156,16 +156,26 @@ test('--check after the deadline switches back without running the new build; a 
   }
 });
 
-test('a marker whose switch never happened (the agent ended between the two) is dropped; current runs', () => {
+test('a marker whose switch never happened (the agent ended between the two) is dropped, previous put back as it was; current runs', () => {
   const home = fixture();
   try {
     symlinkSync('builds/a', join(home, 'current'));
-    writeFileSync(join(home, 'upgrade'), `to=builds/b\nfrom=builds/a\nprevious=\nswitched_at=${T0}\nattempts=0\n`);
-    const r = launch(home, []);
+    // Ended after it moved previous (to the build that runs) and before current.
+    symlinkSync('builds/a', join(home, 'previous'));
+    writeFileSync(join(home, 'upgrade'), `to=builds/b\nfrom=builds/a\nprevious=installed\nswitched_at=${T0}\nattempts=0\n`);
+    let r = launch(home, []);
     assert.match(r.out, /^A /m);
     assert.match(r.err, /never switched/);
     assert.ok(!existsSync(join(home, 'upgrade')));
     assert.ok(!existsSync(join(home, 'rolled-back')));
+    assert.equal(readlinkSync(join(home, 'previous')), 'installed');
+    // A first upgrade's marker (no previous before it): previous goes.
+    symlinkSync('builds/a', join(home, 'previous.x'));
+    renameSync(join(home, 'previous.x'), join(home, 'previous'));
+    writeFileSync(join(home, 'upgrade'), `to=builds/b\nfrom=builds/a\nprevious=\nswitched_at=${T0}\nattempts=0\n`);
+    r = launch(home, []);
+    assert.match(r.out, /^A /m);
+    assert.ok(!lstatExists(join(home, 'previous')), 'previous removed');
   } finally {
     rmSync(dirname(home), { recursive: true, force: true });
   }
@@ -188,3 +198,12 @@ test('a build that hangs is ended by the watcher at the deadline; the next start
     rmSync(dirname(home), { recursive: true, force: true });
   }
 });
+
+function lstatExists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
