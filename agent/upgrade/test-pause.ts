@@ -12,20 +12,25 @@ export const PAUSE_STEPS = ['upload', 'unpack', 'install', 'switch', 'restart', 
 export type PauseStep = (typeof PAUSE_STEPS)[number];
 
 export async function testPause(step: PauseStep, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  if (await claimPause(step, env)) await new Promise<never>(() => { setInterval(() => undefined, 1 << 30); });
+}
+
+/** Whether this process is to stop at `step` (the file named it, and this process claimed it, writing `<step> <pid>`). */
+export async function claimPause(step: PauseStep, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
   const file = env.SLIPWAY_TEST_PAUSE_FILE;
-  if (!file) return;
+  if (!file) return false;
   let wanted: string;
   try {
     wanted = (await readFile(file, 'utf8')).trim();
   } catch {
-    return;
+    return false;
   }
-  if (wanted !== step) return;
+  if (wanted !== step) return false;
   try {
     await rename(file, `${file}.reached`);
   } catch {
-    return; // claimed by another process, or gone
+    return false; // claimed by another process, or gone
   }
   await writeFile(`${file}.reached`, `${step} ${process.pid}\n`);
-  await new Promise<never>(() => { setInterval(() => undefined, 1 << 30); });
+  return true;
 }

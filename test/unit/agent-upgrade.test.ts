@@ -1,6 +1,8 @@
 // The agent's side of its own upgrades (agent/upgrade/home.ts: the switch
 // in the launcher's format) and the coordinator's reading of a host's
-// history (coordinator/agent-upgrade/rollout.ts: verdictOf, lastSwitchAt).
+// history (coordinator/agent-upgrade/rollout.ts: verdictOf, lastSwitchAt);
+// which program of a build a host keeps; --to VERSION among the hosts'
+// releases; the test-only pause hook.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
@@ -8,6 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentHome, INSTALLED, versionOfRef } from '../../agent/upgrade/home.js';
 import { lastSwitchAt, verdictOf } from '../../coordinator/agent-upgrade/rollout.js';
+import { pickProgram } from '../../agent/upgrade/upgrades.js';
+import { releaseKeptOnHosts } from '../../coordinator/agent-upgrade/build.js';
+import { claimPause } from '../../agent/upgrade/test-pause.js';
 
 const T = 1_900_000_000;
 
@@ -80,4 +85,47 @@ test('a host\'s verdict: the entries after this rollout\'s switch, by the host\'
   // A rollback is a switch too.
   assert.deepEqual(verdictOf([...old, e('2026-03-01T00:00:00.000Z', 'agent-rollback', ''), e('2026-03-01T00:00:02.000Z', 'agent-confirmed', '0.9.0', 'back')], before),
     { kind: 'confirmed', version: '0.9.0', message: 'back' });
+});
+
+test('which program a host keeps: the kind it runs; else the one there is; a bundle where the executable runs needs a node', () => {
+  const node = () => true;
+  const noNode = () => false;
+  assert.equal(pickProgram(['executable', 'bundle'], true, noNode), 'executable');
+  assert.equal(pickProgram(['executable', 'bundle'], false, noNode), 'bundle');
+  assert.equal(pickProgram(['executable'], false, noNode), 'executable', 'a bundle host may move to the executable');
+  assert.equal(pickProgram(['bundle'], false, noNode), 'bundle');
+  assert.equal(pickProgram(['bundle'], true, node), 'bundle', 'the executable host has a node: the bundle runs');
+  assert.equal(pickProgram(['bundle'], true, noNode), undefined, 'refused: nothing would run it');
+  assert.equal(pickProgram([], false, node), undefined);
+});
+
+test('--to VERSION kept on the hosts: every host has it, with one sha256; else who lacks it, or the disagreement', () => {
+  const a = { version: '1.2.0', sha256: 'a'.repeat(64), size: '100' };
+  const b = { version: '1.2.0', sha256: 'b'.repeat(64), size: 100 };
+  const other = { version: '1.1.0', sha256: 'c'.repeat(64), size: 5 };
+  const ok = releaseKeptOnHosts('1.2.0', new Map([['h1', [a, other]], ['h2', [a]]]));
+  assert.ok(!('missing' in ok));
+  assert.deepEqual({ version: ok.version, sha256: ok.sha256, size: ok.size, file: ok.file, kind: ok.kind }, { version: '1.2.0', sha256: a.sha256, size: 100, file: undefined, kind: '' });
+  assert.deepEqual(releaseKeptOnHosts('1.2.0', new Map([['h1', [a]], ['h2', [other]], ['h3', []]])), { missing: ['h2', 'h3'] });
+  const conflict = releaseKeptOnHosts('1.2.0', new Map([['h1', [a]], ['h2', [b]]]));
+  assert.ok('missing' in conflict);
+  assert.match(conflict.conflict ?? '', /2 different builds of 1\.2\.0/);
+});
+
+test('the test-only pause: inert without its variable or for another step; claimed once', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'slipway-pause-'));
+  try {
+    const file = join(dir, 'pause-at');
+    assert.equal(await claimPause('upload', {}), false);
+    writeFileSync(file, 'switch\n');
+    assert.equal(await claimPause('upload', { SLIPWAY_TEST_PAUSE_FILE: file }), false);
+    assert.equal(readFileSync(file, 'utf8'), 'switch\n', 'another step: untouched');
+    // The step it names: claimed (renamed), its pid written; the next one passes.
+    assert.equal(await claimPause('switch', { SLIPWAY_TEST_PAUSE_FILE: file }), true);
+    assert.equal(readFileSync(`${file}.reached`, 'utf8'), `switch ${process.pid}\n`);
+    assert.throws(() => readFileSync(file), 'the request was claimed');
+    assert.equal(await claimPause('switch', { SLIPWAY_TEST_PAUSE_FILE: file }), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
