@@ -98,7 +98,10 @@ export type BuildSource =
  * (agentReleasesDir), else one the hosts keep. Default: this CLI's own.
  */
 export function resolveBuildSource(to: string[] | undefined, releasesDir: string, signingKey?: string): BuildSource {
-  const own = (): BuildSource => ({ kind: 'files', files: [ownBundle(), ...(ownExecutable() && executableVersion(ownExecutable() as string) === SLIPWAY_VERSION ? [ownExecutable() as string] : [])] });
+  const own = (): BuildSource => {
+    const exe = ownExecutable();
+    return { kind: 'files', files: [ownBundle(), ...(exe && executableVersion(exe) === SLIPWAY_VERSION ? [exe] : [])] };
+  };
   if (!to || to.length === 0) return own();
   if (to.length > 2) throw new UsageError(`--to was given ${to.length} times: give one build (a file or a version), or two files: the bundle and the single executable`);
   const versions = to.filter((t) => !existsSync(t) && isVersion(t.replace(/^v/, '')));
