@@ -1,10 +1,12 @@
 // The release an agent upgrade sends: the agent's bundle (dist/bin's
-// slipway-agent.mjs and the files beside it that it loads) or the single
-// executable, packed as a release of the reserved app AGENT_APP with a
-// manifest and package.json of its version, and signed with slipway.yaml's
-// signing_key like any release. Packed deterministically (fixed times, sorted
-// entries): the same build makes the same tarball, so hosts that have it
-// are sent nothing.
+// slipway-agent.mjs and the files beside it that it loads), the single
+// executable, or both (each host keeps the program it runs), packed as a
+// release of the reserved app AGENT_APP with a manifest and package.json of
+// its version, and signed with slipway.yaml's signing_key like any release.
+// Packed deterministically (fixed times, sorted entries): the same build
+// makes the same tarball, so hosts that have it are sent nothing. Each is
+// kept in .slipway/agent-builds/ with its meta, for --to VERSION; a version
+// that is neither this CLI's nor packed here is looked for on the hosts.
 import { spawnSync } from 'node:child_process';
 import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
