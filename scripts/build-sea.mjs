@@ -2,11 +2,7 @@
 // executable application), so that a host needs no Node of its own:
 //
 //   npm run build:sea            -> dist/sea/slipway-agent (this machine's arch)
-//   node scripts/build-sea.mjs [--node PATH] [--out FILE] [--version V] [--main FILE]
-//
-// --version V stamps another version than package.json's into the executable
-// (tests: build B of an agent upgrade, the same code). --main FILE injects
-// that CommonJS script instead of the agent (tests: a broken build).
+//   node scripts/build-sea.mjs [--node PATH] [--out FILE]
 //
 // What goes in (docs/executable.md says why each):
 //   - a copy of the node binary that runs this script (or --node PATH: an
@@ -34,8 +30,7 @@ function opt(name) {
 const nodeBin = resolve(opt('--node') ?? process.execPath);
 const out = resolve(opt('--out') ?? 'dist/sea/slipway-agent');
 const work = join(dirname(out), 'build');
-const version = opt('--version') ?? JSON.parse(readFileSync('package.json', 'utf8')).version;
-const mainOverride = opt('--main');
+const version = JSON.parse(readFileSync('package.json', 'utf8')).version;
 
 for (const f of ['dist/proto/slipway.json', 'dist/proto/health.json']) {
   if (!existsSync(f)) throw new Error(`${f} is missing: run npm run build first`);
@@ -78,23 +73,20 @@ const entries = {
   'hash-worker': 'agent/storage/hash-worker.ts',
   'host-facts-worker': 'agent/monitoring/host-facts-worker.ts',
 };
-if (!mainOverride) await build({
+await build({
   bundle: true, platform: 'node', target: 'node20', minify: true, legalComments: 'none', logLevel: 'warning',
   format: 'esm', outdir: work, outExtension: { '.js': '.mjs' }, banner: { js: banner },
   define: { 'import.meta.url': '__slipwaySeaMetaUrl' },
   entryPoints: entries, plugins: [seaPlugin],
 });
-if (mainOverride) copyFileSync(resolve(mainOverride), join(work, 'launcher.cjs'));
-else await build({
+await build({
   bundle: true, platform: 'node', target: 'node20', minify: true, legalComments: 'none', logLevel: 'warning',
   format: 'cjs', entryPoints: { launcher: 'agent/sea/main.ts' }, outdir: work, outExtension: { '.js': '.cjs' },
 });
 
-const assets = mainOverride ? {} : Object.fromEntries(Object.keys(entries).map((e) => [`${e}.mjs`, join(work, `${e}.mjs`)]));
-if (!mainOverride) {
-  assets['slipway.json'] = resolve('dist/proto/slipway.json');
-  assets['health.json'] = resolve('dist/proto/health.json');
-}
+const assets = Object.fromEntries(Object.keys(entries).map((e) => [`${e}.mjs`, join(work, `${e}.mjs`)]));
+assets['slipway.json'] = resolve('dist/proto/slipway.json');
+assets['health.json'] = resolve('dist/proto/health.json');
 const blob = join(work, 'sea-prep.blob');
 writeFileSync(join(work, 'sea-config.json'), JSON.stringify({
   main: join(work, 'launcher.cjs'), output: blob, disableExperimentalSEAWarning: true,
@@ -113,6 +105,6 @@ const postject = join(dirname(createRequire(import.meta.url).resolve('postject/p
 execFileSync(process.execPath, [postject, out, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'], {
   stdio: ['ignore', 'ignore', 'inherit'],
 });
-const arch = mainOverride ? process.arch : execFileSync(out, ['-e', 'process.stdout.write(process.arch)']).toString();
+const arch = execFileSync(out, ['-e', 'process.stdout.write(process.arch)']).toString();
 const sizeMiB = (statSync(out).size / 2 ** 20).toFixed(1);
 process.stdout.write(`${out}: slipway-agent ${version}, linux-${arch}, ${sizeMiB} MiB\n`);

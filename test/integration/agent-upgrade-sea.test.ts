@@ -13,7 +13,7 @@ import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, makeAppRepo, connect, newAgent, stopAgents, cleanup, cli, appHost, waitFor, type AppRepo } from '../helpers/env.js';
 import { Load } from '../helpers/load.js';
-import { bundleBuild, seaBuild } from '../helpers/agent-builds.js';
+import { brokenSeaBuild, bundleBuild, seaBuild } from '../helpers/agent-builds.js';
 import { supervisorPid, type LocalAgent } from '../../scripts/local-fleet.js';
 import { SLIPWAY_VERSION } from '../../common/package-info.js';
 import type { AppStatus__Output } from '../../proto/gen/slipway/v1/AppStatus.js';
@@ -31,11 +31,8 @@ const exeBefore = process.env.SLIPWAY_AGENT_EXE;
 before(async () => {
   dir = tempDir('agent-upgrade-sea');
   exeA = seaBuild(dir, 'a');
-  exeB = seaBuild(dir, 'b', { version: B });
-  broken = seaBuild(dir, 'broken', {
-    version: '9.9.7',
-    main: 'if (process.argv.includes("--version")) { console.log("9.9.7"); process.exit(0); }\nconsole.error("broken build: exiting");\nprocess.exit(1);\n',
-  });
+  exeB = seaBuild(dir, 'b', B);
+  broken = brokenSeaBuild(dir, 'broken', 'if (process.argv.includes("--version")) { console.log("9.9.7"); process.exit(0); }\nconsole.error("broken build: exiting");\nprocess.exit(1);\n');
   process.env.SLIPWAY_AGENT_EXE = exeA;
   const octet = 10 + Math.floor(Math.random() * 200);
   agents = await Promise.all([1, 2].map((i) => newAgent(dir, {
