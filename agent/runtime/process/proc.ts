@@ -3,12 +3,14 @@
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 
-/** Start time in clock ticks since boot (field 22 of /proc/<pid>/stat), or undefined if gone or a zombie. */
 /** The fields of /proc/<pid>/stat from field 3 (the state) on, or undefined if the process is gone. */
 function statFields(pid: number): string[] | undefined {
   let stat: string;
   try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Our own through the main thread's entry (same fields, same start time): under qemu-user
+    // (an arm64 agent on an x86_64 host) /proc/self/stat and /proc/<own pid>/stat are the
+    // emulator's stand-ins, with a start time of 0, and the state-dir lock could not be told apart.
+    stat = readFileSync(pid === process.pid ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
   } catch {
     return undefined;
   }
@@ -16,6 +18,7 @@ function statFields(pid: number): string[] | undefined {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
+/** Start time in clock ticks since boot (field 22 of /proc/<pid>/stat), or undefined if gone or a zombie. */
 export function processStartTicks(pid: number): number | undefined {
   const rest = statFields(pid);
   if (!rest || rest[0] === 'Z' || rest[0] === 'X') return undefined;
