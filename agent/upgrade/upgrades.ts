@@ -30,7 +30,7 @@ export interface AgentUpgradeRequest {
 
 export interface AgentUpgradeDeps {
   releases: Pick<Releases, 'ensureUnpacked' | 'remove' | 'list'>;
-  history: Pick<History, 'append'>;
+  history: Pick<History, 'append' | 'read'>;
   log: Logger;
   /** This agent's version (what it reports). */
   version: string;
@@ -200,6 +200,7 @@ export class AgentUpgrades {
       await home.dropRolledBack();
     }
     const m = await home.marker();
+    if (!m) await this.recordLostConfirmation(running);
     if (!m || m.to !== running) {
       // No upgrade to confirm; a supervising process of another build (this one came back by a switch back, or the
       // agent was killed between its confirmation and the hand-over) is replaced all the same.
@@ -212,13 +213,33 @@ export class AgentUpgrades {
       return;
     }
     await home.confirm();
+    await testPause('confirm');
     const secs = Math.max(0, Math.round(this.now().getTime() / 1000 - m.switched_at));
     const message = `agent ${this.deps.version} confirmed healthy ${secs} s after the switch (start ${m.attempts || 1}); re-attached to the running apps`;
     this.deps.log.info({ build: running, attempts: m.attempts }, message);
     await this.deps.history.append({ app: AGENT_APP, action: AGENT_HISTORY.confirmed, who: m.who, from_version: m.from_version, to_version: this.deps.version, result: 'done', message });
-    await testPause('confirm');
     // Then the supervising process: its holder starts one of this build, which adopts the apps.
     await this.upgradeSupervisor(m.who);
+  }
+
+  /**
+   * No marker, yet the newest switch in the history has neither a
+   * confirmation nor a switch back, and this agent is the build it switched
+   * to: the agent before was ended between its confirmation (the marker's
+   * removal) and that record. Recorded now, so that the coordinator waiting
+   * for a verdict gets one.
+   */
+  private async recordLostConfirmation(running: BuildRef): Promise<void> {
+    const entries = await this.deps.history.read(AGENT_APP, 50);
+    let last = -1;
+    entries.forEach((e, i) => { if (e.action === AGENT_HISTORY.switched || e.action === AGENT_HISTORY.rollback) last = i; });
+    if (last < 0) return;
+    const sw = entries[last];
+    if (entries.slice(last + 1).some((e) => e.action === AGENT_HISTORY.confirmed || e.action === AGENT_HISTORY.selfRollback)) return;
+    if (running === INSTALLED || sw.to_version !== this.deps.version || versionOfRef(running) !== this.deps.version) return;
+    const message = `agent ${this.deps.version} had confirmed it is healthy, and was ended before it recorded so; recorded at its next start`;
+    this.deps.log.info({ build: running }, message);
+    await this.deps.history.append({ app: AGENT_APP, action: AGENT_HISTORY.confirmed, who: sw.who, from_version: sw.from_version, to_version: this.deps.version, result: 'done', message });
   }
 
   /** A supervising process of another build handed over to one of this build; recorded when something was done or failed. */

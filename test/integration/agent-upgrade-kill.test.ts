@@ -6,8 +6,8 @@
 // (unpacked, not installed), install (copied half into builds/), switch (the
 // marker written and previous moved, current not), restart (switched, before
 // the exit), start (the new build starting, before it listens), reattach
-// (re-attached, before it confirms), confirm (confirmed and recorded, before
-// the supervising process's hand-over), supervisor (the hand-over asked, its
+// (re-attached, before it confirms), confirm (confirmed, before it records
+// so: the next start records it), supervisor (the hand-over asked, its
 // successor not yet there). After each kill the unit's restart (LocalAgent's
 // supervised mode, through the launcher) must leave the host with a working
 // agent on the old build (killed before the switch) or the new one (after),
