@@ -10,7 +10,7 @@ import { SlipwayError } from '../../common/errors.js';
 import { keyIdOf, readPrivateKey } from '../../common/signing.js';
 import { issue, CA_FILE } from '../certs.js';
 import type { EnvironmentConfig, LoadedConfig } from '../config.js';
-import type { DesiredFile } from './plan.js';
+import { UNAME, type DesiredFile } from './plan.js';
 import { REMOTE } from './remote.js';
 import { perAppUserName } from '../../common/app-user-name.js';
 
@@ -54,10 +54,17 @@ async function sha256File(file: string): Promise<string> {
 
 const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
+/** One build of the agent executable: setup.agent_bin, or each CPU's when it names them with {arch}. */
+export interface AgentExe {
+  file: string;
+  sha256: string;
+  /** From its ELF header: x64, arm64. */
+  arch: string;
+}
+
 export interface SetupInputs {
-  exe: string;
-  exeSha: string;
-  exeArch: string;
+  /** At least one; a host gets the one for its CPU (pickExe). */
+  exes: AgentExe[];
   unit: Buffer;
   launcher: Buffer;
   caDir: string;
@@ -73,7 +80,20 @@ export async function setupInputs(loaded: LoadedConfig, env: EnvironmentConfig):
   const c = loaded.config;
   const at = (p: string) => resolve(loaded.root, p);
   const exe = process.env.SLIPWAY_AGENT_EXE ? resolve(process.env.SLIPWAY_AGENT_EXE) : c.setup?.agent_bin ? at(c.setup.agent_bin) : packageFile('dist/sea/slipway-agent');
-  if (!existsSync(exe)) throw configError(`the agent executable ${exe} is missing: build it with npm run build:sea (docs/executable.md), or name it in slipway.yaml setup.agent_bin or SLIPWAY_AGENT_EXE`);
+  // {arch} in the path: one build per CPU (a fleet of x86_64 and aarch64 hosts), those that exist.
+  const candidates = exe.includes('{arch}') ? AGENT_ARCHES.map((a) => exe.replaceAll('{arch}', a)) : [exe];
+  const files = candidates.filter((f) => existsSync(f));
+  if (files.length === 0) {
+    throw configError(`the agent executable ${candidates.join(' or ')} is missing: build it with npm run build:sea (node scripts/build-sea.mjs --arch arm64 for arm64 hosts; docs/executable.md), or name it in slipway.yaml setup.agent_bin or SLIPWAY_AGENT_EXE`);
+  }
+  const exes: AgentExe[] = [];
+  for (const file of files) {
+    const arch = elfArch(file);
+    if (exe.includes('{arch}') && arch !== AGENT_ARCHES[candidates.indexOf(file)]) {
+      throw configError(`${file} is built for linux-${arch}, but its name says ${AGENT_ARCHES[candidates.indexOf(file)]}: rebuild it (node scripts/build-sea.mjs --arch ARCH --out ${file})`);
+    }
+    exes.push({ file, sha256: await sha256File(file), arch });
+  }
   const tls = env.tls ?? c.tls;
   if (!tls || !('ca' in tls)) throw configError('slipway setup makes agents that require mTLS: give tls: { ca, cert, key } in slipway.yaml (slipway certs init, then slipway certs issue NAME --client)');
   const caDir = c.setup?.certs ? at(c.setup.certs) : dirname(at(tls.ca));
@@ -83,7 +103,7 @@ export async function setupInputs(loaded: LoadedConfig, env: EnvironmentConfig):
   const pem = Buffer.from(pub.export({ type: 'spki', format: 'pem' }) as string);
   const unitFile = packageFile('systemd/slipway-agent.service');
   return {
-    exe, exeSha: await sha256File(exe), exeArch: elfArch(exe), unit: readFileSync(unitFile), launcher: readFileSync(packageFile('systemd/agent-launcher.sh')), caDir, ca: readFileSync(join(caDir, CA_FILE)),
+    exes, unit: readFileSync(unitFile), launcher: readFileSync(packageFile('systemd/agent-launcher.sh')), caDir, ca: readFileSync(join(caDir, CA_FILE)),
     trustedKey: { name: `release-${keyIdOf(pub).slice(0, 16)}.pub`, pem }, http: c.setup?.http ?? '127.0.0.1:7071',
     ...(c.setup?.app_users === 'per_app' ? { appUser: { name: perAppUserName(c.app), app: c.app } } : {}),
   };
@@ -106,7 +126,23 @@ export function agentYaml(name: string, port: number, inp: SetupInputs): string 
   ].join('\n');
 }
 
-/** The files of one host (issuing its certificate first when CERTS/agents/ has none yet, unless dryRun). */
+/** The CPUs an agent executable can be built for (scripts/build-sea.mjs --arch), as setup.agent_bin's {arch}. */
+export const AGENT_ARCHES = ['x64', 'arm64'] as const;
+
+/** The executable for a host of `uname -m` UNAME (the only one if the host did not say), or why there is none. */
+export function pickExe(exes: AgentExe[], uname: string): AgentExe | string {
+  const found = uname ? exes.find((e) => UNAME[e.arch]?.includes(uname)) : exes[0];
+  if (found) return found;
+  const have = exes.map((e) => `linux-${e.arch}`).join(', ');
+  return `the host is ${uname}, the agent executable is ${have} (build one for ${uname}: node scripts/build-sea.mjs --arch ARCH, and name both in setup.agent_bin with {arch}: docs/executable.md)`;
+}
+
+/** The executable's entry among a host's files. */
+export function exeFile(exe: AgentExe): DesiredFile {
+  return { path: REMOTE.bin, mode: '0755', sha256: exe.sha256, source: { file: exe.file }, restarts: true };
+}
+
+/** The files of one host but the executable (exeFile, once its CPU is known), issuing its certificate first when CERTS/agents/ has none yet, unless dryRun. */
 export async function hostFiles(host: string, inp: SetupInputs, dryRun: boolean): Promise<DesiredFile[]> {
   const { name, port } = splitHost(host);
   const certDir = join(inp.caDir, 'agents');
@@ -114,7 +150,6 @@ export async function hostFiles(host: string, inp: SetupInputs, dryRun: boolean)
   const key = join(certDir, `${name}-key.pem`);
   const files: DesiredFile[] = [];
   const add = (path: string, mode: string, data: Buffer) => files.push({ path, mode, sha256: sha(data), source: { data }, restarts: true });
-  files.push({ path: REMOTE.bin, mode: '0755', sha256: inp.exeSha, source: { file: inp.exe }, restarts: true });
   add(REMOTE.unit, '0644', inp.unit);
   add(REMOTE.launcher, '0755', inp.launcher);
   add(`${REMOTE.etc}/agent.yaml`, '0640', Buffer.from(agentYaml(name, port, inp)));

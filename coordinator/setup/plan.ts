@@ -61,7 +61,7 @@ export function parseProbe(out: string): Probe {
 }
 
 /** `uname -m` names of Node's process.arch values (the executable's architecture). */
-const UNAME: Record<string, string[]> = { x64: ['x86_64', 'amd64'], arm64: ['aarch64', 'arm64'] };
+export const UNAME: Record<string, string[]> = { x64: ['x86_64', 'amd64'], arm64: ['aarch64', 'arm64'] };
 
 /** The steps for one host; a reason string when the host cannot take the agent as built. appUsers: per-app users it must have (setup.app_users: per_app). */
 export function planHost(desired: DesiredFile[], probe: Probe, exeArch: string, appUsers: { name: string; app: string }[] = []): HostPlan | string {

@@ -12,7 +12,7 @@ import { AgentConnection } from '../client.js';
 import { tlsFor } from '../fleet.js';
 import { mapBounded } from '../rollout/bounded.js';
 import type { EnvironmentConfig, LoadedConfig } from '../config.js';
-import { hostFiles, splitHost, type SetupInputs } from './desired.js';
+import { exeFile, hostFiles, pickExe, splitHost, type SetupInputs } from './desired.js';
 import { describeStep, parseProbe, planHost, type DesiredFile } from './plan.js';
 import { APPLY, PROBE, REMOTE, UNINSTALL } from './remote.js';
 import { ssh, sshReason, SSH_FAILED, type SshTarget, type Pipeable } from './ssh.js';
@@ -98,12 +98,16 @@ export async function setupHost(ctx: SetupContext, host: string): Promise<HostRe
     return fail(host, err instanceof SlipwayError ? err.code : 'SLIPWAY_ERR_INTERNAL', `issuing its certificate: ${(err as Error).message}`);
   }
   ctx.progress(host, 'probing');
-  const p = await runScript(t, PROBE, desired.map((f) => f.path));
+  const p = await runScript(t, PROBE, [REMOTE.bin, ...desired.map((f) => f.path)]);
   if (p.code === SSH_FAILED) return fail(host, 'SLIPWAY_ERR_HOST_UNREACHABLE', `ssh ${t.host}: ${sshReason(p)}`);
   if (p.code !== 0) return fail(host, 'SLIPWAY_ERR_HOST_SETUP', `the probe failed: ${sshReason(p)}`);
   let plan;
   try {
-    plan = planHost(desired, parseProbe(p.stdout), inputs.exeArch, inputs.appUser ? [inputs.appUser] : []);
+    const probe = parseProbe(p.stdout);
+    const exe = pickExe(inputs.exes, probe.arch);
+    if (typeof exe === 'string') return fail(host, 'SLIPWAY_ERR_HOST_SETUP', exe);
+    desired = [exeFile(exe), ...desired];
+    plan = planHost(desired, probe, exe.arch, inputs.appUser ? [inputs.appUser] : []);
   } catch (err) {
     return fail(host, 'SLIPWAY_ERR_HOST_SETUP', (err as Error).message);
   }

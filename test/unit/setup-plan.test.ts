@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseProbe, planHost, describeStep, type DesiredFile, type Probe } from '../../coordinator/setup/plan.js';
 import { sshArgv } from '../../coordinator/setup/ssh.js';
-import { splitHost, elfArch, agentYaml, type SetupInputs } from '../../coordinator/setup/desired.js';
+import { splitHost, elfArch, agentYaml, pickExe, exeFile, type SetupInputs } from '../../coordinator/setup/desired.js';
 import { shQuote } from '../../coordinator/setup/run.js';
 
 const file = (path: string, sha256: string): DesiredFile => ({ path, mode: '0644', sha256, source: { data: Buffer.alloc(0) }, restarts: true });
@@ -111,4 +111,20 @@ test('the executable\'s architecture from its ELF header; not an executable: a c
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a fleet of two CPUs: each host gets the executable built for its uname -m; a CPU with none is refused, naming what there is', () => {
+  const x64 = { file: 'dist/sea/slipway-agent-x64', sha256: 'a'.repeat(64), arch: 'x64' };
+  const arm = { file: 'dist/sea/slipway-agent-arm64', sha256: 'b'.repeat(64), arch: 'arm64' };
+  assert.equal(pickExe([x64, arm], 'x86_64'), x64);
+  assert.equal(pickExe([x64, arm], 'aarch64'), arm);
+  assert.equal(pickExe([x64], ''), x64, 'a host that did not say: the only build');
+  const why = pickExe([x64], 'aarch64');
+  assert.equal(typeof why, 'string');
+  assert.match(why as string, /host is aarch64, the agent executable is linux-x64 \(build one for aarch64: node scripts\/build-sea\.mjs --arch ARCH/);
+  assert.match(pickExe([x64, arm], 'riscv64') as string, /linux-x64, linux-arm64/);
+  const f = exeFile(arm);
+  assert.equal(f.path, '/usr/local/bin/slipway-agent');
+  assert.equal(f.sha256, arm.sha256);
+  assert.deepEqual(f.source, { file: arm.file });
 });
