@@ -213,6 +213,7 @@ export async function runAb(n: number): Promise<{ old_cpu_ms_per_host: number[];
 
 const USAGE = `usage: npm run bench -- status-scale [--runs N] [--hosts 50,200,1000] [--json]
        npm run bench -- status-scale --ab N   (the channel set-up before and after, alternating; see runAb)
+       npm run bench -- status-scale --floor N   (a bare TLS handshake against a Status call; bench/tls-floor.ts)
 
 'slipway status' of simulated agents (scripts/sim-agents.ts) at each fleet size:
 wall, the CLI's CPU, CPU per host over 'slipway --version', hosts answered.
@@ -230,6 +231,10 @@ export async function runStatusScaleCli(argv: string[]): Promise<number> {
     const v = argv[i + 1];
     if (a === '--ab' && v && /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 2000) {
       process.stdout.write(`${JSON.stringify(await runAb(Number(v)))}\n`);
+      return 0;
+    }
+    if (a === '--floor' && v && /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 2000) {
+      process.stdout.write(`${JSON.stringify(await (await import('./tls-floor.js')).runTlsFloor(Number(v), log))}\n`);
       return 0;
     }
     if (a === '--runs' && v && /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 50) { opts.runs = Number(v); i++; continue; }
