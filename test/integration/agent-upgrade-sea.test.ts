@@ -11,12 +11,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir, makeAppRepo, connect, newAgent, stopAgents, cleanup, cli, appHost, waitFor, type AppRepo } from '../helpers/env.js';
-import { Load } from '../helpers/load.js';
+import { tempDir, makeAppRepo, newAgent, stopAgents, cleanup, cli, waitFor, type AppRepo } from '../helpers/env.js';
+import { fleetChecks } from '../helpers/upgrade-fleet.js';
 import { brokenSeaBuild, bundleBuild, seaBuild } from '../helpers/agent-builds.js';
 import { supervisorPid, type LocalAgent } from '../../scripts/local-fleet.js';
 import { SLIPWAY_VERSION } from '../../common/package-info.js';
-import type { AppStatus__Output } from '../../proto/gen/slipway/v1/AppStatus.js';
 
 const DEADLINE_S = 15;
 const B = '9.9.1';
@@ -26,6 +25,7 @@ let exeB: string;
 let broken: string;
 let agents: LocalAgent[] = [];
 let repo: AppRepo;
+const { apps, agentVersion, loads, stopLoads, sameProcesses } = fleetChecks(() => ({ agents, repo }));
 const exeBefore = process.env.SLIPWAY_AGENT_EXE;
 
 before(async () => {
@@ -54,53 +54,12 @@ after(async () => {
   cleanup(dir);
 });
 
-async function apps(): Promise<AppStatus__Output[]> {
-  return Promise.all(agents.map(async (a) => {
-    const conn = connect(a);
-    try {
-      return (await conn.status('hello')).apps[0];
-    } finally {
-      conn.close();
-    }
-  }));
-}
-
-async function agentVersion(a: LocalAgent): Promise<string> {
-  const conn = connect(a);
-  try {
-    return (await conn.status()).agent?.version ?? '';
-  } finally {
-    conn.close();
-  }
-}
-
 function exeOf(pid: number): string {
   try {
     return readlinkSync(`/proc/${pid}/exe`);
   } catch {
     return '';
   }
-}
-
-function loads(): Load[] {
-  return agents.map((a) => new Load({ host: appHost(a), port: repo.port, keepAliveClients: 1, freshClients: 1, intervalMs: 25, maxDurationMs: 180_000 }).start());
-}
-
-async function stopLoads(ls: Load[]): Promise<void> {
-  await Promise.all(ls.map((l) => l.stop()));
-  for (const [i, l] of ls.entries()) {
-    const s = l.summary();
-    assert.ok(s.requests > 20, `load ran (${s.requests} requests)`);
-    assert.equal(s.failed, 0, `${agents[i].opts.name}: ${JSON.stringify(s.failures.slice(0, 3))}`);
-  }
-}
-
-function sameProcesses(before: AppStatus__Output[], after: AppStatus__Output[]): void {
-  after.forEach((s, i) => {
-    assert.equal(s.state, 'running');
-    assert.equal(s.pid, before[i].pid, `${agents[i].opts.name}: same app pid`);
-    assert.equal(s.started_at, before[i].started_at, `${agents[i].opts.name}: same start time`);
-  });
 }
 
 interface UpgradeJson { ok: boolean; version?: string; kind?: string; hosts: { host: string; outcome: string; from: string; to: string; message: string }[] }

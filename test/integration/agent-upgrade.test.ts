@@ -15,12 +15,11 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import http from 'node:http';
-import { tempDir, makeAppRepo, connect, newAgent, stopAgents, cleanup, cli, appHost, waitFor, type AppRepo } from '../helpers/env.js';
-import { Load } from '../helpers/load.js';
+import { tempDir, makeAppRepo, newAgent, stopAgents, cleanup, cli, waitFor, type AppRepo } from '../helpers/env.js';
+import { fleetChecks } from '../helpers/upgrade-fleet.js';
 import { supervisorPid, type LocalAgent } from '../../scripts/local-fleet.js';
 import { bundleBuild } from '../helpers/agent-builds.js';
 import { SLIPWAY_VERSION } from '../../common/package-info.js';
-import type { AppStatus__Output } from '../../proto/gen/slipway/v1/AppStatus.js';
 import { processStartTicks } from '../../agent/runtime/process/proc.js';
 
 const DEADLINE_S = 15;
@@ -28,6 +27,7 @@ const B = '9.9.1';
 let dir: string;
 let agents: LocalAgent[];
 let repo: AppRepo;
+const { apps, agentVersion, loads, stopLoads, sameProcesses } = fleetChecks(() => ({ agents, repo }));
 
 /** A build made from the real bundle: its dist/bin files with a package.json of `version`; `main` replaces the agent's own file. */
 function makeBuild(name: string, version: string, main?: string): string {
@@ -54,43 +54,6 @@ after(async () => {
   cleanup(dir);
 });
 
-async function apps(): Promise<AppStatus__Output[]> {
-  return Promise.all(agents.map(async (a) => {
-    const conn = connect(a);
-    try {
-      return (await conn.status('hello')).apps[0];
-    } finally {
-      conn.close();
-    }
-  }));
-}
-
-async function agentVersion(a: LocalAgent): Promise<string> {
-  const conn = connect(a);
-  try {
-    return (await conn.status()).agent?.version ?? '';
-  } finally {
-    conn.close();
-  }
-}
-
-function loads(): Load[] {
-  return agents.map((a) => new Load({ host: appHost(a), port: repo.port, keepAliveClients: 1, freshClients: 1, intervalMs: 25, maxDurationMs: 180_000 }).start());
-}
-
-async function stopLoads(ls: Load[]): Promise<void> {
-  await Promise.all(ls.map((l) => l.stop()));
-  ls.forEach((l, i) => {
-    const s = l.summary();
-    assert.ok(s.requests > 20, `load ran (${s.requests} requests)`);
-    // On failure: what the host's agent, supervising process and holder said (they share its log).
-    if (s.failed === 0) return;
-    let supervisorLog = '';
-    try { supervisorLog = readFileSync(join(agents[i].stateDir, 'supervisor.log'), 'utf8').split('\n').slice(-40).join('\n'); } catch { /* none */ }
-    assert.fail(`${s.failed} failed: ${JSON.stringify(s.failures.slice(0, 3))}\nagent:\n${agents[i].logged('').filter((l) => !l.includes('"level":20')).slice(-30).join('\n')}\nsupervisor.log:\n${supervisorLog}`);
-  });
-}
-
 /** Seconds since the process started (/proc/<pid>/stat field 22 against /proc/uptime, at 100 ticks a second). */
 function processAgeS(pid: number): number {
   const ticks = processStartTicks(pid);
@@ -104,15 +67,6 @@ function cmdline(pid: number): string {
   } catch {
     return '';
   }
-}
-
-function sameProcesses(before: AppStatus__Output[], after: AppStatus__Output[]): void {
-  after.forEach((s, i) => {
-    assert.equal(s.state, 'running');
-    assert.equal(s.pid, before[i].pid, `${agents[i].opts.name}: same app pid`);
-    assert.equal(s.started_at, before[i].started_at, `${agents[i].opts.name}: same start time`);
-    assert.equal(s.restarts, before[i].restarts);
-  });
 }
 
 function metric(a: LocalAgent): Promise<string> {
