@@ -43,7 +43,12 @@ before(async () => {
   }
   for (const v of ['1.1.0', '1.0.0']) {
     const d = await cli(repo.dir, 'deploy', 'staging', v);
-    assert.equal(d.code, 0, d.stdout + d.stderr);
+    if (d.code !== 0) {
+      // What the agent said, and who listens on the app's port (CI once saw its health check refused).
+      let ss = '';
+      try { ss = execFileSync('ss', ['-tanp'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(`:${repo.port}`)).join('\n'); } catch { /* no ss */ }
+      assert.fail(`${d.stdout}${d.stderr}\nagent:\n${agent.logged('').slice(-40).join('\n')}\nsockets on port ${repo.port}:\n${ss}`);
+    }
   }
 });
 
