@@ -4,6 +4,8 @@
 // are still alive for state.json, and which of them drain (recorded there
 // with when the stop signal went and the drain's deadline, so that an agent
 // started after a kill never takes a draining version for the serving one).
+// Longer than ~300 lines on purpose: start, stop, drain and the upgrade
+// command share the process records and the app's user and dirs.
 import { AppLog } from './process/app-log.js';
 import { runCommand, type RunResult } from './process/run-command.js';
 import { SlipwayError } from '../../common/errors.js';
