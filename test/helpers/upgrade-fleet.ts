@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect, appHost, type AppRepo } from './env.js';
+import { connect, appHost, makeAppRepo, cli, type AppRepo } from './env.js';
 import { Load } from './load.js';
 import type { LocalAgent } from '../../scripts/local-fleet.js';
 import type { AppStatus__Output } from '../../proto/gen/slipway/v1/AppStatus.js';
@@ -69,4 +69,15 @@ export function fleetChecks(fleet: () => { agents: LocalAgent[]; repo: AppRepo }
       });
     },
   };
+}
+
+/** Starts the fleet's agents and deploys the hello app's 1.0.0 to them; the app repo (made under dir). */
+export async function deployFirstRelease(dir: string, agents: LocalAgent[]): Promise<AppRepo> {
+  await Promise.all(agents.map((a) => a.start()));
+  const repo = await makeAppRepo(dir, agents.map((a) => a.address));
+  repo.release('1.0.0', { 'message.txt': 'release 1.0.0\n' });
+  assert.equal((await cli(repo.dir, 'build', '1.0.0')).code, 0);
+  const d = await cli(repo.dir, 'deploy', 'staging', '1.0.0');
+  assert.equal(d.code, 0, d.stdout + d.stderr);
+  return repo;
 }

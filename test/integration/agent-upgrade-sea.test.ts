@@ -11,8 +11,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir, makeAppRepo, newAgent, stopAgents, cleanup, cli, waitFor, type AppRepo } from '../helpers/env.js';
-import { fleetChecks } from '../helpers/upgrade-fleet.js';
+import { tempDir, newAgent, stopAgents, cleanup, cli, waitFor, type AppRepo } from '../helpers/env.js';
+import { deployFirstRelease, fleetChecks } from '../helpers/upgrade-fleet.js';
 import { brokenSeaBuild, bundleBuild, seaBuild } from '../helpers/agent-builds.js';
 import { supervisorPid, type LocalAgent } from '../../scripts/local-fleet.js';
 import { SLIPWAY_VERSION } from '../../common/package-info.js';
@@ -40,12 +40,7 @@ before(async () => {
     // No node for a bundle on these hosts: what they run is the executable.
     env: { SLIPWAY_UPGRADE_DEADLINE_S: String(DEADLINE_S), SLIPWAY_NODE: join(dir, 'no-node-here') },
   })));
-  await Promise.all(agents.map((a) => a.start()));
-  repo = await makeAppRepo(dir, agents.map((a) => a.address));
-  repo.release('1.0.0', { 'message.txt': 'release 1.0.0\n' });
-  assert.equal((await cli(repo.dir, 'build', '1.0.0')).code, 0);
-  const d = await cli(repo.dir, 'deploy', 'staging', '1.0.0');
-  assert.equal(d.code, 0, d.stdout + d.stderr);
+  repo = await deployFirstRelease(dir, agents);
 });
 
 after(async () => {

@@ -15,8 +15,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import http from 'node:http';
-import { tempDir, makeAppRepo, newAgent, stopAgents, cleanup, cli, waitFor, type AppRepo } from '../helpers/env.js';
-import { fleetChecks } from '../helpers/upgrade-fleet.js';
+import { tempDir, newAgent, stopAgents, cleanup, cli, waitFor, type AppRepo } from '../helpers/env.js';
+import { deployFirstRelease, fleetChecks } from '../helpers/upgrade-fleet.js';
 import { supervisorPid, type LocalAgent } from '../../scripts/local-fleet.js';
 import { bundleBuild } from '../helpers/agent-builds.js';
 import { SLIPWAY_VERSION } from '../../common/package-info.js';
@@ -41,12 +41,7 @@ before(async () => {
     dir: join(dir, `agent${i}`), name: `agent${i}`, appBind: `127.0.${octet}.${i + 1}`, supervised: true,
     env: { SLIPWAY_UPGRADE_DEADLINE_S: String(DEADLINE_S) },
   })));
-  await Promise.all(agents.map((a) => a.start()));
-  repo = await makeAppRepo(dir, agents.map((a) => a.address));
-  repo.release('1.0.0', { 'message.txt': 'release 1.0.0\n' });
-  assert.equal((await cli(repo.dir, 'build', '1.0.0')).code, 0);
-  const d = await cli(repo.dir, 'deploy', 'staging', '1.0.0');
-  assert.equal(d.code, 0, d.stdout + d.stderr);
+  repo = await deployFirstRelease(dir, agents);
 });
 
 after(async () => {
