@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { SlipwayError } from '../../common/errors.js';
+import { elfArch } from '../../common/elf.js';
 import { sha256Problem, versionProblem } from '../../common/names.js';
 import { AGENT_APP, AGENT_CONFIRM_DEADLINE_S, AGENT_HISTORY, AGENT_ROLLBACK_REASON } from '../../common/agent-build.js';
 import { AgentHome, INSTALLED, versionOfRef, type BuildRef } from './home.js';
@@ -67,14 +68,26 @@ async function programsOf(dir: string): Promise<ProgramKind[]> {
 /**
  * Which program of a build this host keeps: the kind it runs when the build
  * has it; else the one there is, except a bundle where the single executable
- * runs and no node is there to run it (undefined: refused). Pure.
+ * runs and no node is there to run it, and an executable built for another
+ * CPU (undefined: refused). Pure.
  */
-export function pickProgram(programs: readonly ProgramKind[], runsExecutable: boolean, nodeThere: () => boolean): ProgramKind | undefined {
-  const own: ProgramKind = runsExecutable ? 'executable' : 'bundle';
-  if (programs.includes(own)) return own;
-  if (programs.includes('executable')) return 'executable';
-  if (programs.includes('bundle') && (!runsExecutable || nodeThere())) return 'bundle';
+export function pickProgram(programs: readonly ProgramKind[], runsExecutable: boolean, nodeThere: () => boolean, executableFits: () => boolean = () => true): ProgramKind | undefined {
+  const exe = programs.includes('executable') && executableFits();
+  const bundle = programs.includes('bundle') && (!runsExecutable || nodeThere());
+  if (runsExecutable && exe) return 'executable';
+  if (!runsExecutable && programs.includes('bundle')) return 'bundle';
+  if (exe) return 'executable';
+  if (bundle) return 'bundle';
   return undefined;
+}
+
+/** The CPU a build's single executable is for; a file that is not ELF runs nowhere as one. */
+function executableArch(file: string): string {
+  try {
+    return elfArch(file);
+  } catch {
+    return 'unknown (not an ELF file)';
+  }
 }
 
 /** Whether a node runs a bundle here: the launcher's SLIPWAY_NODE, or node on PATH. */
@@ -135,7 +148,11 @@ export class AgentUpgrades {
     if (programs.length === 0) {
       throw new SlipwayError('SLIPWAY_ERR_BAD_RELEASE', `${AGENT_APP} ${req.version} holds neither bin/slipway-agent nor bin/slipway-agent.mjs: it is not an agent build (make one with slipway agent upgrade --to FILE)`);
     }
-    const kind = pickProgram(programs, this.deps.runsExecutable ?? runsAsSingleExecutable(), this.deps.nodeAvailable ?? nodeAvailable);
+    const exeArch = programs.includes('executable') ? executableArch(join(release.dir, 'bin', 'slipway-agent')) : process.arch;
+    const kind = pickProgram(programs, this.deps.runsExecutable ?? runsAsSingleExecutable(), this.deps.nodeAvailable ?? nodeAvailable, () => exeArch === process.arch);
+    if (kind === undefined && exeArch !== process.arch) {
+      throw new SlipwayError('SLIPWAY_ERR_BAD_RELEASE', `${AGENT_APP} ${req.version} holds a single executable built for linux-${exeArch}, and this host is linux-${process.arch}; send a build for this CPU (node scripts/build-sea.mjs --arch ${process.arch}, then slipway agent upgrade ENV --to it)`);
+    }
     if (kind === undefined) {
       throw new SlipwayError('SLIPWAY_ERR_BAD_RELEASE', `${AGENT_APP} ${req.version} holds only the bundle (bin/slipway-agent.mjs), and this host runs the single executable with no node to run a bundle (SLIPWAY_NODE, or node on PATH); send a build with the single executable (slipway agent upgrade ENV --to path/to/slipway-agent, built by npm run build:sea)`);
     }

@@ -3,7 +3,7 @@
 // certificate and key (issued from the CA on first need, kept in
 // CERTS/agents/), and the public half of the release signing key.
 import { createHash, createPublicKey } from 'node:crypto';
-import { createReadStream, existsSync, openSync, readSync, closeSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SlipwayError } from '../../common/errors.js';
@@ -13,6 +13,9 @@ import type { EnvironmentConfig, LoadedConfig } from '../config.js';
 import { UNAME, type DesiredFile } from './plan.js';
 import { REMOTE } from './remote.js';
 import { perAppUserName } from '../../common/app-user-name.js';
+import { elfArch } from '../../common/elf.js';
+
+export { elfArch };
 
 /** The host part of an environment's NAME:PORT (brackets of an IPv6 address dropped) and the port. */
 export function splitHost(host: string): { name: string; port: number } {
@@ -34,16 +37,6 @@ export function packageFile(rel: string): string {
 
 function configError(msg: string): SlipwayError {
   return new SlipwayError('SLIPWAY_ERR_CONFIG', msg);
-}
-
-/** The executable's architecture from its ELF header (it may be built for another machine than this one). */
-export function elfArch(file: string): string {
-  const b = Buffer.alloc(20);
-  const fd = openSync(file, 'r');
-  try { readSync(fd, b, 0, 20, 0); } finally { closeSync(fd); }
-  if (b.readUInt32BE(0) !== 0x7f454c46) throw configError(`${file} is not a Linux executable (no ELF header): give the single executable (npm run build:sea)`);
-  const machine = b.readUInt16LE(18);
-  return machine === 0x3e ? 'x64' : machine === 0xb7 ? 'arm64' : `elf-machine-${machine}`;
 }
 
 async function sha256File(file: string): Promise<string> {

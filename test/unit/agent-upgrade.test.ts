@@ -97,6 +97,12 @@ test('which program a host keeps: the kind it runs; else the one there is; a bun
   assert.equal(pickProgram(['bundle'], true, node), 'bundle', 'the executable host has a node: the bundle runs');
   assert.equal(pickProgram(['bundle'], true, noNode), undefined, 'refused: nothing would run it');
   assert.equal(pickProgram([], false, node), undefined);
+  // An executable built for another CPU is never kept.
+  const otherCpu = () => false;
+  assert.equal(pickProgram(['executable', 'bundle'], true, node, otherCpu), 'bundle', 'the executable host has a node: the bundle instead');
+  assert.equal(pickProgram(['executable', 'bundle'], true, noNode, otherCpu), undefined, 'refused: neither would run');
+  assert.equal(pickProgram(['executable'], false, node, otherCpu), undefined);
+  assert.equal(pickProgram(['executable', 'bundle'], false, node, otherCpu), 'bundle');
 });
 
 test('--to VERSION kept on the hosts: every host has it, with one sha256; else who lacks it, or the disagreement', () => {
