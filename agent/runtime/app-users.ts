@@ -44,6 +44,10 @@ export function useraddArgv(name: string, app: string, home: string): string[] {
   return ['useradd', '--system', '--user-group', '--no-create-home', '--home-dir', home, '--shell', '/usr/sbin/nologin', '--comment', `${APP_USER_COMMENT} ${app}`, name];
 }
 
+/** What to do about a user the config names that is missing, or that is root. */
+const missingUser = (name: string) => `does not exist on this host; create it (useradd --system --no-create-home --shell /usr/sbin/nologin ${name})`;
+const ROOT_USER = 'has uid 0: apps would run as root';
+
 export interface AppUsersOptions {
   /** Where a user made here is told of (none: --check, which makes none). */
   log?: Logger;
@@ -88,10 +92,10 @@ export class AppUsers {
     let user = await lookupUser(want.name, this.o.passwdFile);
     if (!user && want.make) user = await this.make(app, want.name);
     if (!user) {
-      throw new SlipwayError('SLIPWAY_ERR_HOST_SETUP', `${app} runs as user "${want.name}" (agent config ${keyFor(app, this.c)}), which does not exist on this host; create it (useradd --system --no-create-home --shell /usr/sbin/nologin ${want.name}) or change the config`);
+      throw new SlipwayError('SLIPWAY_ERR_HOST_SETUP', `${app} runs as user "${want.name}" (agent config ${keyFor(app, this.c)}), which ${missingUser(want.name)} or change the config`);
     }
     if (user.uid === 0) {
-      throw new SlipwayError('SLIPWAY_ERR_HOST_SETUP', `${app} would run as user "${want.name}" (agent config ${keyFor(app, this.c)}), which has uid 0: apps would run as root; name an unprivileged user`);
+      throw new SlipwayError('SLIPWAY_ERR_HOST_SETUP', `${app} would run as user "${want.name}" (agent config ${keyFor(app, this.c)}), which ${ROOT_USER}; name an unprivileged user`);
     }
     this.found.set(app, user);
     return user;
@@ -116,8 +120,8 @@ export class AppUsers {
     for (const [what, name] of named) {
       const u = await lookupUser(name, this.o.passwdFile);
       const label = what === 'app_user' ? 'app_user' : 'user';
-      if (!u) out.push({ ok: false, what, detail: `${label} "${name}" does not exist on this host; create it (useradd --system --no-create-home --shell /usr/sbin/nologin ${name}) or change ${what}` });
-      else if (u.uid === 0) out.push({ ok: false, what, detail: `${label} "${name}" has uid 0: apps would run as root; name an unprivileged user` });
+      if (!u) out.push({ ok: false, what, detail: `${label} "${name}" ${missingUser(name)} or change ${what}` });
+      else if (u.uid === 0) out.push({ ok: false, what, detail: `${label} "${name}" ${ROOT_USER}; name an unprivileged user` });
       else out.push({ ok: true, what, detail: `${name} (uid ${u.uid})` });
     }
     if (c.app_users === 'per_app') {
@@ -126,7 +130,7 @@ export class AppUsers {
       for (const app of apps) {
         const name = perAppUserName(app);
         const u = await lookupUser(name, this.o.passwdFile);
-        if (u && u.uid === 0) out.push({ ok: false, what: 'app_users', detail: `${app}'s user ${name} has uid 0: apps would run as root; remove or fix that user` });
+        if (u && u.uid === 0) out.push({ ok: false, what: 'app_users', detail: `${app}'s user ${name} ${ROOT_USER}; remove or fix that user` });
         else if (u) made.push(`${name} (uid ${u.uid})`);
         else toMake.push(name);
       }
