@@ -10,7 +10,7 @@
 // sleep; the heal when the CLI says it is asking the cut host.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, cleanup, makeAppRepo, testPki, waitFor, type AppRepo } from '../helpers/env.js';
 import { NetnsFleet, NetnsAgent, isRoot, cliBin, type Node } from '../helpers/netns-fleet.js';
@@ -97,6 +97,12 @@ before(async () => {
     await a.start(120_000);
   }
   repo = await makeAppRepo(base, hosts.map(addr));
+  // Each start takes 2 s, so that a cut made when the agent logs "activating" lands inside the
+  // activation (a fresh-clone run saw a 0.07 s hot swap finish before the cut took effect).
+  const yamlFile = join(repo.dir, 'slipway.yaml');
+  const yaml = readFileSync(yamlFile, 'utf8').replace(/NODE_ENV: production/, 'NODE_ENV: production\n    HELLO_START_DELAY_MS: "2000"');
+  assert.match(yaml, /HELLO_START_DELAY_MS/);
+  writeFileSync(yamlFile, yaml);
   for (const v of ['1.0.0', '1.1.0']) {
     repo.release(v, { 'message.txt': `hello from ${v}\n` });
     const b = await slipway('build', v);
