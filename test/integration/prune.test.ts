@@ -23,8 +23,10 @@ before(async () => {
   dir = tempDir('prune');
   agent = await newAgent(dir, {
     dir: join(dir, 'agent1'), name: 'agent1', appBind: `127.0.${10 + Math.floor(Math.random() * 200)}.2`,
-    // The schedule must not run during the test: once a year.
-    extraConfig: 'keep_releases: 2\nprune_schedule: "0 0 1 1 *"\nlimits: { log_files: 2 }\n',
+    // Neither schedule may run during the test: once a year. The reconcile
+    // (every minute by default) also removes temp leftovers, which would take
+    // the planted upload leftover before prune does.
+    extraConfig: 'keep_releases: 2\nprune_schedule: "0 0 1 1 *"\nreconcile_schedule: "0 0 1 1 *"\nlimits: { log_files: 2 }\n',
   });
   await agent.start();
   repo = await makeAppRepo(dir, [agent.address]);
