@@ -3,12 +3,13 @@
 //
 // Why not node-tar's extractor: it costs about 1 ms per entry (lstat, mkdir
 // and path reservations through the libuv pool), ~13× GNU tar on a
-// node_modules tree (docs: dependencies.md §3.7). So node-tar only *parses*:
+// node_modules tree (docs: dependencies.md §3.7). Nor its parser (~30 µs
+// per entry); pass 1 reads headers with its own TarReader (tar-reader.ts):
 //
 //   pass 1  worker thread: gunzips the tarball itself (counting every
 //           byte; zlib inflates in libuv's pool up to 2 MiB ahead of the
-//           check, so inflating and checking overlap), node-tar's Parser
-//           reads the headers (bodies are skipped)
+//           check, so inflating and checking overlap), TarReader reads
+//           the headers as GNU tar reads them (bodies are skipped)
 //           and ArchiveRules checks every entry and metadata record (types,
 //           "..", absolute paths, backslashes, drive letters, names that
 //           collide after Unicode normalisation or case folding, symlink
@@ -84,7 +85,7 @@ export { DEFAULT_LIMITS, type UnpackLimits };
 
 /**
  * Where the time went (ms). Pass 1's figures are summed over its chunks
- * (read, zlib, node-tar + rules, waiting for GNU tar to take the checked
+ * (read, zlib, the tar reader + rules, waiting for GNU tar to take the checked
  * bytes); the others are points on the wall clock from the start: pass 1
  * done, GNU tar done, then the verification walk and the flush.
  */

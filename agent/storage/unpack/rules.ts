@@ -4,6 +4,7 @@
 // the lstat walk of pass 3 compares the extracted result against.
 import { printable } from '../../../common/names.js';
 import { MARKER_FILE } from '../../paths.js';
+import { paxRecords, type HeaderInfo } from './tar-reader.js';
 
 export interface UnpackLimits { maxBytes: number; maxEntries: number; maxPathLength: number; maxDepth: number }
 
@@ -15,12 +16,6 @@ export type Node =
   | { type: 'file'; size: number }
   | { type: 'symlink'; target: string };
 
-/**
- * The header fields the rules look at (node-tar's ReadEntry has them all).
- * `size` is NaN when the header's size field was negative or malformed
- * (node-tar reads those as 0; GNU tar does not).
- */
-export interface HeaderInfo { path: string; type: string; size: number; linkpath?: string; mode?: number }
 
 /** Bytes the decompressed tar stream may hold beyond what its headers account for (zero blocks, record padding). */
 export const TAR_SLACK_BYTES = 1024 * 1024;
@@ -31,9 +26,15 @@ const REFUSED_PAX = /^(GNU\.sparse\.|hdrcharset$)/;
 
 /** A path's identity on a case-insensitive, normalising file system (APFS, NTFS): NFC, then full case folding. */
 export function foldName(p: string): string {
+  // ASCII alone (nearly every path in a release): NFC changes nothing and the round trip is toLowerCase.
+  if (ASCII.test(p)) return p.toLowerCase();
   // toUpperCase().toLowerCase() folds what toLowerCase alone does not (ß → ss, ς → σ, ﬁ → fi).
   return p.normalize('NFC').toUpperCase().toLowerCase().normalize('NFC');
 }
+
+// eslint-disable-next-line no-control-regex
+const ASCII = /^[\u0000-\u007f]*$/;
+const FOLDED_MARKER = foldName(MARKER_FILE);
 
 /** A Windows drive prefix ("C:", "c:\\"): a path separator and a root elsewhere. */
 const DRIVE = /^[A-Za-z]:/;
@@ -71,6 +72,12 @@ export class ArchiveRules {
    * marker, or in records nothing counts).
    */
   accounted = 0;
+  /**
+   * The parent directory of the last entry whose parents were all found to be
+   * directories: entries come in order, so the next one usually has the same
+   * parent, and a directory in the tree never becomes anything else.
+   */
+  private lastDir: string | undefined;
   /** foldName(path) → path, for every path in the tree. */
   private readonly folded = new Map<string, string>();
   private readonly limits: UnpackLimits;
@@ -96,7 +103,7 @@ export class ArchiveRules {
    * One metadata record (the body of a PAX x/g or GNU L/K header), as the
    * parser read it. PAX records are checked for keywords the two tar parsers
    * read differently; what a record does to the next entry's path or target
-   * is checked on that entry (node-tar has applied it by then).
+   * is checked on that entry (the reader has applied it by then).
    */
   addMeta(text: string): void {
     this.metas++;
@@ -165,27 +172,31 @@ export class ArchiveRules {
     const parts = raw.split('/').filter((c) => c !== '' && c !== '.');
     if (parts.includes('..')) return this.refuse(`entry ${q(raw)} has ".." in its path`);
     // The agent writes its completion marker there once the release is complete; a release may not hold one.
-    if (parts[0] === MARKER_FILE || foldName(parts[0] ?? '') === foldName(MARKER_FILE)) return this.refuse(`entry ${q(raw)} uses the name ${q(MARKER_FILE)}, which the agent keeps for itself`);
+    if (parts[0] === MARKER_FILE || foldName(parts[0] ?? '') === FOLDED_MARKER) return this.refuse(`entry ${q(raw)} uses the name ${q(MARKER_FILE)}, which the agent keeps for itself`);
     if (parts.length > limits.maxDepth) return this.refuse(`entry ${q(raw)} is ${parts.length} levels deep, over the limit of ${limits.maxDepth}`);
     if (parts.length === 0) {
       // "." or "./": the release root itself, which already exists.
       if (kind !== 'dir') this.refuse(`entry ${q(raw)} would replace the release root with a ${kind}`);
       return;
     }
+    const path = parts.join('/');
     // Every parent must be a directory: not a symlink (no writing through
     // links), not a file. Missing parents are created by tar as directories.
-    let prefix = '';
-    for (let i = 0; i < parts.length - 1; i++) {
-      prefix = i === 0 ? parts[0]! : `${prefix}/${parts[i]}`;
-      const parent = this.tree.get(prefix);
-      if (!parent) {
-        const clash = this.collides(prefix);
-        if (clash) return this.refuse(`entry ${q(raw)}: ${clash}`);
-        this.tree.set(prefix, { type: 'dir', implicit: true });
-      } else if (parent.type === 'symlink') return this.refuse(`entry ${q(raw)} is written through the symlink ${q(prefix)}`);
-      else if (parent.type === 'file') return this.refuse(`entry ${q(raw)} is inside ${q(prefix)}, which is a file`);
+    const parentDir = parts.length > 1 ? path.slice(0, path.length - parts[parts.length - 1]!.length - 1) : '';
+    if (parentDir !== '' && parentDir !== this.lastDir) {
+      let prefix = '';
+      for (let i = 0; i < parts.length - 1; i++) {
+        prefix = i === 0 ? parts[0]! : `${prefix}/${parts[i]}`;
+        const parent = this.tree.get(prefix);
+        if (!parent) {
+          const clash = this.collides(prefix);
+          if (clash) return this.refuse(`entry ${q(raw)}: ${clash}`);
+          this.tree.set(prefix, { type: 'dir', implicit: true });
+        } else if (parent.type === 'symlink') return this.refuse(`entry ${q(raw)} is written through the symlink ${q(prefix)}`);
+        else if (parent.type === 'file') return this.refuse(`entry ${q(raw)} is inside ${q(prefix)}, which is a file`);
+      }
+      this.lastDir = parentDir;
     }
-    const path = parts.join('/');
     let node: Node;
     if (kind === 'file') node = { type: 'file', size: h.size };
     else if (kind === 'dir') node = { type: 'dir', implicit: false };
@@ -210,6 +221,8 @@ export class ArchiveRules {
       if (clash) return this.refuse(`entry ${q(raw)}: ${clash}`);
     }
     this.tree.set(path, node);
+    // Its entries usually follow (its parents were checked above).
+    if (node.type === 'dir') this.lastDir = path;
   }
 
   /** Records a new path; says so when another path is the same name on a case-insensitive or normalising file system. */
@@ -265,17 +278,5 @@ export class ArchiveRules {
 
 /** The records of a PAX extended header body ("LEN key=value\\n"…); nothing when it is not one (a GNU long name). */
 export function parsePax(text: string): { key: string; value: string }[] {
-  const out: { key: string; value: string }[] = [];
-  const buf = Buffer.from(text);
-  for (let pos = 0; pos < buf.length;) {
-    const m = /^(\d+) /.exec(buf.subarray(pos, pos + 24).toString('latin1'));
-    if (!m) break;
-    const len = Number(m[1]);
-    if (len <= m[0].length || pos + len > buf.length) break;
-    const rec = buf.subarray(pos + m[0].length, pos + len).toString('utf8').replace(/\n$/, '');
-    const eq = rec.indexOf('=');
-    if (eq > 0) out.push({ key: rec.slice(0, eq), value: rec.slice(eq + 1) });
-    pos += len;
-  }
-  return out;
+  return paxRecords(Buffer.from(text)) ?? [];
 }

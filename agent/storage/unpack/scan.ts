@@ -1,7 +1,7 @@
-// Pass 1: gunzip the tarball here (counting every decompressed byte), feed
-// the tar stream to node-tar's parser (headers only: entry bodies are
-// skipped) and check every entry and metadata record against ArchiveRules.
-// Nothing is written. Runs inside the unpack worker.
+// Pass 1: gunzip the tarball here (counting every decompressed byte), read
+// the tar stream's headers with TarReader (tar-reader.ts: bodies are
+// skipped, never parsed) and check every entry and metadata record against
+// ArchiveRules. Nothing is written. Runs inside the unpack worker.
 //
 // `onChecked(tar)` hands over the decompressed tar of each 1 MiB of
 // compressed input once every header in it was accepted: the parent
@@ -12,10 +12,10 @@
 import { read, readSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { createGunzip, type ZlibOptions } from 'node:zlib';
-import { Parser, type ReadEntry } from 'tar';
 import { ArchiveRules, type UnpackLimits } from './rules.js';
+import { TarReader } from './tar-reader.js';
 
-/** Where pass 1's time went, in ms (the bench's profile): reading the tarball, zlib, node-tar + the rules, waiting for GNU tar to take what was checked. */
+/** Where pass 1's time went, in ms (the bench's profile): reading the tarball, zlib, the tar reader + the rules, waiting for GNU tar to take what was checked. */
 export interface ScanProfile { readMs: number; inflateMs: number; checkMs: number; handOverMs: number }
 
 export type ScanOutcome =
@@ -23,8 +23,6 @@ export type ScanOutcome =
   | { ok: false; kind: 'refused'; problems: string[] }
   | { ok: false; kind: 'corrupt'; message: string };
 
-/** node-tar warning codes that mean broken bytes rather than hostile content. */
-const CORRUPT_CODES = new Set(['TAR_BAD_ARCHIVE', 'TAR_ENTRY_INVALID', 'TAR_ABORT']);
 /** Compressed bytes read at a time. */
 const CHUNK = 1 << 20;
 /**
@@ -33,7 +31,6 @@ const CHUNK = 1 << 20;
  * scheduler added up to most of pass 1's time on a loaded machine.
  */
 const INFLATE_CHUNK = 512 << 10;
-const PARSE_PIECE = 64 << 10;
 /** Decompressed bytes zlib may have ready ahead of the check. */
 const INFLATE_AHEAD = 2 << 20;
 /**
@@ -58,43 +55,20 @@ export async function scanTarball(
   let corrupt: string | undefined;
   /** Stop reading: a limit was hit, too many problems, or the gzip/tar stream is broken. */
   let stop = false;
-  let sawEof = false;
   let decompressed = 0;
   let head = Buffer.alloc(0);
   /** Decompressed bytes not yet handed over (zlib never rewrites an output chunk once it was emitted). */
   let out: Buffer[] = [];
   let outBytes = 0;
-  // Raw tar in, never compressed: node-tar still sniffs gzip magic on its first bytes (checked below).
-  const parser = new Parser({
-    zstd: false, brotli: false,
-    onReadEntry: (entry: ReadEntry) => {
-      if (!stop) {
-        // node-tar reads a negative or malformed size field as undefined (then 0); directories it forces to 0.
-        const size = entry.header.size === undefined && entry.type !== 'Directory' ? Number.NaN : entry.size;
-        rules.checkGlobal(entry.globalExtended);
-        rules.add({ path: entry.path, type: entry.type, size, linkpath: entry.linkpath, mode: entry.mode });
-        if (rules.entries % 1000 === 0) onProgress(rules.entries);
-        if (rules.full) stop = true;
-      }
-      entry.resume();
+  const reader = new TarReader({
+    entry: (h) => {
+      rules.add(h);
+      if (rules.entries % 1000 === 0) onProgress(rules.entries);
+      if (rules.full) { stop = true; reader.halt(); }
     },
-    onwarn: (code: string, message: string) => {
-      if (CORRUPT_CODES.has(code)) corrupt ??= message;
-      else rules.refuse(`${code}: ${message}`);
-    },
-  });
-  parser.on('meta', (text: string) => { if (!stop) rules.addMeta(text); if (rules.full) stop = true; });
-  parser.on('eof', () => { sawEof = true; });
-  // Entries of types node-tar does not know (GNU tar would extract them as
-  // files) and oversized metadata: both skipped by the parser, refused here.
-  parser.on('ignoredEntry', (entry: ReadEntry) => {
-    rules.entries++;
-    rules.refuse(`entry "${entry.path}" has the unsupported type ${entry.type ?? `"${String(entry.header.type)}"`}`);
-  });
-  const parsed = new Promise<void>((resolve) => {
-    parser.on('end', () => resolve());
-    parser.on('close', () => resolve());
-    parser.on('error', (err: Error) => { corrupt ??= err.message; resolve(); });
+    meta: (text) => { rules.addMeta(text); if (rules.full) { stop = true; reader.halt(); } },
+    global: (fields) => rules.checkGlobal(fields),
+    refuse: (message) => rules.refuse(message),
   });
 
   /** One decompressed chunk, in order: counted, checked for a nested gzip stream, parsed (every header in it checked). */
@@ -102,13 +76,13 @@ export async function scanTarball(
     decompressed += c.length;
     if (head.length < 2) {
       head = Buffer.concat([head, c.subarray(0, 2)]);
-      // node-tar would gunzip a nested stream that GNU tar reads as tar: the two would see different archives.
+      // Some readers (node-tar) gunzip a nested stream that GNU tar reads as tar: they would see different archives.
       if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) { corrupt ??= 'a gzip stream inside the gzip stream'; stop = true; return; }
     }
-    // After the end-of-archive blocks node-tar keeps (and concatenates) what follows: counted, not parsed.
+    // After the end-of-archive blocks the reader reads nothing: what follows is counted, not parsed.
     const t = performance.now();
-    // In 64 KiB pieces: node-tar parses a large chunk much more slowly (measured: 3-4× for 512 KiB).
-    for (let at = 0; at < c.length && !sawEof; at += PARSE_PIECE) parser.write(c.subarray(at, at + PARSE_PIECE));
+    reader.write(c);
+    if (reader.corrupt !== undefined) corrupt ??= reader.corrupt;
     profile.checkMs += performance.now() - t;
     out.push(c);
     outBytes += c.length;
@@ -195,8 +169,8 @@ export async function scanTarball(
   await reading;
   if (readError !== undefined) throw readError;
   if (!stop) {
-    parser.end();
-    await parsed;
+    reader.end();
+    if (reader.corrupt !== undefined) corrupt ??= reader.corrupt;
   }
   // The last bytes zlib gave out at its end (they were checked like the rest, below).
   const tail = rules.problems.length === 0 && corrupt === undefined && !stop;
