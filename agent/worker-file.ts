@@ -9,7 +9,7 @@
 //   executable  the single executable (agent/sea/main.ts): workers from the
 //             embedded bundles as data: URLs, the supervising process is the
 //             executable itself (it tells the role by its arguments).
-import { Worker } from 'node:worker_threads';
+import { Worker, type TransferListItem } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -36,10 +36,10 @@ export function entryUrl(entry: keyof typeof BUNDLED, jsUrl: URL): URL {
 }
 
 /** `jsUrl` is the worker's compiled file (from entryUrl); its .ts source runs under tsx when that file is absent. */
-export function startWorker(jsUrl: URL, workerData?: unknown): Worker {
-  if (jsUrl.protocol === 'data:' || existsSync(fileURLToPath(jsUrl))) return new Worker(jsUrl, { workerData });
+export function startWorker(jsUrl: URL, workerData?: unknown, transferList?: TransferListItem[]): Worker {
+  if (jsUrl.protocol === 'data:' || existsSync(fileURLToPath(jsUrl))) return new Worker(jsUrl, { workerData, transferList });
   const ts = jsUrl.href.replace(/\.js$/, '.ts');
   const boot = `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))};\n` +
     `register();\nawait import(${JSON.stringify(ts)});\n`;
-  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), { workerData });
+  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), { workerData, transferList });
 }

@@ -159,6 +159,21 @@ test('extracts a good archive exactly', async () => {
   }
 });
 
+test('a large tree is verified on two threads (the verify helper), a small one on one', async () => {
+  const files = Array.from({ length: 600 }, (_, i) => ({ path: `d${i % 30}/sub${i % 7}/f${i}`, data: `file ${i}\n` }));
+  const s = setup(tgz([...files, { path: 'link', type: '2', linkpath: 'd1/sub1' }]));
+  try {
+    const r = await unpackTarball(s.tarball, s.dest, { parallelVerifyMin: 100 });
+    assert.equal(r.profile.verifyThreads, 2);
+    assert.equal(readFileSync(join(s.dest, 'd7/sub4/f67'), 'utf8'), 'file 67\n');
+    rmSync(s.dest, { recursive: true });
+    const one = await unpackTarball(s.tarball, s.dest);
+    assert.equal(one.profile.verifyThreads, 1);
+  } finally {
+    rmSync(s.base, { recursive: true, force: true });
+  }
+});
+
 test('setuid, setgid and sticky bits never survive', async () => {
   const s = setup(tgz([
     { path: 'suid', data: 'x', mode: 0o4755 },
@@ -224,9 +239,18 @@ test('abort removes dest, whichever phase it lands in', async () => {
   }
 });
 
-test('pass 3 catches a tree that differs from the headers', async () => {
-  const { verifyTree } = await import('../../agent/storage/unpack/verify.js');
+test('pass 3 catches a tree that differs from the headers, on one thread and split in two', async () => {
+  const v = await import('../../agent/storage/unpack/verify.js');
   const { ArchiveRules } = await import('../../agent/storage/unpack/rules.js');
+  // Each check runs both ways: the whole walk on one thread, and two shares (one through the string the helper thread gets).
+  const verifyTree = (dest: string, tree: Map<string, import('../../agent/storage/unpack/rules.js').Node>) => {
+    const one = v.verifyTree(dest, tree);
+    const dirs = v.checkDirs(dest, tree);
+    const shares = v.splitShares(v.childrenIndex(tree), 2);
+    const two = dirs.length > 0 ? dirs : v.finish(dest, tree.size, [v.verifyDirs(dest, shares[0]!), v.verifyDirs(dest, v.decodeShare(v.encodeShare(shares[1]!)))]);
+    assert.deepEqual(two.sort(), [...one].sort());
+    return one;
+  };
   const base = mkdtempSync(join(tmpdir(), 'slipway-verify-'));
   try {
     const rules = new ArchiveRules();
@@ -250,6 +274,20 @@ test('pass 3 catches a tree that differs from the headers', async () => {
     rmSync(join(base, 'l'));
     writeFileSync(join(base, 'l'), 'not a link');
     assert.match(verifyTree(base, rules.tree).join('\n'), /"l" was extracted as a file, the archive says symlink/);
+    rmSync(join(base, 'l'));
+    symlinkSync('a', join(base, 'l'));
+    // A directory of the archive that is a symlink on disk: refused before anything walks through it.
+    rules.add({ path: 'b/', type: 'Directory', size: 0 });
+    rules.add({ path: 'b/f', type: 'File', size: 1 });
+    symlinkSync('a', join(base, 'b'));
+    assert.match(verifyTree(base, rules.tree).join('\n'), /"b" was extracted as a symlink, the archive says dir/);
+    rmSync(join(base, 'b'));
+    mkdirSync(join(base, 'b'), { mode: 0o700 });
+    writeFileSync(join(base, 'b/f'), 'y');
+    assert.deepEqual(verifyTree(base, rules.tree), []);
+    assert.equal(lstatSync(join(base, 'b')).mode & 0o7777, 0o755);
+    rmSync(join(base, 'b/f'));
+    assert.match(verifyTree(base, rules.tree).join('\n'), /4 entries were extracted, the archive's headers describe 5/);
   } finally {
     rmSync(base, { recursive: true, force: true });
   }

@@ -75,6 +75,7 @@
 // removes `dest` entirely before the error is thrown.
 import { startWorker, entryUrl } from '../../worker-file.js';
 import { mkdir, rm, chmod, open, type FileHandle } from 'node:fs/promises';
+import { MessageChannel, type Worker } from 'node:worker_threads';
 import { SlipwayError } from '../../../common/errors.js';
 import { DEFAULT_LIMITS, type UnpackLimits } from './rules.js';
 import { checkGnuTar, extractWithGnuTar, syncFs, syncPaths, type Running } from './gnu-tar.js';
@@ -92,6 +93,8 @@ export { DEFAULT_LIMITS, type UnpackLimits };
 export interface UnpackProfile {
   readMs: number; inflateMs: number; checkMs: number; handOverMs: number;
   scannedAt: number; extractedAt: number; verifyMs: number; flushMs: number;
+  /** Threads the verification walk ran on (two from PARALLEL_VERIFY_MIN entries). */
+  verifyThreads: number;
   /** syncfs runs started ahead, while GNU tar was still extracting (flush 'fs'). */
   writebacksAhead: number;
 }
@@ -117,6 +120,13 @@ export type FlushMode = 'tree' | 'fs' | 'none';
  */
 export const WRITEBACK_STEP = 64 * 1024 * 1024;
 
+/**
+ * From this many entries pass 3 walks on two threads (a second worker, the
+ * verify helper, started while GNU tar finishes): below it, starting the
+ * helper costs more than it saves.
+ */
+export const PARALLEL_VERIFY_MIN = 20_000;
+
 export class UnsafeArchiveError extends SlipwayError {
   constructor(public readonly problems: string[]) {
     const shown = problems.slice(0, 3).join('; ');
@@ -133,7 +143,7 @@ export async function unpackTarball(
   dest: string,
   opts: {
     limits?: Partial<UnpackLimits>; signal?: AbortSignal; onProgress?: (entries: number) => void;
-    flush?: FlushMode; /** Tests: WRITEBACK_STEP. */ writebackStep?: number;
+    flush?: FlushMode; /** Tests: WRITEBACK_STEP. */ writebackStep?: number; /** Tests: PARALLEL_VERIFY_MIN. */ parallelVerifyMin?: number;
   } = {},
 ): Promise<UnpackResult> {
   const started = performance.now();
@@ -162,7 +172,10 @@ export async function unpackTarball(
     throw err;
   }
 
-  const worker = startWorker(entryUrl('unpackWorker', new URL('./worker.js', import.meta.url)), { fd: fh.fd, limits: opts.limits ?? {} } satisfies WorkerInput);
+  const workerUrl = entryUrl('unpackWorker', new URL('./worker.js', import.meta.url));
+  const worker = startWorker(workerUrl, { fd: fh.fd, limits: opts.limits ?? {} } satisfies WorkerInput);
+  /** The verify helper (a second instance of the worker), for a large tree. */
+  let helper: Worker | undefined;
   /** Child processes running (GNU tar, sync): killed by the first fatal event. */
   const children = new Set<Running>();
   const flush = opts.flush ?? 'fs';
@@ -206,7 +219,7 @@ export async function unpackTarball(
   let arrived: (() => void) | undefined;
   worker.on('message', (m: WorkerMessage) => {
     if (m.kind === 'progress') onProgress?.(m.entries);
-    else if (m.kind === 'checked') { ready.push(Buffer.from(m.tar)); poke(); }
+    else if (m.kind === 'checked') { for (const ab of m.tar) ready.push(Buffer.from(ab)); poke(); }
     else { queue.push(m); arrived?.(); }
   });
   worker.on('error', (err) => fail(new SlipwayError('SLIPWAY_ERR_INTERNAL', `unpack worker failed: ${err.message}`, { cause: err })));
@@ -275,6 +288,14 @@ export async function unpackTarball(
       throw err;
     }
     onProgress?.(scanned.entries);
+    if (scanned.entries >= (opts.parallelVerifyMin ?? PARALLEL_VERIFY_MIN)) {
+      // Started while GNU tar finishes; the worker sends it its share of pass 3 over a port of their own.
+      const { port1, port2 } = new MessageChannel();
+      helper = startWorker(workerUrl, { role: 'verify-helper', port: port2 } satisfies WorkerInput, [port2]);
+      helper.on('error', (err) => fail(new SlipwayError('SLIPWAY_ERR_INTERNAL', `unpack verify helper failed: ${err.message}`, { cause: err })));
+      helper.on('exit', (code) => fail(new SlipwayError('SLIPWAY_ERR_INTERNAL', `unpack verify helper exited (${code})`)));
+      worker.postMessage({ kind: 'helper', port: port1 } satisfies ParentMessage, [port1]);
+    }
 
     const scannedAt = performance.now() - started;
     await finish(extraction);
@@ -302,20 +323,22 @@ export async function unpackTarball(
     }
     if (fatal) throw fatal; // an abort during the flush: the caller asked for nothing to be left
     const profile: UnpackProfile = {
-      ...scanned.profile, scannedAt, extractedAt, verifyMs: verified.ms, flushMs: performance.now() - flushStarted, writebacksAhead,
+      ...scanned.profile, scannedAt, extractedAt, verifyMs: verified.ms, verifyThreads: verified.threads, flushMs: performance.now() - flushStarted, writebacksAhead,
     };
     return { entries: scanned.entries, bytes: scanned.bytes, ms: Math.round(performance.now() - started), profile };
   } catch (err) {
     for (const c of children) c.child.kill('SIGKILL');
     await Promise.all([...children].map((c) => c.done.catch(() => undefined))); // no child still works in the tree
     worker.removeAllListeners('exit');
-    await worker.terminate(); // stops a walk in progress before its tree is removed
+    helper?.removeAllListeners('exit');
+    await Promise.all([worker.terminate(), helper?.terminate()]); // stops a walk in progress before its tree is removed
     await rm(dest, { recursive: true, force: true, maxRetries: 3 });
     throw err;
   } finally {
     signal?.removeEventListener('abort', onAbort);
     worker.removeAllListeners('exit');
-    await worker.terminate();
+    helper?.removeAllListeners('exit');
+    await Promise.all([worker.terminate(), helper?.terminate()]);
     await fh.close();
   }
 }

@@ -44,7 +44,7 @@ const PROBLEM_TAIL = 4 << 20;
 
 /** `fd` is the tarball, opened once by the caller: GNU tar reads the same file, whatever happens to its path. */
 export async function scanTarball(
-  fd: number, limits: Partial<UnpackLimits>, onProgress: (entries: number) => void, onChecked: (tar: Buffer) => void | Promise<void> = () => undefined,
+  fd: number, limits: Partial<UnpackLimits>, onProgress: (entries: number) => void, onChecked: (tar: Buffer[]) => void | Promise<void> = () => undefined,
   profile: ScanProfile = { readMs: 0, inflateMs: 0, checkMs: 0, handOverMs: 0 },
 ): Promise<ScanOutcome> {
   const magic = Buffer.alloc(2);
@@ -93,15 +93,36 @@ export async function scanTarball(
     if (rules.full || corrupt !== undefined) stop = true;
   };
 
-  /** The accepted bytes, in a buffer of their own (so it can be moved to another thread). */
+  /**
+   * The accepted bytes, as buffers that own their whole memory (so they can
+   * be moved to another thread without a copy). zlib gives out slices of a
+   * chunkSize buffer and starts a new buffer once one is full; a slice that
+   * is a whole buffer is moved as it is (zlib no longer writes to it), the
+   * rest (at the ends of zlib's input writes) is copied.
+   */
   const handOver = async () => {
     if (outBytes === 0) return;
-    const tar = Buffer.allocUnsafeSlow(outBytes);
-    let at = 0;
-    for (const c of out) at += c.copy(tar, at);
+    const moved: Buffer[] = [];
+    let partial: Buffer[] = [];
+    const flushPartial = () => {
+      if (partial.length === 0) return;
+      const n = partial.reduce((sum, b) => sum + b.length, 0);
+      const copy = Buffer.allocUnsafeSlow(n);
+      let at = 0;
+      for (const b of partial) at += b.copy(copy, at);
+      moved.push(copy);
+      partial = [];
+    };
+    for (const c of out) {
+      if (c.byteOffset === 0 && c.length === c.buffer.byteLength && c.length === INFLATE_CHUNK) {
+        flushPartial();
+        moved.push(c);
+      } else partial.push(c);
+    }
+    flushPartial();
     out = [];
     outBytes = 0;
-    await onChecked(tar);
+    await onChecked(moved);
   };
 
   // zlib inflates in libuv's pool AHEAD of this thread, up to INFLATE_AHEAD

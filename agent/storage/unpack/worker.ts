@@ -1,28 +1,34 @@
 // The unpack worker thread: pass 1 (scan the headers) on start, then pass 3
 // (verify the extracted tree) when the parent says GNU tar has finished.
-// The tree read in pass 1 stays in this worker between the two.
-import { parentPort, workerData } from 'node:worker_threads';
+// The tree read in pass 1 stays in this worker between the two. For a large
+// tree the parent starts a second instance as a verify helper (role
+// 'verify-helper', verify-helper.ts) and hands this one a port to it: pass 3
+// then walks half of the directories on each thread.
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { scanTarball, type ScanProfile } from './scan.js';
-import { verifyTree } from './verify.js';
+import { checkDirs, childrenIndex, encodeShare, finish, splitShares, verifyDirs, type DirEntries, type ShareResult } from './verify.js';
+import { serveVerifyHelper, type HelperReply, type HelperRequest } from './verify-helper.js';
 import { flushPaths } from './flush.js';
 import type { ArchiveRules, UnpackLimits } from './rules.js';
 
-export interface WorkerInput { fd: number; limits: Partial<UnpackLimits> }
+export type WorkerInput = { fd: number; limits: Partial<UnpackLimits> } | { role: 'verify-helper'; port: MessagePort };
 
 export type WorkerMessage =
   | { kind: 'progress'; entries: number }
-  /** Decompressed tar bytes whose headers were all accepted: GNU tar may read them (moved, not copied). */
-  | { kind: 'checked'; tar: ArrayBuffer }
+  /** Decompressed tar bytes whose headers were all accepted, in order: GNU tar may read them (moved, not copied). */
+  | { kind: 'checked'; tar: ArrayBuffer[] }
   | { kind: 'scanned'; entries: number; bytes: number; profile: ScanProfile }
   | { kind: 'refused'; problems: string[] }
   | { kind: 'corrupt'; message: string }
-  | { kind: 'verified'; ms: number }
+  | { kind: 'verified'; ms: number; threads: number }
   /** flushPaths of the verified tree, joined with NUL (one string: cheap to pass between threads). */
   | { kind: 'paths'; paths: string }
   | { kind: 'failed'; message: string };
 
 export type ParentMessage =
   | { kind: 'verify'; dest: string }
+  /** A port to a verify helper (after 'scanned'): pass 3 shares its walk with it. */
+  | { kind: 'helper'; port: MessagePort }
   /** The paths to fsync (flush: 'tree'). */
   | { kind: 'paths' }
   /** The parent wrote `bytes` of checked tar to GNU tar: the worker may have that many more in flight. */
@@ -33,57 +39,85 @@ export const IN_FLIGHT_MAX = 32 << 20;
 
 const port = parentPort;
 if (!port) throw new Error('agent/storage/unpack/worker must run as a worker thread');
-const post = (m: WorkerMessage) => port.postMessage(m);
 const input = workerData as WorkerInput;
-let rules: ArchiveRules | undefined;
+if ('role' in input) serveVerifyHelper(input.port);
+else await primary(port, input);
 
-let inFlight = 0;
-let creditArrived: (() => void) | undefined;
-port.on('message', (m: ParentMessage) => {
-  if (m.kind === 'credit') {
-    inFlight -= m.bytes;
-    const w = creditArrived;
-    creditArrived = undefined;
-    w?.();
-    return;
-  }
-  if (m.kind === 'paths' && rules) {
-    post({ kind: 'paths', paths: flushPaths(rules.tree).join('\0') });
-    return;
-  }
-  if (m.kind !== 'verify' || !rules) return;
-  try {
+async function primary(parent: MessagePort, input: { fd: number; limits: Partial<UnpackLimits> }): Promise<void> {
+  const post = (m: WorkerMessage) => parent.postMessage(m);
+  let rules: ArchiveRules | undefined;
+  /** The verify helper's port, and the directories this thread walks itself when it has one. */
+  let helper: MessagePort | undefined;
+  let mine: DirEntries[] | undefined;
+
+  const verify = async (dest: string, tree: ArchiveRules['tree']) => {
     const t = performance.now();
-    const problems = verifyTree(m.dest, rules.tree);
-    post(problems.length > 0 ? { kind: 'refused', problems } : { kind: 'verified', ms: performance.now() - t });
-  } catch (err) {
-    post({ kind: 'failed', message: `checking the unpacked tree: ${err instanceof Error ? err.message : String(err)}` });
-  }
-});
+    const dirProblems = checkDirs(dest, tree);
+    if (dirProblems.length > 0) return post({ kind: 'refused', problems: dirProblems });
+    let results: ShareResult[];
+    if (helper && mine) {
+      const h = helper;
+      const theirs = new Promise<ShareResult>((resolve, reject) => {
+        h.once('message', (m: HelperReply) => (m.kind === 'done' ? resolve(m.result) : reject(new Error(m.message))));
+        h.once('close', () => reject(new Error('the verify helper went away')));
+      });
+      h.postMessage({ kind: 'go', dest } satisfies HelperRequest);
+      const own = verifyDirs(dest, mine);
+      results = [own, await theirs];
+    } else results = [verifyDirs(dest, childrenIndex(tree))];
+    const problems = finish(dest, tree.size, results);
+    post(problems.length > 0 ? { kind: 'refused', problems } : { kind: 'verified', ms: performance.now() - t, threads: results.length });
+  };
 
-let last = -Infinity;
-const profile: ScanProfile = { readMs: 0, inflateMs: 0, checkMs: 0, handOverMs: 0 };
-try {
-  const outcome = await scanTarball(input.fd, input.limits, (entries) => {
-    const now = performance.now();
-    if (now - last >= 250) {
-      last = now;
-      post({ kind: 'progress', entries });
+  let inFlight = 0;
+  let creditArrived: (() => void) | undefined;
+  parent.on('message', (m: ParentMessage) => {
+    if (m.kind === 'credit') {
+      inFlight -= m.bytes;
+      const w = creditArrived;
+      creditArrived = undefined;
+      w?.();
+      return;
     }
-  }, async (tar) => {
-    while (inFlight > IN_FLIGHT_MAX) await new Promise<void>((r) => { creditArrived = r; });
-    inFlight += tar.length;
-    const ab = tar.buffer as ArrayBuffer; // its own buffer (allocUnsafeSlow in scan.ts): safe to move
-    port.postMessage({ kind: 'checked', tar: ab } satisfies WorkerMessage, [ab]);
-  }, profile);
-  if (outcome.ok) {
-    rules = outcome.rules;
-    post({ kind: 'scanned', entries: rules.entries, bytes: rules.bytes, profile });
-  } else if (outcome.kind === 'refused') {
-    post({ kind: 'refused', problems: outcome.problems });
-  } else {
-    post({ kind: 'corrupt', message: outcome.message });
+    if (!rules) return;
+    if (m.kind === 'paths') return post({ kind: 'paths', paths: flushPaths(rules.tree).join('\0') });
+    if (m.kind === 'helper') {
+      // While GNU tar finishes: split the directories and send the helper its half.
+      const [a, b] = splitShares(childrenIndex(rules.tree), 2);
+      helper = m.port;
+      mine = a;
+      helper.postMessage({ kind: 'share', dirs: encodeShare(b ?? []) } satisfies HelperRequest);
+      return;
+    }
+    verify(m.dest, rules.tree).catch((err: unknown) => {
+      post({ kind: 'failed', message: `checking the unpacked tree: ${err instanceof Error ? err.message : String(err)}` });
+    });
+  });
+
+  let last = -Infinity;
+  const profile: ScanProfile = { readMs: 0, inflateMs: 0, checkMs: 0, handOverMs: 0 };
+  try {
+    const outcome = await scanTarball(input.fd, input.limits, (entries) => {
+      const now = performance.now();
+      if (now - last >= 250) {
+        last = now;
+        post({ kind: 'progress', entries });
+      }
+    }, async (tar) => {
+      while (inFlight > IN_FLIGHT_MAX) await new Promise<void>((r) => { creditArrived = r; });
+      for (const b of tar) inFlight += b.length;
+      const abs = tar.map((b) => b.buffer as ArrayBuffer); // each owns its whole buffer (scan.ts's handOver): safe to move
+      parent.postMessage({ kind: 'checked', tar: abs } satisfies WorkerMessage, abs);
+    }, profile);
+    if (outcome.ok) {
+      rules = outcome.rules;
+      post({ kind: 'scanned', entries: rules.entries, bytes: rules.bytes, profile });
+    } else if (outcome.kind === 'refused') {
+      post({ kind: 'refused', problems: outcome.problems });
+    } else {
+      post({ kind: 'corrupt', message: outcome.message });
+    }
+  } catch (err) {
+    post({ kind: 'failed', message: `reading the tarball: ${err instanceof Error ? err.message : String(err)}` });
   }
-} catch (err) {
-  post({ kind: 'failed', message: `reading the tarball: ${err instanceof Error ? err.message : String(err)}` });
 }
