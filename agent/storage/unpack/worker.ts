@@ -5,6 +5,7 @@
 // 'verify-helper', verify-helper.ts) and hands this one a port to it: pass 3
 // then walks half of the directories on each thread.
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { setPriority } from 'node:os';
 import { scanTarball, type ScanProfile } from './scan.js';
 import { checkDirs, childrenIndex, encodeShare, finish, splitShares, verifyDirs, type DirEntries, type ShareResult } from './verify.js';
 import { serveVerifyHelper, type HelperReply, type HelperRequest } from './verify-helper.js';
@@ -37,6 +38,16 @@ export type ParentMessage =
 /** Checked bytes handed over but not yet written to GNU tar, at most: bounds memory when GNU tar is the slower side. */
 export const IN_FLIGHT_MAX = 32 << 20;
 
+/**
+ * This thread's nice value. Pass 1 runs up to IN_FLIGHT_MAX ahead of GNU tar,
+ * which is the slower side; where the two want the same core, GNU tar should
+ * have it (measured on the 86,000-file release, tmpfs, 2 cores: the unpack
+ * took 2.95-3.0 s with this thread at nice 10 against 3.16-3.29 s at 0). On
+ * Linux the nice value is per thread, so the agent's event loop keeps its
+ * own; nothing here raises a priority, so it needs no privilege.
+ */
+export const PASS1_NICE = 10;
+
 const port = parentPort;
 if (!port) throw new Error('agent/storage/unpack/worker must run as a worker thread');
 const input = workerData as WorkerInput;
@@ -44,6 +55,9 @@ if ('role' in input) serveVerifyHelper(input.port);
 else await primary(port, input);
 
 async function primary(parent: MessagePort, input: { fd: number; limits: Partial<UnpackLimits> }): Promise<void> {
+  try {
+    setPriority(0, PASS1_NICE); // 0: the calling thread, on Linux
+  } catch { /* not permitted or not supported: only slower */ }
   const post = (m: WorkerMessage) => parent.postMessage(m);
   let rules: ArchiveRules | undefined;
   /** The verify helper's port, and the directories this thread walks itself when it has one. */
