@@ -242,7 +242,10 @@ export class TarReader {
         this.state = { kind: 'skip', left: pad(rawSize) };
         return;
       }
-      this.state = rawSize === 0 ? { kind: 'header' } : { kind: 'meta', type: typeflag, size: rawSize, parts: [], got: 0, padded: pad(rawSize) };
+      // A GNU long name is read as GNU tar reads it: up to its first NUL in the whole blocks of its
+      // body, whatever the size field says (a size cut short would give another reader a shorter name).
+      const keep = typeflag === 'L' || typeflag === 'K' ? pad(rawSize) : rawSize;
+      this.state = rawSize === 0 ? { kind: 'header' } : { kind: 'meta', type: typeflag, size: keep, parts: [], got: 0, padded: pad(rawSize) };
       if (rawSize === 0) this.metaRecord(typeflag, Buffer.alloc(0));
       return;
     }
@@ -286,7 +289,7 @@ export class TarReader {
   private metaRecord(type: string, body: Buffer): void {
     this.sink.meta(body.toString('utf8'));
     if (type === 'L' || type === 'K') {
-      // The name is what comes before the first NUL (the rules refuse a NUL inside it).
+      // The name is what comes before the first NUL (the rules refuse anything but NULs after it).
       const nul = body.indexOf(0);
       const text = body.toString('utf8', 0, nul === -1 ? body.length : nul);
       if (type === 'L') { this.pending.path = text; this.pending.longName = true; } else this.pending.linkpath = text;
