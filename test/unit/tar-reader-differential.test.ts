@@ -10,18 +10,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { TarReader, type HeaderInfo } from '../../agent/storage/unpack/tar-reader.js';
 import { tarBytes, pax, gnuLong, type E } from '../helpers/tarball.js';
-
-/** mulberry32: a small seeded generator (tests inject their randomness). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../helpers/chaos/plan.js';
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f\ufffd]/;
