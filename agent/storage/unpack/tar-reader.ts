@@ -1,3 +1,4 @@
+// Longer than ~300 lines on purpose: one header format and its extensions (ustar prefix, GNU L/K, PAX x/g), read in one place so that what GNU tar would read is decided once.
 // Pass 1's tar reader: the headers of a plain tar stream, read as GNU tar
 // reads them, without copying or parsing a byte of any entry's body. It is
 // synchronous and keeps no more than one header (or one metadata record,
