@@ -159,7 +159,7 @@ test('extracts a good archive exactly', async () => {
   }
 });
 
-test('a large tree is verified on two threads (the verify helper), a small one on one', async () => {
+test('a large tree is verified on two threads (the verify helper), a small one on one; a helper that goes away costs only time', async () => {
   const files = Array.from({ length: 600 }, (_, i) => ({ path: `d${i % 30}/sub${i % 7}/f${i}`, data: `file ${i}\n` }));
   const s = setup(tgz([...files, { path: 'link', type: '2', linkpath: 'd1/sub1' }]));
   try {
@@ -169,6 +169,20 @@ test('a large tree is verified on two threads (the verify helper), a small one o
     rmSync(s.dest, { recursive: true });
     const one = await unpackTarball(s.tarball, s.dest);
     assert.equal(one.profile.verifyThreads, 1);
+    // The helper's thread ended for real as soon as it is started: the worker walks its share itself.
+    rmSync(s.dest, { recursive: true });
+    const ended = await unpackTarball(s.tarball, s.dest, { parallelVerifyMin: 100, onVerifyHelper: (h) => void h.terminate() });
+    assert.equal(ended.profile.verifyThreads, 1);
+    assert.equal(readFileSync(join(s.dest, 'd7/sub4/f67'), 'utf8'), 'file 67\n');
+    // Or at any later moment (whichever step that lands in): never a failed or a wrong unpack.
+    for (const delayMs of [10, 50, 200]) {
+      rmSync(s.dest, { recursive: true });
+      const later = await unpackTarball(s.tarball, s.dest, {
+        parallelVerifyMin: 100, onVerifyHelper: (h) => { setTimeout(() => void h.terminate(), delayMs); },
+      });
+      assert.equal(later.entries, r.entries);
+      assert.equal(readFileSync(join(s.dest, 'd7/sub4/f67'), 'utf8'), 'file 67\n');
+    }
   } finally {
     rmSync(s.base, { recursive: true, force: true });
   }

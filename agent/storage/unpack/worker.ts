@@ -3,7 +3,8 @@
 // The tree read in pass 1 stays in this worker between the two. For a large
 // tree the parent starts a second instance as a verify helper (role
 // 'verify-helper', verify-helper.ts) and hands this one a port to it: pass 3
-// then walks half of the directories on each thread.
+// then walks half of the directories on each thread. If the helper fails or
+// its thread ends, this thread walks its share too: slower, never wrong.
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { setPriority } from 'node:os';
 import { scanTarball, type ScanProfile } from './scan.js';
@@ -30,6 +31,8 @@ export type ParentMessage =
   | { kind: 'verify'; dest: string }
   /** A port to a verify helper (after 'scanned'): pass 3 shares its walk with it. */
   | { kind: 'helper'; port: MessagePort }
+  /** The verify helper's thread has exited. */
+  | { kind: 'helper-gone' }
   /** The paths to fsync (flush: 'tree'). */
   | { kind: 'paths' }
   /** The parent wrote `bytes` of checked tar to GNU tar: the worker may have that many more in flight. */
@@ -60,27 +63,43 @@ async function primary(parent: MessagePort, input: { fd: number; limits: Partial
   } catch { /* not permitted or not supported: only slower */ }
   const post = (m: WorkerMessage) => parent.postMessage(m);
   let rules: ArchiveRules | undefined;
-  /** The verify helper's port, and the directories this thread walks itself when it has one. */
+  /**
+   * The verify helper's port, the directories this thread walks itself and
+   * the helper's share (walked here too if the helper goes away), and whether
+   * it has gone (its port closed: its thread ended).
+   */
   let helper: MessagePort | undefined;
   let mine: DirEntries[] | undefined;
+  let theirs: DirEntries[] = [];
+  let helperGone = false;
+  let onHelperGone: (() => void) | undefined;
+  /** The helper's thread ended (their port closed, or the parent saw it exit): nothing more comes from it. */
+  const helperEnded = () => {
+    helperGone = true;
+    onHelperGone?.();
+  };
 
   const verify = async (dest: string, tree: ArchiveRules['tree']) => {
     const t = performance.now();
     const dirProblems = checkDirs(dest, tree);
     if (dirProblems.length > 0) return post({ kind: 'refused', problems: dirProblems });
     let results: ShareResult[];
-    if (helper && mine) {
+    let threads = 1;
+    if (helper && mine && !helperGone) {
       const h = helper;
-      const theirs = new Promise<ShareResult>((resolve, reject) => {
-        h.once('message', (m: HelperReply) => (m.kind === 'done' ? resolve(m.result) : reject(new Error(m.message))));
-        h.once('close', () => reject(new Error('the verify helper went away')));
+      const answer = new Promise<ShareResult | undefined>((resolve) => {
+        h.once('message', (m: HelperReply) => resolve(m.kind === 'done' ? m.result : undefined));
+        onHelperGone = () => resolve(undefined);
       });
       h.postMessage({ kind: 'go', dest } satisfies HelperRequest);
       const own = verifyDirs(dest, mine);
-      results = [own, await theirs];
+      // The helper's walk, or, if it failed or went away, the same share walked here.
+      const other = await answer;
+      if (other) threads = 2;
+      results = [own, other ?? verifyDirs(dest, theirs)];
     } else results = [verifyDirs(dest, childrenIndex(tree))];
     const problems = finish(dest, tree.size, results);
-    post(problems.length > 0 ? { kind: 'refused', problems } : { kind: 'verified', ms: performance.now() - t, threads: results.length });
+    post(problems.length > 0 ? { kind: 'refused', problems } : { kind: 'verified', ms: performance.now() - t, threads });
   };
 
   let inFlight = 0;
@@ -93,14 +112,17 @@ async function primary(parent: MessagePort, input: { fd: number; limits: Partial
       w?.();
       return;
     }
+    if (m.kind === 'helper-gone') return helperEnded();
     if (!rules) return;
     if (m.kind === 'paths') return post({ kind: 'paths', paths: flushPaths(rules.tree).join('\0') });
     if (m.kind === 'helper') {
       // While GNU tar finishes: split the directories and send the helper its half.
       const [a, b] = splitShares(childrenIndex(rules.tree), 2);
       helper = m.port;
+      helper.once('close', helperEnded);
       mine = a;
-      helper.postMessage({ kind: 'share', dirs: encodeShare(b ?? []) } satisfies HelperRequest);
+      theirs = b ?? [];
+      helper.postMessage({ kind: 'share', dirs: encodeShare(theirs) } satisfies HelperRequest);
       return;
     }
     verify(m.dest, rules.tree).catch((err: unknown) => {
