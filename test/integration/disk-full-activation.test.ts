@@ -42,12 +42,26 @@ before(async () => {
     assert.equal(b.code, 0, b.stderr);
   }
   for (const v of ['1.1.0', '1.0.0']) {
-    const d = await cli(repo.dir, 'deploy', 'staging', v);
+    // CI twice saw this set-up's first start refused for 30 s while the app said it listened on
+    // its inherited fd 3, and nothing on the port afterwards: what fd 3 is, watched during the deploy.
+    // Its cause is not found yet; this set-up is not what the test is about, so a refusal is
+    // reported (stderr, for the CI log) and the deploy tried once more.
+    const seen = new Set<string>();
+    const watch = setInterval(() => { for (const l of appFd3()) seen.add(l); }, 500);
+    let d = await cli(repo.dir, 'deploy', 'staging', v);
+    if (d.code !== 0 && /did not pass its http GET/.test(d.stdout + d.stderr)) {
+      process.stderr.write(`# set-up deploy of ${v} refused by its health check; the app's fd 3 meanwhile:\n# ${[...seen].join('\n# ')}\n# ${d.stdout.split('\n').join('\n# ')}\n`);
+      d = await cli(repo.dir, 'deploy', 'staging', v);
+    }
+    clearInterval(watch);
     if (d.code !== 0) {
-      // What the agent said, and who listens on the app's port (CI once saw its health check refused).
+      // What the agent and its supervising process said, and who listens on the app's port.
       let ss = '';
       try { ss = execFileSync('ss', ['-tanp'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(`:${repo.port}`)).join('\n'); } catch { /* no ss */ }
-      assert.fail(`${d.stdout}${d.stderr}\nagent:\n${agent.logged('').slice(-40).join('\n')}\nsockets on port ${repo.port}:\n${ss}`);
+      let supervisor = '';
+      try { supervisor = readFileSync(join(agent.stateDir, 'supervisor.log'), 'utf8').split('\n').slice(-30).join('\n'); } catch { /* none */ }
+      assert.fail(`${d.stdout}${d.stderr}\nagent:\n${agent.logged('').slice(-40).join('\n')}\nsupervising process:\n${supervisor}\n` +
+        `sockets on port ${repo.port} (${repo.port.toString(16).toUpperCase()} in hex):\n${ss}\nthe app's fd 3 during the deploy:\n${[...seen].join('\n')}`);
     }
   }
 });
@@ -84,6 +98,25 @@ function appPids(): number[] {
     } catch { /* gone meanwhile */ }
   }
   return out;
+}
+
+/** For each hello process of this agent: what its fd 3 is, and that socket's local address and state from /proc/net/tcp. */
+function appFd3(): string[] {
+  const sockets = new Map<string, string>();
+  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    try {
+      for (const line of readFileSync(f, 'utf8').split('\n').slice(1)) {
+        const c = line.trim().split(/\s+/);
+        if (c.length > 9) sockets.set(c[9]!, `local ${c[1]} remote ${c[2]} state ${c[3]}`);
+      }
+    } catch { /* no such table */ }
+  }
+  return appPids().map((pid) => {
+    let link = '?';
+    try { link = readlinkSync(`/proc/${pid}/fd/3`); } catch { /* gone */ }
+    const inode = /socket:\[(\d+)\]/.exec(link)?.[1];
+    return `pid ${pid}: fd 3 ${link}${inode ? `, ${sockets.get(inode) ?? 'not in /proc/net/tcp'}` : ''}`;
+  });
 }
 
 const stateJson = () => JSON.parse(readFileSync(join(agent.stateDir, 'apps', 'hello', 'state.json'), 'utf8')) as { desired: { version: string } };
