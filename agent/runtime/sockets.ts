@@ -40,14 +40,22 @@ export async function bindSocket(spec: ListenSpec, appBind?: string): Promise<Bo
   const host = bindAddressFor(spec, appBind);
   const family = net.isIP(host);
   if (family === 0) throw new SlipwayError('SLIPWAY_ERR_BAD_RELEASE', `listen "${spec.name}": host "${host}" is not an IP address`);
-  const handle = createServerHandle(host, spec.port, family, undefined, 0);
-  if (typeof handle === 'number') {
-    const code = errnoName(handle);
+  const refused = (code: string) => {
     const hint = code === 'EADDRINUSE' ? ' (another process holds it; stop it, or set app_bind to give this agent its own address)' : '';
-    throw new SlipwayError('SLIPWAY_ERR_HOST_SETUP', `cannot bind ${host}:${spec.port} for listen "${spec.name}": ${code}${hint}`);
-  }
+    return new SlipwayError('SLIPWAY_ERR_HOST_SETUP', `cannot bind ${host}:${spec.port} for listen "${spec.name}": ${code}${hint}`);
+  };
+  const handle = createServerHandle(host, spec.port, family, undefined, 0);
+  if (typeof handle === 'number') throw refused(errnoName(handle));
+  // libuv keeps a bind's EADDRINUSE for listen() to report (a "delayed error"), and listen() is
+  // called on this fd by another process (makeListening), where it never sees it: the socket
+  // would stay unbound and listen() would bind it to a random port on every address. So the
+  // bind is checked here, on the socket itself.
   const out: { address?: string; port?: number } = {};
   handle.getsockname(out);
+  if (!out.port || (spec.port !== 0 && out.port !== spec.port)) {
+    handle.close();
+    throw refused('EADDRINUSE');
+  }
   try {
     await makeListening(handle.fd, 511);
   } catch (err) {

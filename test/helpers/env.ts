@@ -23,8 +23,13 @@ export function tempDir(prefix: string): string {
 }
 
 /** A port for the app that other tests (and other files run in parallel) will not pick. */
+/**
+ * A port for a test app, below Linux's ephemeral range (32768 and up): a port
+ * there can be the local port of any connection on the machine, and the app's
+ * bind is then refused (EADDRINUSE), as CI saw.
+ */
 export function appPort(): number {
-  return 20000 + Math.floor(Math.random() * 20000);
+  return 20000 + Math.floor(Math.random() * 12000);
 }
 
 export function git(cwd: string, ...args: string[]): string {
