@@ -293,7 +293,7 @@ export async function unpackTarball(
       // Started while GNU tar finishes; the worker sends it its share of pass 3 over a port of their own.
       const { port1, port2 } = new MessageChannel();
       helper = startWorker(workerUrl, { role: 'verify-helper', port: port2 } satisfies WorkerInput, [port2]);
-      // Its failure is not the unpack's: the worker walks the helper's share itself once their port closes.
+      // Its failure is not the unpack's: told that its thread ended, the worker walks the helper's share itself.
       helper.on('error', () => undefined);
       helper.on('exit', () => worker.postMessage({ kind: 'helper-gone' } satisfies ParentMessage));
       worker.postMessage({ kind: 'helper', port: port1 } satisfies ParentMessage, [port1]);

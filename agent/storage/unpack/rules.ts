@@ -4,7 +4,7 @@
 // the lstat walk of pass 3 compares the extracted result against.
 import { printable } from '../../../common/names.js';
 import { MARKER_FILE } from '../../paths.js';
-import { paxRecords, type HeaderInfo } from './tar-reader.js';
+import { paxRecords, PAX_SIZE, type HeaderInfo } from './tar-reader.js';
 
 export interface UnpackLimits { maxBytes: number; maxEntries: number; maxPathLength: number; maxDepth: number }
 
@@ -15,7 +15,6 @@ export type Node =
   | { type: 'dir'; implicit: boolean }
   | { type: 'file'; size: number }
   | { type: 'symlink'; target: string };
-
 
 /** Bytes the decompressed tar stream may hold beyond what its headers account for (zero blocks, record padding). */
 export const TAR_SLACK_BYTES = 1024 * 1024;
@@ -122,7 +121,7 @@ export class ArchiveRules {
       if (rec.key.includes('\0') || rec.value.includes('\0')) {
         this.refuse(`a PAX record ${q(rec.key.replace(/\0/g, '\\0'))} holds a NUL byte in ${q(rec.value.replace(/\0/g, '\\0'))} (tar readers disagree on where it ends)`);
       } else if (REFUSED_PAX.test(rec.key)) this.refuse(`a PAX header has the keyword ${q(rec.key)} (sparse files and header charsets are not supported)`);
-      else if (rec.key === 'size' && !/^\d{1,15}$/.test(rec.value)) this.refuse(`a PAX header has the size ${q(rec.value)}, which is not a plain byte count`);
+      else if (rec.key === 'size' && !PAX_SIZE.test(rec.value)) this.refuse(`a PAX header has the size ${q(rec.value)}, which is not a plain byte count`);
     }
   }
 

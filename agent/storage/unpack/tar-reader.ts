@@ -28,6 +28,9 @@ import { printable } from '../../../common/names.js';
  */
 export interface HeaderInfo { path: string; type: string; size: number; linkpath?: string }
 
+/** A PAX size record GNU tar and node-tar read alike: plain digits, below 2^53. */
+export const PAX_SIZE = /^\d{1,15}$/;
+
 /** A metadata record (PAX x/g, GNU L/K) larger than this is refused (node-tar's limit, 1 MiB). */
 export const META_MAX = 1024 * 1024;
 const BLOCK = 512;
@@ -134,7 +137,8 @@ export function paxRecords(body: Buffer): { key: string; value: string }[] | und
 type State =
   | { kind: 'header' }
   | { kind: 'skip'; left: number }
-  | { kind: 'meta'; type: string; size: number; parts: Buffer[]; got: number; padded: number }
+  /** A metadata record's body: `keep` of its `padded` bytes are kept. */
+  | { kind: 'meta'; type: string; keep: number; parts: Buffer[]; got: number; padded: number }
   | { kind: 'eof' };
 
 export class TarReader {
@@ -172,14 +176,14 @@ export class TarReader {
         if (s.left === 0) this.state = { kind: 'header' };
       } else if (s.kind === 'meta') {
         const n = Math.min(s.padded - s.got, chunk.length - at);
-        const keep = Math.min(n, Math.max(0, s.size - s.got));
-        if (keep > 0) s.parts.push(Buffer.from(chunk.subarray(at, at + keep)));
+        const kept = Math.min(n, Math.max(0, s.keep - s.got));
+        if (kept > 0) s.parts.push(Buffer.from(chunk.subarray(at, at + kept)));
         s.got += n;
         at += n;
         this.offset += n;
         if (s.got === s.padded) {
           this.state = { kind: 'header' };
-          this.metaRecord(s.type, Buffer.concat(s.parts, s.size));
+          this.metaRecord(s.type, Buffer.concat(s.parts, s.keep));
         }
       } else if (s.kind === 'header') {
         if (this.partialLen === 0 && chunk.length - at >= BLOCK) {
@@ -246,7 +250,7 @@ export class TarReader {
       // A GNU long name is read as GNU tar reads it: up to its first NUL in the whole blocks of its
       // body, whatever the size field says (a size cut short would give another reader a shorter name).
       const keep = typeflag === 'L' || typeflag === 'K' ? pad(rawSize) : rawSize;
-      this.state = rawSize === 0 ? { kind: 'header' } : { kind: 'meta', type: typeflag, size: keep, parts: [], got: 0, padded: pad(rawSize) };
+      this.state = rawSize === 0 ? { kind: 'header' } : { kind: 'meta', type: typeflag, keep, parts: [], got: 0, padded: pad(rawSize) };
       if (rawSize === 0) this.metaRecord(typeflag, Buffer.alloc(0));
       return;
     }
@@ -307,7 +311,7 @@ export class TarReader {
     if (fields.path !== undefined) { this.pending.path = fields.path; this.pending.paxPath = true; }
     if (fields.linkpath !== undefined) this.pending.linkpath = fields.linkpath;
     // The rules refuse a size that is not plain digits; it then counts as malformed.
-    if (fields.size !== undefined) this.pending.size = /^\d{1,15}$/.test(fields.size) ? Number(fields.size) : Number.NaN;
+    if (fields.size !== undefined) this.pending.size = PAX_SIZE.test(fields.size) ? Number(fields.size) : Number.NaN;
   }
 }
 

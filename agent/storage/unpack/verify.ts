@@ -37,9 +37,8 @@ export function childrenIndex(tree: Map<string, Node>): DirEntries[] {
     if (node.type === 'dir' && !byDir.has(path)) byDir.set(path, new Map());
     const slash = path.lastIndexOf('/');
     const dir = slash === -1 ? '' : path.slice(0, slash);
-    let children = byDir.get(dir);
-    if (!children) { children = new Map(); byDir.set(dir, children); } // (a parent always comes first in the tree: never reached)
-    children.set(slash === -1 ? path : path.slice(slash + 1), node);
+    // A parent always comes before its children in the tree (the rules add implicit parents first).
+    byDir.get(dir)!.set(slash === -1 ? path : path.slice(slash + 1), node);
   }
   return [...byDir];
 }

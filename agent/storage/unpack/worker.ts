@@ -66,18 +66,13 @@ async function primary(parent: MessagePort, input: { fd: number; limits: Partial
   /**
    * The verify helper's port, the directories this thread walks itself and
    * the helper's share (walked here too if the helper goes away), and whether
-   * it has gone (its port closed: its thread ended).
+   * it has gone (the parent saw its thread exit).
    */
   let helper: MessagePort | undefined;
   let mine: DirEntries[] | undefined;
   let theirs: DirEntries[] = [];
   let helperGone = false;
   let onHelperGone: (() => void) | undefined;
-  /** The helper's thread ended (their port closed, or the parent saw it exit): nothing more comes from it. */
-  const helperEnded = () => {
-    helperGone = true;
-    onHelperGone?.();
-  };
 
   const verify = async (dest: string, tree: ArchiveRules['tree']) => {
     const t = performance.now();
@@ -112,14 +107,18 @@ async function primary(parent: MessagePort, input: { fd: number; limits: Partial
       w?.();
       return;
     }
-    if (m.kind === 'helper-gone') return helperEnded();
+    if (m.kind === 'helper-gone') {
+      // The helper's thread ended: nothing more comes from it.
+      helperGone = true;
+      onHelperGone?.();
+      return;
+    }
     if (!rules) return;
     if (m.kind === 'paths') return post({ kind: 'paths', paths: flushPaths(rules.tree).join('\0') });
     if (m.kind === 'helper') {
       // While GNU tar finishes: split the directories and send the helper its half.
       const [a, b] = splitShares(childrenIndex(rules.tree), 2);
       helper = m.port;
-      helper.once('close', helperEnded);
       mine = a;
       theirs = b ?? [];
       helper.postMessage({ kind: 'share', dirs: encodeShare(theirs) } satisfies HelperRequest);
