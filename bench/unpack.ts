@@ -204,7 +204,7 @@ export async function benchUnpackPairs(tarball: string, opts: {
       log(`unpack run ${i + 1}/${opts.runs} (${run.order}, load ${loadStart.toFixed(1)}): GNU tar ${s(gnuMs)} + sync ${s(gnuSyncMs)} = ${s(gnuMs + gnuSyncMs)} s; ` +
         `ours ${s(o.ms)} s (flush ${s(p.flushMs)}) → ${run.ratio.toFixed(2)}×; without flush ${s(noFlush)} vs ${s(gnuMs)} → ${run.ratioNoFlush.toFixed(2)}×; ` +
         `profile: read ${s(p.readMs)}, inflate ${s(p.inflateMs)}, check ${s(p.checkMs)}, wait for GNU tar ${s(p.handOverMs)}, ` +
-        `pass 1 done at ${s(p.scannedAt)}, extracted at ${s(p.extractedAt)}, verify ${s(p.verifyMs)}, flush ${s(p.flushMs)}; ` +
+        `pass 1 done at ${s(p.scannedAt)}, extracted at ${s(p.extractedAt)}, verify ${s(p.verifyMs)} (${p.verifiedEarly} files found early), flush ${s(p.flushMs)}; ` +
         `event loop p99 ${o.lagP99Ms.toFixed(1)} ms, max ${o.lagMaxMs.toFixed(1)} ms (while GNU tar ran: ${gnuLag.p99.toFixed(1)}, ${gnuLag.max.toFixed(1)}); ` +
         `writebacks ahead ${p.writebacksAhead}` +
         (fs ? `; with the other flush (${flush === 'fs' ? 'tree' : 'fs'}): ${s(fs.ms)} s, its flush ${s(fs.profile.flushMs)}` : ''));

@@ -129,7 +129,7 @@ export class Releases {
       await writeFileAtomic(join(dir, MARKER_FILE), `${JSON.stringify(marker, null, 1)}\n`);
       const release = await this.read(app, version, sha256);
       if (!release) throw new SlipwayError('SLIPWAY_ERR_INTERNAL', `release ${app} ${version} has no readable completion marker right after unpacking`);
-      this.log.info({ app, version, sha256, entries: result.entries, bytes: result.bytes, ms: Date.now() - started, verify_threads: result.profile.verifyThreads }, 'release unpacked');
+      this.log.info({ app, version, sha256, entries: result.entries, bytes: result.bytes, ms: Date.now() - started, verify_threads: result.profile.verifyThreads, verified_early: result.profile.verifiedEarly }, 'release unpacked');
       return release;
     } catch (err) {
       // Nothing half-made stays: not the temp tree, nor a renamed directory whose marker could not be written.

@@ -20,7 +20,11 @@ export const GNU_TAR_FLAGS = [
   '--extract', '--force-local', // plain tar on stdin: pass 1 has decompressed it already
   '--no-same-owner', // as root, the default is to keep the archive's uid/gid
   '--no-same-permissions', // apply umask 022: drops setuid/setgid/sticky and group/other write
-  '--no-overwrite-dir', // leave the release root (and any existing dir) as it is
+  // Never replace or rewrite a path that exists (the extraction fails instead): a file pass 3 found
+  // finished stays as found (early-verify.ts). Existing directories are left as they are (the
+  // release root keeps its 0700 while GNU tar runs), as --no-overwrite-dir would, which GNU tar
+  // does not take with this flag.
+  '--keep-old-files',
   '--delay-directory-restore',
   '--no-acls', '--no-selinux', '--no-xattrs',
   '--warning=no-timestamp', // archives built with mtime 0 or on a fast clock are fine

@@ -36,7 +36,11 @@
 //           symlinks' realpaths inside `dest`) and sets every mode to exactly
 //           0755 (directories, files with any x bit) or 0644. This catches
 //           any difference between the two tar parsers instead of trusting
-//           either.
+//           either. It begins while GNU tar still extracts (early-verify.ts):
+//           the worker looks at each file GNU tar has finished (by the bytes
+//           GNU tar has written, /proc/PID/io) while it waits for GNU tar to
+//           take more; with --keep-old-files nothing GNU tar does later can
+//           change such a file, so the walk after GNU tar only sees it listed.
 //   then    chmod 0755 on `dest`, one syncfs (`sync -f dest`). While GNU
 //           tar still extracts, a syncfs starts in the background each
 //           WRITEBACK_STEP (64 MiB) of checked tar fed to it, one at a time
@@ -95,6 +99,8 @@ export interface UnpackProfile {
   scannedAt: number; extractedAt: number; verifyMs: number; flushMs: number;
   /** Threads the verification walk ran on (two from PARALLEL_VERIFY_MIN entries). */
   verifyThreads: number;
+  /** Files pass 3 found as described while GNU tar still ran (early-verify.ts): the walk after it only saw them listed. */
+  verifiedEarly: number;
   /** syncfs runs started ahead, while GNU tar was still extracting (flush 'fs'). */
   writebacksAhead: number;
 }
@@ -254,6 +260,8 @@ export async function unpackTarball(
     extraction.done.catch(() => undefined); // awaited below; until then a failure must not count as unhandled
     children.add(extraction);
     const stdin = extraction.child.stdin!;
+    // Pass 3 may begin on the files GNU tar has finished (its pid is tar's own: sh exec'd it).
+    if (extraction.child.pid !== undefined) worker.postMessage({ kind: 'tar', dest, pid: extraction.child.pid } satisfies ParentMessage);
     stdin.on('error', () => { closed = true; poke(); }); // GNU tar exited early: its own error is in extraction.done
     const feeding = (async () => {
       // Only what pass 1 has accepted, in the order it came; each write's bytes are credited back to the worker once GNU tar took them.
@@ -326,7 +334,7 @@ export async function unpackTarball(
     }
     if (fatal) throw fatal; // an abort during the flush: the caller asked for nothing to be left
     const profile: UnpackProfile = {
-      ...scanned.profile, scannedAt, extractedAt, verifyMs: verified.ms, verifyThreads: verified.threads, flushMs: performance.now() - flushStarted, writebacksAhead,
+      ...scanned.profile, scannedAt, extractedAt, verifyMs: verified.ms, verifyThreads: verified.threads, verifiedEarly: verified.early, flushMs: performance.now() - flushStarted, writebacksAhead,
     };
     return { entries: scanned.entries, bytes: scanned.bytes, ms: Math.round(performance.now() - started), profile };
   } catch (err) {

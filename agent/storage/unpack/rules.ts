@@ -13,8 +13,17 @@ export const DEFAULT_LIMITS: UnpackLimits = { maxBytes: 2 * 1024 ** 3, maxEntrie
 /** What the archive says a path should be once extracted. */
 export type Node =
   | { type: 'dir'; implicit: boolean }
-  | { type: 'file'; size: number }
+  | FileNode
   | { type: 'symlink'; target: string };
+
+export interface FileNode {
+  type: 'file';
+  size: number;
+  /** File bytes in the archive up to the end of this one's: GNU tar has finished it once it has written more (early-verify.ts). */
+  end?: number;
+  /** Set by early-verify.ts when the file was found as described while GNU tar still ran: the final walk only sees it is listed. */
+  verified?: boolean;
+}
 
 /** Bytes the decompressed tar stream may hold beyond what its headers account for (zero blocks, record padding). */
 export const TAR_SLACK_BYTES = 1024 * 1024;
@@ -57,6 +66,8 @@ const q = (p: string) => `"${printable(p, 120)}"`;
 
 export class ArchiveRules {
   readonly tree = new Map<string, Node>();
+  /** The regular files, in archive order (GNU tar's order of writing them). */
+  readonly files: Array<readonly [path: string, node: FileNode]> = [];
   readonly problems: string[] = [];
   entries = 0;
   bytes = 0;
@@ -197,7 +208,7 @@ export class ArchiveRules {
       this.lastDir = parentDir;
     }
     let node: Node;
-    if (kind === 'file') node = { type: 'file', size: h.size };
+    if (kind === 'file') node = { type: 'file', size: h.size, end: this.bytes };
     else if (kind === 'dir') node = { type: 'dir', implicit: false };
     else {
       const target = h.linkpath ?? '';
@@ -220,6 +231,7 @@ export class ArchiveRules {
       if (clash) return this.refuse(`entry ${q(raw)}: ${clash}`);
     }
     this.tree.set(path, node);
+    if (node.type === 'file') this.files.push([path, node]);
     // Its entries usually follow (its parents were checked above).
     if (node.type === 'dir') this.lastDir = path;
   }

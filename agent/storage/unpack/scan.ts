@@ -12,7 +12,7 @@
 import { read, readSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { createGunzip, type ZlibOptions } from 'node:zlib';
-import { ArchiveRules, type UnpackLimits } from './rules.js';
+import type { ArchiveRules } from './rules.js';
 import { TarReader } from './tar-reader.js';
 
 /** Where pass 1's time went, in ms (the bench's profile): reading the tarball, zlib, the tar reader + the rules, waiting for GNU tar to take what was checked. */
@@ -42,16 +42,15 @@ const HANDOVER_INPUT = CHUNK;
 /** After the first problem, decompressed bytes still checked for further problems (the message lists up to 20). */
 const PROBLEM_TAIL = 4 << 20;
 
-/** `fd` is the tarball, opened once by the caller: GNU tar reads the same file, whatever happens to its path. */
+/** `fd` is the tarball, opened once by the caller: GNU tar reads the same file, whatever happens to its path. `rules` is new: it receives the entries. */
 export async function scanTarball(
-  fd: number, limits: Partial<UnpackLimits>, onProgress: (entries: number) => void, onChecked: (tar: Buffer[]) => void | Promise<void> = () => undefined,
+  fd: number, rules: ArchiveRules, onProgress: (entries: number) => void, onChecked: (tar: Buffer[]) => void | Promise<void> = () => undefined,
   profile: ScanProfile = { readMs: 0, inflateMs: 0, checkMs: 0, handOverMs: 0 },
 ): Promise<ScanOutcome> {
   const magic = Buffer.alloc(2);
   readSync(fd, magic, 0, 2, 0); // positional: nothing here moves the fd's offset
   if (magic[0] !== 0x1f || magic[1] !== 0x8b) return { ok: false, kind: 'corrupt', message: 'not gzip data' };
 
-  const rules = new ArchiveRules(limits);
   let corrupt: string | undefined;
   /** Stop reading: a limit was hit, too many problems, or the gzip/tar stream is broken. */
   let stop = false;

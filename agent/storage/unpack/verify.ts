@@ -8,6 +8,9 @@
 // the unpack worker threads, never on the agent's event loop.
 //
 // In steps, so that two threads can share the bulk of it:
+//   (early)     while GNU tar still runs, the files it has finished
+//               (early-verify.ts): those found as described are marked and
+//               below only need to be listed.
 //   checkDirs   every directory the archive describes, parents first: a real
 //               directory (never a symlink, so no later path goes through
 //               one), mode 0755. One thread, before the rest.
@@ -25,7 +28,8 @@ import { printable } from '../../../common/names.js';
 
 /** A directory ('' is the release root) and what the archive puts in it, by name. */
 export type DirEntries = [dir: string, children: Map<string, Node>];
-export interface ShareResult { problems: string[]; found: number; symlinks: string[] }
+/** `early`: files only seen listed, found as described while GNU tar ran. */
+export interface ShareResult { problems: string[]; found: number; symlinks: string[]; early: number }
 
 const q = (p: string) => `"${printable(p, 120)}"`;
 const join2 = (dir: string, name: string) => (dir === '' ? name : `${dir}/${name}`);
@@ -79,15 +83,17 @@ export function verifyDirs(dest: string, dirs: DirEntries[]): ShareResult {
   const problems: string[] = [];
   const symlinks: string[] = [];
   let found = 0;
+  let early = 0;
   for (const [dir, children] of dirs) {
     const abs = dir === '' ? dest : `${dest}/${dir}`;
     for (const name of readdirSync(abs)) {
-      if (problems.length >= MAX_PROBLEMS) return { problems, found, symlinks };
+      if (problems.length >= MAX_PROBLEMS) return { problems, found, symlinks, early };
       const path = join2(dir, name);
       const want = children.get(name);
       found++;
       if (!want) { problems.push(`${q(path)} was extracted but is not in the archive's headers`); continue; }
       if (want.type === 'dir') continue; // checkDirs has seen it
+      if (want.type === 'file' && want.verified) { early++; continue; } // found as described while GNU tar ran (early-verify.ts)
       const full = `${abs}/${name}`;
       const st = lstatSync(full);
       if (st.isFile()) {
@@ -109,7 +115,7 @@ export function verifyDirs(dest: string, dirs: DirEntries[]): ShareResult {
       }
     }
   }
-  return { problems, found, symlinks };
+  return { problems, found, symlinks, early };
 }
 
 /** After every share: all of the tree was found, and each symlink resolves inside the release. */
@@ -154,7 +160,9 @@ export function encodeShare(dirs: DirEntries[]): string {
   for (const [dir, children] of dirs) {
     const entries: string[] = [dir];
     for (const [name, n] of children) {
-      entries.push(n.type === 'file' ? `${name}${FIELD_SEP}f${FIELD_SEP}${n.size}` : n.type === 'symlink' ? `${name}${FIELD_SEP}l${FIELD_SEP}${n.target}` : `${name}${FIELD_SEP}d`);
+      entries.push(n.type === 'file'
+        ? (n.verified ? `${name}${FIELD_SEP}v${FIELD_SEP}${n.size}` : `${name}${FIELD_SEP}f${FIELD_SEP}${n.size}${FIELD_SEP}${n.end ?? ''}`)
+        : n.type === 'symlink' ? `${name}${FIELD_SEP}l${FIELD_SEP}${n.target}` : `${name}${FIELD_SEP}d`);
     }
     out.push(entries.join(ENTRY_SEP));
   }
@@ -167,8 +175,10 @@ export function decodeShare(text: string): DirEntries[] {
     const [dir, ...entries] = d.split(ENTRY_SEP);
     const children = new Map<string, Node>();
     for (const e of entries) {
-      const [name, kind, value] = e.split(FIELD_SEP) as [string, string, string | undefined];
-      children.set(name, kind === 'f' ? { type: 'file', size: Number(value) } : kind === 'l' ? { type: 'symlink', target: value ?? '' } : { type: 'dir', implicit: false });
+      const [name, kind, value, end] = e.split(FIELD_SEP) as [string, string, string | undefined, string | undefined];
+      children.set(name, kind === 'f' || kind === 'v'
+        ? { type: 'file', size: Number(value), ...(kind === 'v' ? { verified: true } : end ? { end: Number(end) } : {}) }
+        : kind === 'l' ? { type: 'symlink', target: value ?? '' } : { type: 'dir', implicit: false });
     }
     return [dir!, children];
   });
