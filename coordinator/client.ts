@@ -42,6 +42,9 @@ export class AgentConnection {
       // channelz keeps a registry entry and call counters per channel and
       // subchannel: CPU and memory for nobody in a CLI talking to 1,000 hosts.
       'grpc.enable_channelz': 0,
+      // A pool of its own: grpc-js's global subchannel pool walks every subchannel of the process
+      // on each channel's close, O(hosts²) for a fan-out (~0.1 ms per host at 1,000, measured).
+      'grpc.use_local_subchannel_pool': 1,
     }) as unknown as AgentClient;
     this.uploader = new Uploader(host, tls, deadlineMs, this.client);
   }
