@@ -214,6 +214,7 @@ export async function runAb(n: number): Promise<{ old_cpu_ms_per_host: number[];
 const USAGE = `usage: npm run bench -- status-scale [--runs N] [--hosts 50,200,1000] [--json]
        npm run bench -- status-scale --ab N   (the channel set-up before and after, alternating; see runAb)
        npm run bench -- status-scale --floor N   (a bare TLS handshake against a Status call; bench/tls-floor.ts)
+       npm run bench -- status-scale --watch N [--rounds R]   ('status --watch': each round's CPU once the channels are up; bench/status-watch.ts)
 
 'slipway status' of simulated agents (scripts/sim-agents.ts) at each fleet size:
 wall, the CLI's CPU, CPU per host over 'slipway --version', hosts answered.
@@ -235,6 +236,14 @@ export async function runStatusScaleCli(argv: string[]): Promise<number> {
     }
     if (a === '--floor' && v && /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 2000) {
       process.stdout.write(`${JSON.stringify(await (await import('./tls-floor.js')).runTlsFloor(Number(v), log))}\n`);
+      return 0;
+    }
+    if (a === '--watch' && v && /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 2000) {
+      const r = argv[i + 2] === '--rounds' && /^\d+$/.test(argv[i + 3] ?? '') ? Math.min(50, Math.max(2, Number(argv[i + 3]))) : 6;
+      const rounds = await (await import('./status-watch.js')).runStatusWatch(Number(v), r, log);
+      const later = rounds.slice(1).map((x) => x.cpu_per_host_ms).sort((x, y) => x - y);
+      const median = later[Math.floor((later.length - 1) / 2)] ?? NaN;
+      process.stdout.write(`${JSON.stringify({ hosts: Number(v), rounds, later_rounds_median_cpu_per_host_ms: median })}\n`);
       return 0;
     }
     if (a === '--runs' && v && /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 50) { opts.runs = Number(v); i++; continue; }
