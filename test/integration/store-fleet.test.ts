@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, statSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { cpus } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { tempDir, cleanup, makeAppRepo, testPki, waitFor, git, type AppRepo } from '../helpers/env.js';
 import { NetnsFleet, NetnsAgent, nginxConfig, isRoot, cliBin, type Node } from '../helpers/netns-fleet.js';
@@ -48,6 +49,16 @@ function hostOf(addr: string): Node {
 /** The CLI in the coordinator's namespace. */
 function slipway(...args: string[]) {
   return fleet.run('coord', [process.execPath, cliBin(), ...args], { cwd: repo.dir, env: { ...process.env, NO_COLOR: '1' } });
+}
+
+/**
+ * Seconds of CPU the whole machine has been busy so far (every core; /proc/stat): on this one
+ * machine, what every host of a deploy costs together. Printed beside the wall times, not asserted.
+ */
+function machineBusyS(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal
+  return (f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!) / 100;
 }
 
 function storedTarballs(node: Node): string[] {
@@ -140,13 +151,17 @@ test('deploy through the store: the coordinator sends the release once, whatever
 
   // One host, then all of them: the release is in the store already, so the coordinator sends only control traffic.
   const t1 = performance.now();
+  const cpu1 = machineBusyS();
   const one = await slipway('deploy', 'staging', '1.0.0', '--host', `${fleet.addr('h1')}:7070`, '--json');
   const wallOne = (performance.now() - t1) / 1000;
+  const cpuOne = machineBusyS() - cpu1;
   assert.equal(one.code, 0, one.stderr);
   const tx1 = fleet.txBytes('coord');
   const tAll = performance.now();
+  const cpuAll0 = machineBusyS();
   const all = await slipway('deploy', 'staging', '1.0.0', '--json');
   const wallAll = (performance.now() - tAll) / 1000;
+  const cpuAll = machineBusyS() - cpuAll0;
   const control = fleet.txBytes('coord') - tx1;
   assert.equal(all.code, 0, all.stderr);
   const j = JSON.parse(all.stdout) as DeployJson;
@@ -157,7 +172,8 @@ test('deploy through the store: the coordinator sends the release once, whatever
   }
   for (const h of hosts) assert.deepEqual(storedTarballs(h), [`${rel.sha256}.tar.gz`]);
   process.stderr.write(`# store, ${HOSTS} hosts at ${RATE}, ${(rel.size / 1e6).toFixed(1)} MB release: publish sent ${(published / 1e6).toFixed(1)} MB;`
-    + ` deploy 1 host ${wallOne.toFixed(1)} s; deploy ${HOSTS} hosts ${wallAll.toFixed(1)} s (${HOSTS - 1} fetching), coordinator sent ${(control / 1e3).toFixed(0)} kB\n`);
+    + ` deploy 1 host ${wallOne.toFixed(1)} s (machine CPU ${cpuOne.toFixed(1)} s); deploy ${HOSTS} hosts ${wallAll.toFixed(1)} s (${HOSTS - 1} fetching;`
+    + ` machine CPU ${cpuAll.toFixed(1)} s of ${cpus().length} cores), coordinator sent ${(control / 1e3).toFixed(0)} kB\n`);
   assert.ok(published < rel.size * 1.1 + 1e6, `the publish sent ${published} bytes for a ${rel.size}-byte release`);
   assert.ok(control < 1e6, `the coordinator sent ${control} bytes to ${HOSTS} hosts fetching from the store (control traffic only expected)`);
 
@@ -168,9 +184,10 @@ test('deploy through the store: the coordinator sends the release once, whatever
     const measure = async (env: string, version: string, extra: string[]) => {
       const tx = fleet.txBytes('coord');
       const t = performance.now();
+      const cpu = machineBusyS();
       const r = await slipway('deploy', env, version, ...extra, '--json');
       assert.equal(r.code, 0, r.stderr);
-      return `${((performance.now() - t) / 1000).toFixed(1)} s, coordinator sent ${((fleet.txBytes('coord') - tx) / 1e6).toFixed(2)} MB`;
+      return `${((performance.now() - t) / 1000).toFixed(1)} s (machine CPU ${(machineBusyS() - cpu).toFixed(1)} s), coordinator sent ${((fleet.txBytes('coord') - tx) / 1e6).toFixed(2)} MB`;
     };
     const lines: string[] = [];
     for (const [env, v1, vN] of [['staging', '1.1.0', '1.1.1'], ['push', '1.2.0', '1.2.1']]) {
