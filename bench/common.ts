@@ -201,3 +201,17 @@ export function printColumns(rows: string[][], out: (line: string) => void = (l)
     if (i === 0) out(widths.map((n) => '-'.repeat(n)).join('  '));
   }
 }
+
+/** A repo whose environment `scale` lists the hosts, with mTLS. */
+export function writeScaleConfig(dir: string, hosts: string[], tls: string): void {
+  writeFileSync(join(dir, 'slipway.yaml'), [
+    'app: hello',
+    'build: { include: [server.js] }',
+    'run: { command: [node, server.js] }',
+    'environments:',
+    '  scale:',
+    `    hosts: [${hosts.join(', ')}]`,
+    `    tls: ${tls}`,
+    '',
+  ].join('\n'));
+}

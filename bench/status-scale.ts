@@ -17,14 +17,14 @@
 // Targets (issue 15): 1,000 hosts answered in < 2 s of wall, < 1 ms of CLI CPU per host.
 // A benchmark, not a test: exits 0 when it measured, whatever the figures.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI_BIN } from '../scripts/local-fleet.js';
 import { makePki } from '../scripts/pki.js';
 import { startSimAgents } from '../scripts/sim-agents.js';
 import { median } from '../test/helpers/load.js';
-import { machine, pass, printColumns, type Machine, type Result } from './common.js';
+import { machine, pass, printColumns, writeScaleConfig, type Machine, type Result } from './common.js';
 
 export interface StatusScaleOptions {
   runs?: number;
@@ -82,20 +82,6 @@ export function timedCli(cwd: string, args: string[]): Promise<{ wallMs: number;
   });
 }
 
-/** A repo whose environment `scale` lists the hosts, with mTLS. */
-function writeConfig(dir: string, hosts: string[], tls: string): void {
-  writeFileSync(join(dir, 'slipway.yaml'), [
-    'app: hello',
-    'build: { include: [server.js] }',
-    'run: { command: [node, server.js] }',
-    'environments:',
-    '  scale:',
-    `    hosts: [${hosts.join(', ')}]`,
-    `    tls: ${tls}`,
-    '',
-  ].join('\n'));
-}
-
 export async function runStatusScaleBench(opts: StatusScaleOptions = {}): Promise<StatusScaleResult> {
   const runs = opts.runs ?? 3;
   const sizes = opts.hosts ?? [50, 200, 1000];
@@ -108,7 +94,7 @@ export async function runStatusScaleBench(opts: StatusScaleOptions = {}): Promis
     const repo = join(dir, 'repo');
     const { mkdirSync } = await import('node:fs');
     mkdirSync(repo);
-    writeConfig(repo, ['127.0.0.1:1'], pki.coordinatorTls);
+    writeScaleConfig(repo, ['127.0.0.1:1'], pki.coordinatorTls);
     await timedCli(repo, ['--version']);
     const versions = [];
     for (let i = 0; i < runs; i++) versions.push(await timedCli(repo, ['--version']));
@@ -122,7 +108,7 @@ export async function runStatusScaleBench(opts: StatusScaleOptions = {}): Promis
       const sims = await startSimAgents(n, { tls: agentTls });
       procs[String(n)] = sims.pids.length;
       try {
-        writeConfig(repo, sims.addresses, pki.coordinatorTls);
+        writeScaleConfig(repo, sims.addresses, pki.coordinatorTls);
         await timedCli(repo, ['--json', 'status', 'scale']);
         const wall: number[] = [];
         const cpu: number[] = [];

@@ -6,30 +6,26 @@
 //
 // The CLI is the installed bundle, `slipway --json status scale --watch
 // --interval 0.2`, spawned directly (its pid is the node process); at each
-// round's line on stdout its CPU (utime + stime from /proc/PID/stat) is read.
+// round's line on stdout its CPU (utime + stime from /proc/PID/stat, the
+// agent's own reader) is read.
 // Per round: CPU per host (the CPU since the previous round's line, over N:
 // the 0.2 s sleep between rounds costs next to nothing), wall (the time
 // between the two lines, less the interval) and hosts answered. Round 1
 // includes the process's start and every handshake.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { makePki } from '../scripts/pki.js';
 import { startSimAgents } from '../scripts/sim-agents.js';
 import { CLI_BIN } from '../scripts/local-fleet.js';
+import { readProcSample } from '../agent/monitoring/proc-stats.js';
+import { writeScaleConfig } from './common.js';
 
 export interface WatchRound { round: number; answered: number; wall_ms: number; cpu_ms: number; cpu_per_host_ms: number }
 
 const INTERVAL_S = 0.2;
-const TICKS_PER_S = 100; // USER_HZ on Linux
-
-/** The process's CPU (user + system) in ms, from /proc. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) / TICKS_PER_S) * 1000;
-}
 
 export async function runStatusWatch(n: number, rounds: number, log: (s: string) => void): Promise<WatchRound[]> {
   const dir = mkdtempSync(join(tmpdir(), 'slipway-status-watch-'));
@@ -38,10 +34,7 @@ export async function runStatusWatch(n: number, rounds: number, log: (s: string)
   const sims = await startSimAgents(n, { tls: { ca: pki.ca, cert: ac.cert, key: ac.key } });
   const repo = join(dir, 'repo');
   mkdirSync(repo);
-  writeFileSync(join(repo, 'slipway.yaml'), [
-    'app: hello', 'build: { include: [server.js] }', 'run: { command: [node, server.js] }', 'environments:', '  scale:',
-    `    hosts: [${sims.addresses.join(', ')}]`, `    tls: ${pki.coordinatorTls}`, '',
-  ].join('\n'));
+  writeScaleConfig(repo, sims.addresses, pki.coordinatorTls);
   const bin = process.env.SLIPWAY_FLEET_BIN_DIR ? join(process.env.SLIPWAY_FLEET_BIN_DIR, 'slipway.cjs') : CLI_BIN;
   const out: WatchRound[] = [];
   try {
@@ -56,7 +49,9 @@ export async function runStatusWatch(n: number, rounds: number, log: (s: string)
       const ev = JSON.parse(line) as { event?: string; round?: number; hosts?: { ok: boolean }[] };
       if (ev.event !== 'round') continue;
       const now = performance.now();
-      const cpu = cpuMs(child.pid!);
+      const sample = await readProcSample(child.pid!);
+      if (!sample) throw new Error(`the CLI exited during round ${ev.round ?? out.length + 1}`);
+      const cpu = sample.cpuSeconds * 1000;
       const round = ev.round ?? out.length + 1;
       const r: WatchRound = {
         round,

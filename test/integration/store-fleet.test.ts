@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, statSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
+import { CLK_TCK, parseProcStat } from '../../agent/monitoring/proc-stats.js';
 import { execFileSync } from 'node:child_process';
 import { tempDir, cleanup, makeAppRepo, testPki, waitFor, git, type AppRepo } from '../helpers/env.js';
 import { NetnsFleet, NetnsAgent, nginxConfig, isRoot, cliBin, type Node } from '../helpers/netns-fleet.js';
@@ -56,9 +57,8 @@ function slipway(...args: string[]) {
  * machine, what every host of a deploy costs together. Printed beside the wall times, not asserted.
  */
 function machineBusyS(): number {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  // user nice system idle iowait irq softirq steal
-  return (f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!) / 100;
+  const { idle, total } = parseProcStat(readFileSync('/proc/stat', 'utf8'));
+  return (total - idle) / CLK_TCK;
 }
 
 function storedTarballs(node: Node): string[] {

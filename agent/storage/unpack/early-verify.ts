@@ -93,9 +93,12 @@ export class EarlyVerifier {
   }
 }
 
-/** Runs `early` a slice at a time until it has nothing left or `stop()` says so; resolves then. */
-export async function runEarly(early: EarlyVerifier, stop: () => boolean): Promise<void> {
-  while (!stop() && early.pending) {
+/**
+ * Runs the verifier `current()` gives (it may be replaced meanwhile: the primary's, once it has
+ * handed the helper its share) a slice at a time, until it has nothing left or `stop()` says so.
+ */
+export async function runEarly(current: () => EarlyVerifier | undefined, stop: () => boolean): Promise<void> {
+  for (let early = current(); early && !stop() && early.pending; early = current()) {
     const n = early.step(5);
     // Nothing finished yet: GNU tar is behind; look again shortly.
     await new Promise<void>((r) => (n > 0 ? setImmediate(r) : setTimeout(r, 5)));

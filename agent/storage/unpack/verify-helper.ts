@@ -17,7 +17,10 @@ export function serveVerifyHelper(port: MessagePort): void {
   port.on('message', (m: HelperRequest) => {
     if (m.kind === 'share') {
       dirs = decodeShare(m.dirs);
-      if (m.tar) void runEarly(new EarlyVerifier(m.tar.dest, m.tar.pid, filesOf(dirs)), () => went);
+      if (m.tar) {
+        const early = new EarlyVerifier(m.tar.dest, m.tar.pid, filesOf(dirs));
+        void runEarly(() => early, () => went);
+      }
       return;
     }
     went = true;

@@ -173,13 +173,7 @@ async function primary(parent: MessagePort, input: { fd: number; limits: Partial
       rules = outcome.rules;
       post({ kind: 'scanned', entries: rules.entries, bytes: rules.bytes, profile });
       // Until the parent says GNU tar has finished (the helper's share, if one comes, is taken out on the way).
-      const loop = async (): Promise<void> => {
-        while (!verifying && early?.pending) {
-          const current = early;
-          await runEarly(current, () => verifying || early !== current);
-        }
-      };
-      void loop();
+      void runEarly(() => early, () => verifying);
     } else if (outcome.kind === 'refused') {
       post({ kind: 'refused', problems: outcome.problems });
     } else {
