@@ -201,12 +201,21 @@ test('a build whose supervising process fails at its start: the holder starts th
   const a = agents[2];
   const build = makeBuild('bad-supervisor', '9.9.4');
   writeFileSync(join(dirname(build), 'supervisor.mjs'), 'console.error("broken supervisor build"); process.exit(1);\n');
+  // The rollback before put this host back on the installed build, and its agent replaces the supervising
+  // process (of B) only after it has confirmed itself, which may be after the CLI returned: wait for that
+  // hand-over, or the process read here is the one about to go.
+  await waitFor(async () => {
+    const h = await cli(repo.dir, '--json', 'history', 'staging', '--agent', '--host', a.address);
+    const entries = (JSON.parse(h.stdout) as { entries: { action: string; to_version: string; result: string }[] }).entries;
+    return entries.some((e) => e.action === 'supervisor-upgrade' && e.to_version === SLIPWAY_VERSION && e.result === 'done');
+  }, 'the supervising process of the installed build after the rollback', 60_000);
   const beforeApps = await apps();
   const sup = supervisorPid(a.stateDir) as number;
   const oldCommand = cmdline(sup);
   // As on a real host, the supervising process being replaced has been up longer than the holder's
   // proof window (10 s): its own exit must not count as the new build's proof (it once did).
   await waitFor(() => processAgeS(sup) > 11, 'the supervising process to be up more than 10 s', 30_000);
+  assert.equal(supervisorPid(a.stateDir), sup, 'the same supervising process throughout the wait');
   const ls = loads();
   let r;
   try {
