@@ -122,6 +122,15 @@ export class ReleaseStore {
 /** Bytes an upload may hold in memory before it pauses the call (backpressure). */
 const UPLOAD_WRITE_BUFFER = 16 << 20;
 
+/**
+ * Bytes gathered before they go to the hash worker and the file together.
+ * A fetch over HTTPS arrives in TLS records of 16 KiB at most: handed on one
+ * by one, each cost a message to the hash thread and a write on the thread
+ * pool, each waking a thread (a 21 MB fetch through a 25 Mbit/s link: 1,282
+ * of each, 0.31-0.42 s of CPU against curl's 0.12 s).
+ */
+export const UPLOAD_BATCH_BYTES = 1 << 20;
+
 /** One upload in flight: a temp file, a hash and a byte count. */
 export class Upload {
   private file?: WriteStream;
@@ -135,6 +144,9 @@ export class Upload {
   private failing?: Promise<void>;
   /** Who waits for a drain: woken by a failure too. */
   private readonly waiting: (() => void)[] = [];
+  /** Bytes received and not yet handed to the hash and the file (under UPLOAD_BATCH_BYTES). */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
 
   constructor(private readonly store: ReleaseStore, readonly app: string, readonly version: string, readonly sha256: string, readonly size: number,
     private readonly sig: { signature: Buffer; key_id: string; manifest_sha256: string } = { signature: Buffer.alloc(0), key_id: '', manifest_sha256: '' }) {
@@ -200,9 +212,21 @@ export class Upload {
     if (this.received > this.size) {
       throw new SlipwayError('SLIPWAY_ERR_UPLOAD_MISMATCH', `upload of ${this.app} ${this.version} sent more than the announced ${this.size} bytes; nothing was stored`);
     }
-    this.hash.update(data);
     this.store.record(data.length);
-    return this.file.write(data);
+    // Held until the batch is full: Node never reuses a Buffer it has handed over ('data' events, gRPC messages).
+    this.pending.push(data);
+    this.pendingBytes += data.length;
+    return this.pendingBytes >= UPLOAD_BATCH_BYTES ? this.flushBatch(this.file) : true;
+  }
+
+  /** The bytes held so far to the hash and the file; false when the file asks to wait for a drain. */
+  private flushBatch(file: WriteStream): boolean {
+    if (this.pendingBytes === 0) return true;
+    const batch = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.hash.update(batch);
+    return file.write(batch);
   }
 
   /** Calls fn once the file takes more data, or once it failed (the next write then throws why). */
@@ -220,6 +244,7 @@ export class Upload {
     const file = this.file;
     try {
       if (this.failure) throw this.failure;
+      this.flushBatch(file);
       await new Promise<void>((res, rej) => file.end((err?: Error | null) => (err ? rej(err) : res())));
     } catch (err) {
       await this.writeFailed(err);
@@ -247,6 +272,8 @@ export class Upload {
   }
 
   async abort(): Promise<void> {
+    this.pending = [];
+    this.pendingBytes = 0;
     this.hash.drop();
     const file = this.file;
     // The stream opens its file asynchronously: removing it before the open has happened would leave the
