@@ -19,6 +19,7 @@ import { CLK_TCK, parseProcStat } from '../../agent/monitoring/proc-stats.js';
 import { execFileSync } from 'node:child_process';
 import { tempDir, cleanup, makeAppRepo, testPki, waitFor, git, type AppRepo } from '../helpers/env.js';
 import { NetnsFleet, NetnsAgent, nginxConfig, isRoot, cliBin, type Node } from '../helpers/netns-fleet.js';
+import { sampleCpu, cpuBetween } from '../helpers/cpu-by-process.js';
 
 const HOSTS = Number(process.env.SLIPWAY_STORE_FLEET_HOSTS ?? 5);
 const RATE = process.env.SLIPWAY_STORE_FLEET_RATE ?? '100mbit';
@@ -40,7 +41,7 @@ const tamperedRoot = join(base, 'tampered');
 interface DeployJson {
   ok: boolean;
   store?: { url: string; published: boolean };
-  hosts: { host: string; ok: boolean; upload: string; upload_channel: string | null; uploaded_bytes: number; error?: { code?: string; message: string } }[];
+  hosts: { host: string; ok: boolean; upload: string; upload_channel: string | null; uploaded_bytes: number; error?: { code?: string; message: string }; events: { event: string; at: string }[] }[];
 }
 
 function hostOf(addr: string): Node {
@@ -59,6 +60,19 @@ function slipway(...args: string[]) {
 function machineBusyS(): number {
   const { idle, total } = parseProcStat(readFileSync('/proc/stat', 'utf8'));
   return (total - idle) / CLK_TCK;
+}
+
+/** What a process of the fleet is, for the CPU breakdown of a measured deploy. */
+function kindOf(pid: number, comm: string, cmdline: string[]): string {
+  const cmd = cmdline.join(' ');
+  if (comm === 'slipway-agent') return 'agents';
+  if (cmd.includes('supervisor.mjs')) return 'supervising processes';
+  if (cmd.includes('server.js')) return 'apps';
+  if (comm === 'nginx') return 'nginx';
+  // The CLI ran and ended in between: its CPU is in this process's children's.
+  if (cmd.includes(cliBin()) || pid === process.pid) return 'the CLI (and this test)';
+  if (cmdline.length === 0) return 'kernel threads';
+  return 'other';
 }
 
 function storedTarballs(node: Node): string[] {
@@ -159,9 +173,16 @@ test('deploy through the store: the coordinator sends the release once, whatever
   const tx1 = fleet.txBytes('coord');
   const tAll = performance.now();
   const cpuAll0 = machineBusyS();
+  const byKind0 = sampleCpu(kindOf);
+  const startedAt = Date.now();
+  // Samples through the deploy, to tell the activation's CPU from the download's.
+  const samples: { at: number; busy: number; cpu: ReturnType<typeof sampleCpu> }[] = [];
+  const sampler = setInterval(() => samples.push({ at: Date.now(), busy: machineBusyS(), cpu: sampleCpu(kindOf) }), 250);
   const all = await slipway('deploy', 'staging', '1.0.0', '--json');
+  clearInterval(sampler);
   const wallAll = (performance.now() - tAll) / 1000;
   const cpuAll = machineBusyS() - cpuAll0;
+  const byKind = cpuBetween(byKind0, sampleCpu(kindOf));
   const control = fleet.txBytes('coord') - tx1;
   assert.equal(all.code, 0, all.stderr);
   const j = JSON.parse(all.stdout) as DeployJson;
@@ -171,9 +192,16 @@ test('deploy through the store: the coordinator sends the release once, whatever
     if (hostOf(h.host) !== 'h1') assert.equal(h.upload_channel, 'store', `${h.host} fetched from the store`);
   }
   for (const h of hosts) assert.deepEqual(storedTarballs(h), [`${rel.sha256}.tar.gz`]);
+  // The activation's span: from the first host's first event (unpacking) to the last host's last (done), on this machine's clock.
+  const eventsAt = j.hosts.flatMap((h) => h.events.map((e) => (Date.parse(e.at) - startedAt) / 1000));
+  const [actFrom, actTo] = [Math.min(...eventsAt), Math.max(...eventsAt)];
+  const near = (t: number) => samples.reduce((best, x) => (Math.abs(x.at - startedAt - t * 1000) < Math.abs(best.at - startedAt - t * 1000) ? x : best));
+  const [a0, a1] = [near(actFrom), near(actTo)];
+  const activation = `activation from +${actFrom.toFixed(1)} s to +${actTo.toFixed(1)} s, with machine CPU ${(a1.busy - a0.busy).toFixed(1)} s`
+    + ` over ${((a1.at - a0.at) / 1000).toFixed(1)} s: ${cpuBetween(a0.cpu, a1.cpu)}`;
   process.stderr.write(`# store, ${HOSTS} hosts at ${RATE}, ${(rel.size / 1e6).toFixed(1)} MB release: publish sent ${(published / 1e6).toFixed(1)} MB;`
-    + ` deploy 1 host ${wallOne.toFixed(1)} s (machine CPU ${cpuOne.toFixed(1)} s); deploy ${HOSTS} hosts ${wallAll.toFixed(1)} s (${HOSTS - 1} fetching;`
-    + ` machine CPU ${cpuAll.toFixed(1)} s of ${cpus().length} cores), coordinator sent ${(control / 1e3).toFixed(0)} kB\n`);
+    + ` deploy 1 host ${wallOne.toFixed(1)} s (machine CPU ${cpuOne.toFixed(1)} s); deploy ${HOSTS} hosts ${wallAll.toFixed(1)} s (${HOSTS - 1} fetching, ${activation};`
+    + ` machine CPU ${cpuAll.toFixed(1)} s of ${cpus().length} cores: ${byKind}), coordinator sent ${(control / 1e3).toFixed(0)} kB\n`);
   assert.ok(published < rel.size * 1.1 + 1e6, `the publish sent ${published} bytes for a ${rel.size}-byte release`);
   assert.ok(control < 1e6, `the coordinator sent ${control} bytes to ${HOSTS} hosts fetching from the store (control traffic only expected)`);
 
@@ -185,9 +213,10 @@ test('deploy through the store: the coordinator sends the release once, whatever
       const tx = fleet.txBytes('coord');
       const t = performance.now();
       const cpu = machineBusyS();
+      const byKind0 = sampleCpu(kindOf);
       const r = await slipway('deploy', env, version, ...extra, '--json');
       assert.equal(r.code, 0, r.stderr);
-      return `${((performance.now() - t) / 1000).toFixed(1)} s (machine CPU ${(machineBusyS() - cpu).toFixed(1)} s), coordinator sent ${((fleet.txBytes('coord') - tx) / 1e6).toFixed(2)} MB`;
+      return `${((performance.now() - t) / 1000).toFixed(1)} s (machine CPU ${(machineBusyS() - cpu).toFixed(1)} s: ${cpuBetween(byKind0, sampleCpu(kindOf))}), coordinator sent ${((fleet.txBytes('coord') - tx) / 1e6).toFixed(2)} MB`;
     };
     const lines: string[] = [];
     for (const [env, v1, vN] of [['staging', '1.1.0', '1.1.1'], ['push', '1.2.0', '1.2.1']]) {
