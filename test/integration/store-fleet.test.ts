@@ -177,7 +177,7 @@ test('deploy through the store: the coordinator sends the release once, whatever
   const startedAt = Date.now();
   // Samples through the deploy, to tell the activation's CPU from the download's.
   const samples: { at: number; busy: number; cpu: ReturnType<typeof sampleCpu> }[] = [];
-  const sampler = setInterval(() => samples.push({ at: Date.now(), busy: machineBusyS(), cpu: sampleCpu(kindOf) }), 250);
+  const sampler = setInterval(() => samples.push({ at: Date.now(), busy: machineBusyS(), cpu: sampleCpu(kindOf) }), 500);
   const all = await slipway('deploy', 'staging', '1.0.0', '--json');
   clearInterval(sampler);
   const wallAll = (performance.now() - tAll) / 1000;
