@@ -8,7 +8,10 @@
 // (resumed with Range) and a host cut off during its download (the others
 // finish). The wall times are printed; docs/benchmarks.md has the 20-host
 // figures and push beside them (SLIPWAY_STORE_FLEET_HOSTS=20
-// SLIPWAY_STORE_FLEET_PUSH=1 runs that comparison here).
+// SLIPWAY_STORE_FLEET_PUSH=1 runs that comparison here), each with the
+// machine's CPU by kind of process (test/helpers/cpu-by-process.ts).
+// Longer than ~300 lines on purpose: the fleet (namespaces, nginx, the agents)
+// costs minutes to build, so it is built once and shared by every case.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
