@@ -6,8 +6,9 @@
 // that check a "detailed" peer certificate (getPeerCertificate(true)), which
 // costs ~1 ms of CPU per connection, about as much as the rest of the
 // handshake (issue 15's profile: ~18 % of `slipway status`). Here the
-// certificate is read as an X509Certificate (microseconds) and judged once per
-// certificate and host dialled:
+// certificate is read as an X509Certificate (about 0.2 ms a connection in a
+// CPU profile of a 1,000-host status) and judged once per certificate and host
+// dialled:
 //   - it is signed by our CA (tls.ca), directly, and the CA is in its validity;
 //   - it is within its validity now (checked on every connection);
 //   - its extendedKeyUsage, if any, allows serverAuth;
