@@ -89,7 +89,8 @@ test('a stop leaves no process of the app\'s group, even a child the app forked;
     const s = await status();
     await waitFor(() => groupMembers(s.pid).length >= 2, 'the app and its child in one group');
     const stop = await cli(repo.dir, 'stop', 'staging');
-    assert.equal(stop.code, 0, stop.stdout + stop.stderr);
+    // What the agent did meanwhile, for whoever reads a failure (CI once saw this stop never end).
+    assert.equal(stop.code, 0, `${stop.stdout}${stop.stderr}\nthe agent's last log lines:\n${agent.logLines.slice(-40).join('\n')}`);
     await waitFor(() => groupMembers(s.pid).length === 0, 'no process left in the group', 10_000);
     assert.equal((await status()).state, 'stopped');
   } finally {
