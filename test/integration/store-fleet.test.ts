@@ -175,17 +175,18 @@ test('deploy through the store: the coordinator sends the release once, whatever
   assert.equal(one.code, 0, one.stderr);
   const tx1 = fleet.txBytes('coord');
   const tAll = performance.now();
-  const cpuAll0 = machineBusyS();
-  const byKind0 = sampleCpu(kindOf);
-  const startedAt = Date.now();
-  // Samples through the deploy, to tell the activation's CPU from the download's.
-  const samples: { at: number; busy: number; cpu: ReturnType<typeof sampleCpu> }[] = [];
-  const sampler = setInterval(() => samples.push({ at: Date.now(), busy: machineBusyS(), cpu: sampleCpu(kindOf) }), 500);
+  // Samples at the start, through the deploy (to tell the activation's CPU from the download's) and at the end.
+  const take = () => ({ at: Date.now(), busy: machineBusyS(), cpu: sampleCpu(kindOf) });
+  const samples = [take()];
+  const sampler = setInterval(() => samples.push(take()), 500);
   const all = await slipway('deploy', 'staging', '1.0.0', '--json');
   clearInterval(sampler);
   const wallAll = (performance.now() - tAll) / 1000;
-  const cpuAll = machineBusyS() - cpuAll0;
-  const byKind = cpuBetween(byKind0, sampleCpu(kindOf));
+  samples.push(take());
+  const [first, last] = [samples[0], samples[samples.length - 1]];
+  const startedAt = first.at;
+  const cpuAll = last.busy - first.busy;
+  const byKind = cpuBetween(first.cpu, last.cpu);
   const control = fleet.txBytes('coord') - tx1;
   assert.equal(all.code, 0, all.stderr);
   const j = JSON.parse(all.stdout) as DeployJson;
