@@ -199,7 +199,7 @@ export async function runAb(n: number): Promise<{ old_cpu_ms_per_host: number[];
 
 const USAGE = `usage: npm run bench -- status-scale [--runs N] [--hosts 50,200,1000] [--json]
        npm run bench -- status-scale --ab N   (the channel set-up before and after, alternating; see runAb)
-       npm run bench -- status-scale --floor N   (a bare TLS handshake against a Status call; bench/tls-floor.ts)
+       npm run bench -- status-scale --floor N   (the floor layer by layer: TLS handshake, resumed, Status over bare HTTP/2, through grpc-js; bench/tls-floor.ts)
        npm run bench -- status-scale --watch N [--rounds R]   ('status --watch': each round's CPU once the channels are up; bench/status-watch.ts)
 
 'slipway status' of simulated agents (scripts/sim-agents.ts) at each fleet size:
