@@ -62,9 +62,13 @@ export async function runTlsFloor(n: number, log: (s: string) => void): Promise<
     });
     s.once('error', reject);
   });
-  // A session ticket per agent, from a connection of its own (TLS 1.3 sends tickets after the handshake).
+  // A session ticket per agent, from a connection of its own (TLS 1.3 sends tickets after the
+  // handshake); an agent that sends none within 5 s is dialled fresh in the "resumed" rounds, and
+  // their `resumed` counts say so.
   const ticket = (address: string) => tlsTo(address).then((s) => new Promise<void>((resolve) => {
-    s.once('session', (b: Buffer) => { sessions.set(address, b); s.destroy(); resolve(); });
+    const done = () => { clearTimeout(timer); s.destroy(); resolve(); };
+    const timer = setTimeout(done, 5_000);
+    s.once('session', (b: Buffer) => { sessions.set(address, b); done(); });
   }));
   const handshake = (resume: boolean) => async (address: string) => {
     (await tlsTo(address, resume ? sessions.get(address) : undefined)).destroy();
