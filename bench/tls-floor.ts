@@ -22,7 +22,7 @@ import { makePki } from '../scripts/pki.js';
 import { startSimAgents } from '../scripts/sim-agents.js';
 import { AgentConnection } from '../coordinator/client.js';
 import { mapBounded } from '../coordinator/rollout/bounded.js';
-import { CLK_TCK } from '../agent/monitoring/proc-stats.js';
+import { readProcSample } from '../agent/monitoring/proc-stats.js';
 
 export const FLOOR_LAYERS = ['tls handshake', 'tls handshake, resumed', 'status over bare http2', 'status over bare http2, resumed', 'status through grpc-js'] as const;
 export type FloorLayer = typeof FLOOR_LAYERS[number];
@@ -32,14 +32,10 @@ export type TlsFloor = Record<FloorLayer, { client: number[]; agents: number[]; 
 
 const ROUNDS = 4;
 
-function cpuMsOf(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(rest[11]) + Number(rest[12]);
-  }
-  return (ticks / CLK_TCK) * 1000;
+/** ms of CPU the processes have used so far (a process gone counts 0). */
+async function cpuMsOf(pids: number[]): Promise<number> {
+  const samples = await Promise.all(pids.map((pid) => readProcSample(pid)));
+  return samples.reduce((ms, s) => ms + (s?.cpuSeconds ?? 0) * 1000, 0);
 }
 
 export async function runTlsFloor(n: number, log: (s: string) => void): Promise<TlsFloor> {
@@ -109,14 +105,14 @@ export async function runTlsFloor(n: number, log: (s: string) => void): Promise<
       const order = round % 2 ? [...FLOOR_LAYERS].reverse() : FLOOR_LAYERS;
       for (const layer of order) {
         resumed = 0;
-        const a0 = cpuMsOf(sims.pids);
+        const a0 = await cpuMsOf(sims.pids);
         const c0 = process.cpuUsage();
         await mapBounded(sims.addresses, 64, run[layer]);
         const c = process.cpuUsage(c0);
         const per = (ms: number) => Math.round((ms / n) * 1000) / 1000;
         const o = out[layer];
         o.client.push(per((c.user + c.system) / 1000));
-        o.agents.push(per(cpuMsOf(sims.pids) - a0));
+        o.agents.push(per((await cpuMsOf(sims.pids)) - a0));
         o.resumed.push(resumed);
         log(`round ${round + 1}, ${layer}: ${o.client.at(-1)} ms CPU per host here, ${o.agents.at(-1)} ms in the agents; ${resumed} of ${n} resumed`);
       }
